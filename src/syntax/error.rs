@@ -1,0 +1,185 @@
+//! Syntax errors, converted from pest's errors into diagnostics that point at
+//! the offending token and name what could have been written there.
+
+use std::collections::BTreeSet;
+
+use miette::{Diagnostic, SourceSpan};
+use pest::error::{ErrorVariant, InputLocation};
+use thiserror::Error;
+
+use super::Span;
+use super::parser::Rule;
+
+/// A `.chaos` text that does not follow the grammar.
+#[derive(Debug, Error, Diagnostic)]
+pub enum SyntaxError {
+    /// The parser met a token that no rule allows at that place.
+    #[error("expected {expected}, found {found}")]
+    #[diagnostic(code(chaos::E0001))]
+    UnexpectedToken {
+        expected: String,
+        found: String,
+        #[label("unexpected {found}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+}
+
+impl SyntaxError {
+    /// Converts a pest error into a diagnostic over the whole source text.
+    pub(super) fn from_pest(error: &pest::error::Error<Rule>, source: &str) -> Self {
+        let position = match error.location {
+            InputLocation::Pos(position) => position,
+            InputLocation::Span((start, _)) => start,
+        };
+        let mut expected = BTreeSet::new();
+        if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+            expected.extend(positives.iter().filter_map(|rule| describe_rule(*rule)));
+        }
+        if let Some(attempts) = error.parse_attempts() {
+            expected.extend(attempts.expected_tokens().iter().filter_map(|token| describe_token(&token.to_string())));
+        }
+        expected.remove("");
+
+        let span = token_at(source, position);
+        let found = describe_found(source, span);
+        let help = help_for(source, span, &expected);
+        let expected = join_alternatives(expected.into_iter().collect());
+        SyntaxError::UnexpectedToken { expected, found, span: span.into(), help }
+    }
+
+    /// Returns the span the error points at.
+    pub fn span(&self) -> Span {
+        match self {
+            SyntaxError::UnexpectedToken { span, .. } => {
+                Span::new(span.offset(), span.offset() + span.len())
+            }
+        }
+    }
+}
+
+/// Returns how a rule is named in "expected ..." messages, or `None` for
+/// rules that only group others and would add noise.
+fn describe_rule(rule: Rule) -> Option<String> {
+    let text = match rule {
+        Rule::EOI => "end of file",
+        Rule::item => "a declaration (`use`, `service`, `target`, `fault` or `experiment`)",
+        Rule::ident | Rule::name_value => "a name",
+        Rule::value
+        | Rule::string
+        | Rule::quantity
+        | Rule::number
+        | Rule::list
+        | Rule::map
+        | Rule::boolean
+        | Rule::signal
+        | Rule::address
+        | Rule::money => "a value",
+        Rule::unit => "a unit",
+        Rule::experiment_entry => {
+            "an experiment entry (a setting, `probe`, `step`, `stop when`, `success` or `recovery plan`)"
+        }
+        Rule::block_entry | Rule::property | Rule::section | Rule::map_entry => "a `key = value` setting",
+        Rule::step_clause => "`for`, `after` or `with probability`",
+        Rule::probe_clause | Rule::probe_arg => "a probe argument, `expect`, `within` or `every`",
+        Rule::action_clause | Rule::action_arg => "an action argument, `timeout`, `priority`, `retries` or `after`",
+        Rule::compare_op => "a comparison operator",
+        Rule::label_op => "`==` or `!=`",
+        Rule::l_brace => "`{`",
+        Rule::r_brace => "`}`",
+        Rule::l_paren => "`(`",
+        Rule::r_paren => "`)`",
+        Rule::l_bracket => "`[`",
+        Rule::r_bracket => "`]`",
+        Rule::assign => "`=`",
+        Rule::comma => "`,`",
+        Rule::colon => "`:`",
+        Rule::path_sep => "`::`",
+        Rule::type_name => "a type",
+        Rule::param => "a parameter",
+        Rule::argument => "an argument",
+        Rule::selector | Rule::label_selector => "a target name or `targets(...)`",
+        Rule::condition | Rule::comparison | Rule::operand | Rule::conjunction => "a condition",
+        Rule::tolerance => "an expectation such as `status == 200`",
+        Rule::action_decl => "`action`",
+        Rule::probe_decl => "`probe`",
+        Rule::fault_call => "a fault name",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
+
+/// Names a literal token the parser expected, keeping keywords and
+/// punctuation and leaving out character classes.
+fn describe_token(token: &str) -> Option<String> {
+    const PUNCTUATION: &[&str] =
+        &["{", "}", "(", ")", "[", "]", "=", ",", ":", "::", "==", "!=", "<", "<=", ">", ">="];
+    let is_word = token.len() > 1
+        && token.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        && token != "true"
+        && token != "false";
+    (is_word || PUNCTUATION.contains(&token)).then(|| format!("`{token}`"))
+}
+
+/// Finds the span of the word or character at `position`.
+fn token_at(source: &str, position: usize) -> Span {
+    let position = position.min(source.len());
+    let rest = &source[position..];
+    let Some(first) = rest.chars().next() else {
+        return Span::new(position, position);
+    };
+    let length = if first.is_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len())
+    } else {
+        first.len_utf8()
+    };
+    Span::new(position, position + length)
+}
+
+fn describe_found(source: &str, span: Span) -> String {
+    if span.start >= source.len() {
+        return "end of file".to_owned();
+    }
+    let text = &source[span.start..span.end];
+    match text {
+        "\n" | "\r" => "end of line".to_owned(),
+        _ if text.chars().all(char::is_control) => format!("{text:?}"),
+        _ => format!("`{text}`"),
+    }
+}
+
+/// Suggests a fix for the mistakes that are easy to recognise.
+fn help_for(source: &str, span: Span, expected: &BTreeSet<String>) -> Option<String> {
+    let text = source.get(span.start..span.end).unwrap_or("");
+    if is_reserved(text) && expected.iter().any(|e| e == "a name") {
+        return Some(format!("`{text}` is a keyword; choose another name"));
+    }
+    if expected.contains("`inject`") {
+        return Some("a step reads `step NAME = inject FAULT(ARGS) on TARGET`".to_owned());
+    }
+    if span.start >= source.len() && expected.contains("`}`") {
+        return Some("a `}` is missing; check that every `{` is closed".to_owned());
+    }
+    None
+}
+
+fn is_reserved(text: &str) -> bool {
+    use pest::Parser as _;
+    super::parser::ChaosGrammar::parse(Rule::keyword, text).is_ok_and(|mut pairs| {
+        pairs.next().is_some_and(|pair| pair.as_str().len() == text.len())
+    })
+}
+
+/// Joins alternatives as "a, b or c".
+fn join_alternatives(mut items: Vec<String>) -> String {
+    match items.len() {
+        0 => "something else".to_owned(),
+        1 => items.remove(0),
+        _ => {
+            let last = items.pop().unwrap();
+            format!("{} or {}", items.join(", "), last)
+        }
+    }
+}
+

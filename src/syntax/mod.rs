@@ -1,0 +1,13 @@
+//! Parsing `.chaos` text into a syntax tree that keeps the source span of
+//! every node, so that later stages can point their diagnostics at the exact
+//! token.
+
+mod ast;
+mod error;
+mod parser;
+mod span;
+
+pub use ast::*;
+pub use error::SyntaxError;
+pub use parser::parse_file;
+pub use span::Span;
