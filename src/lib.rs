@@ -7,3 +7,9 @@
 //! journal, and [`cli`] puts commands on top.
 
 pub mod syntax;
+pub mod check;
+pub mod model;
+pub mod cli;
+pub mod plan;
+pub mod runtime;
+pub mod store;

@@ -1,0 +1,260 @@
+//! The diagnostics of the checker. Every variant has a stable code; codes are
+//! never reused, and `docs/diagnostics.md` has a page for each.
+
+use miette::{Diagnostic, SourceSpan};
+use thiserror::Error;
+
+/// A finding of the checker about one file.
+#[derive(Debug, Clone, Error, Diagnostic)]
+pub enum CheckError {
+    #[error("unknown {kind} `{name}`")]
+    #[diagnostic(code(chaos::E0101))]
+    UnknownName {
+        kind: &'static str,
+        name: String,
+        #[label("not declared")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{kind} `{name}` is declared twice")]
+    #[diagnostic(code(chaos::E0102), help("rename one of them; names must be unique within a file"))]
+    Duplicate {
+        kind: &'static str,
+        name: String,
+        #[label("declared again here")]
+        span: SourceSpan,
+        #[label("first declared here")]
+        first: SourceSpan,
+    },
+
+    #[error("unknown module `{module}`")]
+    #[diagnostic(code(chaos::E0103))]
+    UnknownModule {
+        module: String,
+        #[label("no such module")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("module `{module}` has no item `{name}`")]
+    #[diagnostic(code(chaos::E0104))]
+    UnknownImport {
+        module: String,
+        name: String,
+        #[label("not in `{module}`")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("fault `{name}` is not imported")]
+    #[diagnostic(code(chaos::E0105))]
+    FaultNotImported {
+        name: String,
+        #[label("not in scope")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("unknown {kind} `{name}`")]
+    #[diagnostic(code(chaos::E0201))]
+    UnknownField {
+        kind: &'static str,
+        name: String,
+        #[label("not a {kind}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("missing {kind} `{name}`")]
+    #[diagnostic(code(chaos::E0202))]
+    MissingField {
+        kind: &'static str,
+        name: String,
+        #[label("`{name}` is required here")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("expected {expected}, found {found}")]
+    #[diagnostic(code(chaos::E0203))]
+    TypeMismatch {
+        expected: String,
+        found: String,
+        #[label("expected {expected}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{text}` has no unit, but {expected} needs one")]
+    #[diagnostic(code(chaos::E0204))]
+    MissingUnit {
+        text: String,
+        expected: String,
+        #[label("unit missing")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("unknown unit `{unit}` for {expected}")]
+    #[diagnostic(code(chaos::E0205))]
+    UnknownUnit {
+        unit: String,
+        expected: String,
+        #[label("unknown unit")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{name}` is not a {enumeration}")]
+    #[diagnostic(code(chaos::E0206))]
+    UnknownMember {
+        name: String,
+        enumeration: String,
+        #[label("not a {enumeration}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("fault `{fault}` cannot act on {target_kind} target `{target}`")]
+    #[diagnostic(code(chaos::E0207))]
+    FaultNotApplicable {
+        fault: String,
+        target: String,
+        target_kind: String,
+        #[label("a {target_kind} target")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("invalid {what}: {reason}")]
+    #[diagnostic(code(chaos::E0208))]
+    InvalidValue {
+        what: String,
+        reason: String,
+        #[label("invalid {what}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("cycle in the {graph} graph: {path}")]
+    #[diagnostic(code(chaos::E0301), help("remove one of the `after` dependencies on this path"))]
+    Cycle {
+        graph: &'static str,
+        path: String,
+        #[label("part of the cycle")]
+        span: SourceSpan,
+    },
+
+    #[error("step `{name}` holds its fault until the end of the experiment, so no step can run after it")]
+    #[diagnostic(code(chaos::E0302))]
+    AfterOpenStep {
+        name: String,
+        #[label("waits for `{name}`")]
+        span: SourceSpan,
+        #[label("`{name}` has no `for` duration")]
+        step: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("the steps act on {count} targets, more than the blast radius limit of {limit}")]
+    #[diagnostic(code(chaos::E0401))]
+    BlastRadiusExceeded {
+        count: usize,
+        limit: u32,
+        #[label("{count} targets")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("duration {duration} is above the maximum of 480m")]
+    #[diagnostic(
+        code(chaos::E0402),
+        help("split the experiment into shorter ones; no experiment may run longer than 8 hours")
+    )]
+    DurationTooLong {
+        duration: String,
+        #[label("longer than 480m")]
+        span: SourceSpan,
+    },
+
+    #[error("the steps take {timeline}, longer than the experiment's duration of {duration}")]
+    #[diagnostic(code(chaos::E0403))]
+    TimelineTooLong {
+        timeline: String,
+        duration: String,
+        #[label("ends after {timeline}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("severity `{severity}` needs an emergency stop and at least one stop condition")]
+    #[diagnostic(code(chaos::E0404))]
+    EmergencyStopRequired {
+        severity: String,
+        #[label("severity `{severity}`")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("recovery plan `{plan}` may take {critical_path}, more than its RTO of {rto}")]
+    #[diagnostic(code(chaos::E0405))]
+    RecoveryOverRto {
+        plan: String,
+        critical_path: String,
+        rto: String,
+        #[label("critical path: {path}")]
+        span: SourceSpan,
+        path: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("rollback is turned off, but step `{step}` injects a fault")]
+    #[diagnostic(
+        code(chaos::E0406),
+        help("set `rollback = true` in `safety`; chaosc never leaves a fault in place")
+    )]
+    RollbackDisabled {
+        step: String,
+        #[label("`rollback = false`")]
+        span: SourceSpan,
+    },
+
+    #[error("the file declares no experiment")]
+    #[diagnostic(
+        code(chaos::E0407),
+        help("add `experiment NAME {{ ... }}`; only files with an experiment can run")
+    )]
+    NoExperiment {
+        #[label("nothing to run")]
+        span: SourceSpan,
+    },
+
+    #[error("{kind} `{name}` is never used")]
+    #[diagnostic(code(chaos::W0001), severity(Warning))]
+    Unused {
+        kind: &'static str,
+        name: String,
+        #[label("declared here")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+}

@@ -1,0 +1,388 @@
+//! Checking probes and the conditions written over their results.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::CheckError;
+use super::schema::known_names_help;
+use super::types::type_value;
+use crate::model::{
+    Comparison, Condition, Expectation, HttpMethod, Operand, Probe, ProbeField, ProbeKind,
+    ProbeMeasure, RunMeasure, TypedValue, ValueType,
+};
+use crate::syntax::{self, ProbeDecl, Span, Value, ValueKind};
+
+/// How long one probe sample may take when the file does not say.
+const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often probes are sampled during a run when the file does not say.
+const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The probes declared in an experiment and which of them are referenced.
+#[derive(Default)]
+pub struct ProbeScope {
+    pub declared: BTreeMap<String, Span>,
+    pub used: BTreeSet<String>,
+}
+
+/// Checks every probe of an experiment.
+pub fn check_probes(
+    diagnostics: &mut Vec<CheckError>,
+    decls: &[ProbeDecl],
+    scope: &mut ProbeScope,
+) -> Vec<Probe> {
+    let mut probes = Vec::new();
+    for decl in decls {
+        if let Some(first) = scope.declared.get(&decl.name.name) {
+            diagnostics.push(CheckError::Duplicate {
+                kind: "probe",
+                name: decl.name.name.clone(),
+                span: decl.name.span.into(),
+                first: (*first).into(),
+            });
+            continue;
+        }
+        scope.declared.insert(decl.name.name.clone(), decl.name.span);
+        if let Some(probe) = check_probe(diagnostics, decl) {
+            probes.push(probe);
+        }
+    }
+    probes
+}
+
+fn check_probe(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<Probe> {
+    let before = diagnostics.len();
+    let kind = match decl.kind.name.as_str() {
+        "http" => check_http_args(diagnostics, decl),
+        "tcp" => {
+            let address = single_arg(diagnostics, decl, &ValueType::Address, "an address")?;
+            let TypedValue::Address(address) = address else { return None };
+            Some(ProbeKind::Tcp { address })
+        }
+        "command" => {
+            let argv_type = ValueType::List(Box::new(ValueType::String));
+            let argv = single_arg(diagnostics, decl, &argv_type, "a command as a list of strings")?;
+            let argv: Vec<String> = match argv {
+                TypedValue::List(items) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+                _ => return None,
+            };
+            if argv.is_empty() {
+                diagnostics.push(CheckError::InvalidValue {
+                    what: "command".to_owned(),
+                    reason: "it is empty".to_owned(),
+                    span: decl.args[0].span.into(),
+                    help: Some("name the program to run, as in `[\"curl\", \"-f\", URL]`".to_owned()),
+                });
+                return None;
+            }
+            Some(ProbeKind::Command { argv })
+        }
+        other => {
+            diagnostics.push(CheckError::UnknownName {
+                kind: "probe kind",
+                name: other.to_owned(),
+                span: decl.kind.span.into(),
+                help: Some(known_names_help(other, ["http", "tcp", "command"].into_iter())),
+            });
+            None
+        }
+    }?;
+
+    let expectations = decl
+        .expectations
+        .iter()
+        .filter_map(|tolerance| check_expectation(diagnostics, &kind, tolerance))
+        .collect();
+    let timeout = optional_duration(diagnostics, decl.within.as_ref(), DEFAULT_PROBE_TIMEOUT);
+    let interval = optional_duration(diagnostics, decl.every.as_ref(), DEFAULT_PROBE_INTERVAL);
+
+    (diagnostics.len() == before).then(|| Probe {
+        name: decl.name.name.clone(),
+        kind,
+        expectations,
+        timeout,
+        interval,
+        is_steady_state: decl.is_steady_state,
+    })
+}
+
+fn check_http_args(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<ProbeKind> {
+    let (method, url) = match decl.args.as_slice() {
+        [url] => (HttpMethod::Get, url),
+        [method, url] => {
+            let method_type = ValueType::enumeration("HTTP method", HttpMethod::ALL, HttpMethod::name);
+            let typed = type_value(method, &method_type).map_err(|e| diagnostics.push(e)).ok()?;
+            (HttpMethod::from_name(typed.as_str()?)?, url)
+        }
+        _ => {
+            diagnostics.push(arity_error(decl, "an optional method and a URL, as in `GET \"http://127.0.0.1:8080/\"`"));
+            return None;
+        }
+    };
+    let url_text = type_value(url, &ValueType::String).map_err(|e| diagnostics.push(e)).ok()?;
+    let url_text = url_text.as_str()?.to_owned();
+    if parse_http_url(&url_text).is_none() {
+        diagnostics.push(CheckError::InvalidValue {
+            what: "URL".to_owned(),
+            reason: format!("`{url_text}` is not an `http://` URL with an IP address and port"),
+            span: url.span.into(),
+            help: Some("write a URL such as `http://127.0.0.1:8080/health`".to_owned()),
+        });
+        return None;
+    }
+    Some(ProbeKind::Http { method, url: url_text })
+}
+
+/// Splits an `http://IP:PORT/path` URL into its address and path.
+pub fn parse_http_url(url: &str) -> Option<(SocketAddr, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(slash) => (&rest[..slash], &rest[slash..]),
+        None => (rest, "/"),
+    };
+    let authority = authority.replace("localhost", "127.0.0.1");
+    let address = authority.parse().ok().or_else(|| format!("{authority}:80").parse().ok())?;
+    Some((address, path.to_owned()))
+}
+
+fn single_arg(
+    diagnostics: &mut Vec<CheckError>,
+    decl: &ProbeDecl,
+    ty: &ValueType,
+    expected: &str,
+) -> Option<TypedValue> {
+    let [arg] = decl.args.as_slice() else {
+        diagnostics.push(arity_error(decl, expected));
+        return None;
+    };
+    type_value(arg, ty).map_err(|error| diagnostics.push(error)).ok()
+}
+
+fn arity_error(decl: &ProbeDecl, expected: &str) -> CheckError {
+    CheckError::InvalidValue {
+        what: format!("`{}` probe", decl.kind.name),
+        reason: format!("it has {} arguments", decl.args.len()),
+        span: decl.kind.span.into(),
+        help: Some(format!("a `{}` probe takes {expected}", decl.kind.name)),
+    }
+}
+
+fn check_expectation(
+    diagnostics: &mut Vec<CheckError>,
+    kind: &ProbeKind,
+    tolerance: &syntax::Tolerance,
+) -> Option<Expectation> {
+    let allowed: &[(ProbeField, ValueType)] = match kind {
+        ProbeKind::Http { .. } => &[
+            (ProbeField::Status, ValueType::Integer),
+            (ProbeField::Latency, ValueType::Duration),
+            (ProbeField::Body, ValueType::String),
+        ],
+        ProbeKind::Tcp { .. } => &[(ProbeField::Latency, ValueType::Duration)],
+        ProbeKind::Command { .. } => &[
+            (ProbeField::Exit, ValueType::Integer),
+            (ProbeField::Output, ValueType::String),
+            (ProbeField::Latency, ValueType::Duration),
+        ],
+    };
+    let name = tolerance.field.name.as_str();
+    let Some((field, ty)) = allowed.iter().find(|(field, _)| field.name() == name) else {
+        let known = allowed.iter().map(|(field, _)| field.name());
+        diagnostics.push(CheckError::UnknownField {
+            kind: "probe field",
+            name: name.to_owned(),
+            span: tolerance.field.span.into(),
+            help: Some(known_names_help(name, known)),
+        });
+        return None;
+    };
+    let value = type_value(&tolerance.value, ty).map_err(|error| diagnostics.push(error)).ok()?;
+    Some(Expectation { field: *field, op: tolerance.op, value })
+}
+
+fn optional_duration(
+    diagnostics: &mut Vec<CheckError>,
+    value: Option<&Value>,
+    default: Duration,
+) -> Duration {
+    let Some(value) = value else { return default };
+    match type_value(value, &ValueType::Duration) {
+        Ok(TypedValue::Duration(duration)) if !duration.is_zero() => duration,
+        Ok(_) => {
+            diagnostics.push(CheckError::InvalidValue {
+                what: "duration".to_owned(),
+                reason: "it is zero".to_owned(),
+                span: value.span.into(),
+                help: Some("write a duration above zero, such as `1s`".to_owned()),
+            });
+            default
+        }
+        Err(error) => {
+            diagnostics.push(error);
+            default
+        }
+    }
+}
+
+/// Warns about probes outside the steady state that nothing refers to.
+pub fn report_unused(diagnostics: &mut Vec<CheckError>, decls: &[ProbeDecl], scope: &ProbeScope) {
+    for decl in decls {
+        if !decl.is_steady_state && !scope.used.contains(&decl.name.name) {
+            diagnostics.push(CheckError::Unused {
+                kind: "probe",
+                name: decl.name.name.clone(),
+                span: decl.name.span.into(),
+                help: Some(
+                    "refer to it in `stop when`, `success` or a recovery action, or move it into \
+                     `steady_state`"
+                        .to_owned(),
+                ),
+            });
+        }
+    }
+}
+
+/// Checks a stop or success condition.
+pub fn check_condition(
+    diagnostics: &mut Vec<CheckError>,
+    condition: &syntax::Condition,
+    scope: &mut ProbeScope,
+    source: &str,
+) -> Option<Condition> {
+    let before = diagnostics.len();
+    let mut any_of = Vec::new();
+    for group in &condition.any_of {
+        let mut all_of = Vec::new();
+        for comparison in group {
+            if let Some(checked) = check_comparison(diagnostics, comparison, scope) {
+                all_of.push(checked);
+            }
+        }
+        any_of.push(all_of);
+    }
+    let text = source.get(condition.span.start..condition.span.end).unwrap_or("").trim().to_owned();
+    (diagnostics.len() == before).then_some(Condition { any_of, text })
+}
+
+fn check_comparison(
+    diagnostics: &mut Vec<CheckError>,
+    comparison: &syntax::Comparison,
+    scope: &mut ProbeScope,
+) -> Option<Comparison> {
+    let left = measure_of(diagnostics, &comparison.left, scope);
+    let right = measure_of(diagnostics, &comparison.right, scope);
+    let window = match &comparison.window {
+        Some(value) => Some(
+            type_value(value, &ValueType::Duration)
+                .map_err(|error| diagnostics.push(error))
+                .ok()?
+                .as_duration()?,
+        ),
+        None => None,
+    };
+
+    let (left, right) = match (left, right) {
+        (Some(Err(())), _) | (_, Some(Err(()))) => return None,
+        (Some(Ok(left)), Some(Ok(right))) => (left.0, right.0),
+        (Some(Ok((left, ty))), None) => (left, constant(diagnostics, &comparison.right, &ty)?),
+        (None, Some(Ok((right, ty)))) => (constant(diagnostics, &comparison.left, &ty)?, right),
+        (None, None) => {
+            diagnostics.push(CheckError::InvalidValue {
+                what: "condition".to_owned(),
+                reason: "it compares two constants".to_owned(),
+                span: comparison.span.into(),
+                help: Some("compare a measure such as `health.failures` with a value".to_owned()),
+            });
+            return None;
+        }
+    };
+    Some(Comparison { left, op: comparison.op, right, window })
+}
+
+/// Resolves a name such as `health.failures` or `recovery_time` into a
+/// measure and the type its constants take. `None` means the value is not a
+/// name; `Some(Err(()))` means it is a name that failed to resolve.
+#[allow(clippy::type_complexity)]
+fn measure_of(
+    diagnostics: &mut Vec<CheckError>,
+    value: &Value,
+    scope: &mut ProbeScope,
+) -> Option<Result<(Operand, ValueType), ()>> {
+    let ValueKind::Name(path) = &value.kind else { return None };
+    let result = match path.as_slice() {
+        [name] => match name.name.as_str() {
+            "recovery_time" => Ok((Operand::Run(RunMeasure::RecoveryTime), ValueType::Duration)),
+            "elapsed" => Ok((Operand::Run(RunMeasure::Elapsed), ValueType::Duration)),
+            other => {
+                let known = ["recovery_time", "elapsed"].into_iter();
+                diagnostics.push(CheckError::UnknownName {
+                    kind: "measure",
+                    name: other.to_owned(),
+                    span: name.span.into(),
+                    help: Some(format!(
+                        "{}; probe measures are written `PROBE.MEASURE`, as in `health.failures`",
+                        known_names_help(other, known)
+                    )),
+                });
+                Err(())
+            }
+        },
+        [probe, measure] => probe_measure(diagnostics, probe, measure, scope),
+        _ => {
+            diagnostics.push(CheckError::InvalidValue {
+                what: "measure".to_owned(),
+                reason: "it has more than two parts".to_owned(),
+                span: value.span.into(),
+                help: Some("write `PROBE.MEASURE`, as in `health.failures`".to_owned()),
+            });
+            Err(())
+        }
+    };
+    Some(result)
+}
+
+fn probe_measure(
+    diagnostics: &mut Vec<CheckError>,
+    probe: &syntax::Ident,
+    measure: &syntax::Ident,
+    scope: &mut ProbeScope,
+) -> Result<(Operand, ValueType), ()> {
+    if !scope.declared.contains_key(&probe.name) {
+        let known = scope.declared.keys().map(String::as_str);
+        diagnostics.push(CheckError::UnknownName {
+            kind: "probe",
+            name: probe.name.clone(),
+            span: probe.span.into(),
+            help: Some(known_names_help(&probe.name, known)),
+        });
+        return Err(());
+    }
+    scope.used.insert(probe.name.clone());
+    let Some(kind) = ProbeMeasure::from_name(&measure.name) else {
+        let known = ProbeMeasure::ALL.iter().map(|(name, _)| *name);
+        diagnostics.push(CheckError::UnknownName {
+            kind: "probe measure",
+            name: measure.name.clone(),
+            span: measure.span.into(),
+            help: Some(known_names_help(&measure.name, known)),
+        });
+        return Err(());
+    };
+    let ty = match kind {
+        ProbeMeasure::Samples
+        | ProbeMeasure::Successes
+        | ProbeMeasure::Failures
+        | ProbeMeasure::ConsecutiveFailures => ValueType::Integer,
+        ProbeMeasure::SuccessRate | ProbeMeasure::FailureRate => ValueType::Percent,
+        ProbeMeasure::LatencyP50 | ProbeMeasure::LatencyP99 | ProbeMeasure::LatencyMax => {
+            ValueType::Duration
+        }
+    };
+    Ok((Operand::Probe { probe: probe.name.clone(), measure: kind }, ty))
+}
+
+fn constant(diagnostics: &mut Vec<CheckError>, value: &Value, ty: &ValueType) -> Option<Operand> {
+    let typed = type_value(value, ty).map_err(|error| diagnostics.push(error)).ok()?;
+    typed.as_number().map(Operand::Constant)
+}

@@ -1,0 +1,421 @@
+//! Checking the steps of an experiment: fault arguments, target selection,
+//! the step graph, the timeline and the blast radius.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::experiment::{distinct, format_duration};
+use super::graph::DependencyGraph;
+use super::schema::{Settings, known_names_help};
+use super::stdlib::{self, FaultDef};
+use super::suggest::did_you_mean;
+use super::types::type_value;
+use super::{CheckError, Checker};
+use crate::model::{FaultSpec, Step, TypedValue, ValueType};
+use crate::syntax::{ExperimentDecl, FaultCall, Selector, StepDecl};
+
+impl Checker<'_> {
+    /// Checks every step, then the graph they form.
+    pub(super) fn check_steps(
+        &mut self,
+        decl: &ExperimentDecl,
+        settings: &Settings,
+        duration: Duration,
+        limit: u32,
+    ) -> Vec<Step> {
+        let mut names: BTreeMap<&str, &StepDecl> = BTreeMap::new();
+        for step in &decl.steps {
+            if let Some(first) = names.insert(&step.name.name, step) {
+                self.report(CheckError::Duplicate {
+                    kind: "step",
+                    name: step.name.name.clone(),
+                    span: step.name.span.into(),
+                    first: first.name.span.into(),
+                });
+            }
+        }
+
+        let steps: Vec<Step> = decl.steps.iter().filter_map(|step| self.check_step(step)).collect();
+        if steps.len() != decl.steps.len() {
+            // Graph and radius rules would only repeat errors about the
+            // steps that failed to check.
+            self.check_after_names(decl);
+            return steps;
+        }
+        if self.check_step_graph(decl) {
+            self.check_timeline(decl, &steps, settings, duration);
+        }
+        self.check_blast_radius_limit(decl, &steps, limit);
+        steps
+    }
+
+    fn check_step(&mut self, decl: &StepDecl) -> Option<Step> {
+        let before = self.diagnostics.len();
+        let def = self.resolve_fault(&decl.fault)?.clone();
+        let params = self.check_arguments(&def, &decl.fault);
+        let targets = self.check_selector(&def, &decl.selector);
+
+        let hold = decl.hold.as_ref().and_then(|value| {
+            type_value(value, &ValueType::Duration).map_err(|error| self.report(error)).ok()
+        });
+        let probability = match &decl.probability {
+            Some(value) => match type_value(value, &ValueType::Percent) {
+                Ok(TypedValue::Percent(share)) => share,
+                Ok(_) => 1.0,
+                Err(error) => {
+                    self.report(error);
+                    1.0
+                }
+            },
+            None => 1.0,
+        };
+
+        if self.diagnostics.len() > before {
+            return None;
+        }
+        Some(Step {
+            name: decl.name.name.clone(),
+            fault: FaultSpec { kind: def.name.clone(), params: params? },
+            targets: targets?,
+            hold: hold.and_then(|value| value.as_duration()),
+            after: decl.after.iter().map(|name| name.name.clone()).collect(),
+            probability,
+        })
+    }
+
+    fn resolve_fault(&mut self, call: &FaultCall) -> Option<&FaultDef> {
+        let name = &call.name.name;
+        if self.faults.contains_key(name) {
+            let entry = self.faults.get_mut(name).unwrap();
+            entry.is_used = true;
+            return Some(&entry.def);
+        }
+        let error = match stdlib::find_fault(name) {
+            Some((module, _)) => CheckError::FaultNotImported {
+                name: name.clone(),
+                span: call.name.span.into(),
+                help: Some(format!("add `use {module}::{name}` at the top of the file")),
+            },
+            None => {
+                let known = stdlib::all_faults().map(|fault| fault.name.as_str());
+                CheckError::UnknownName {
+                    kind: "fault",
+                    name: name.clone(),
+                    span: call.name.span.into(),
+                    help: Some(known_names_help(name, known)),
+                }
+            }
+        };
+        self.report(error);
+        None
+    }
+
+    fn check_arguments(
+        &mut self,
+        def: &FaultDef,
+        call: &FaultCall,
+    ) -> Option<BTreeMap<String, TypedValue>> {
+        let before = self.diagnostics.len();
+        let mut params = BTreeMap::new();
+        let mut given = BTreeMap::new();
+        for (position, argument) in call.args.iter().enumerate() {
+            let param = match &argument.name {
+                Some(name) => def.params.iter().find(|param| param.name == name.name).or_else(|| {
+                    let known = def.params.iter().map(|param| param.name.as_str());
+                    self.report(CheckError::UnknownField {
+                        kind: "parameter",
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        help: Some(format!(
+                            "`{}` takes {}",
+                            def.name,
+                            if def.params.is_empty() {
+                                "no parameters".to_owned()
+                            } else {
+                                known_names_help("", known)
+                                    .replace("expected one of", "the parameters")
+                            }
+                        )),
+                    });
+                    None
+                }),
+                None => def.params.get(position).or_else(|| {
+                    self.report(CheckError::InvalidValue {
+                        what: "argument".to_owned(),
+                        reason: format!(
+                            "`{}` takes {} arguments, this is argument {}",
+                            def.name,
+                            def.params.len(),
+                            position + 1
+                        ),
+                        span: argument.span.into(),
+                        help: Some("remove it, or name the parameter it is for".to_owned()),
+                    });
+                    None
+                }),
+            };
+            let Some(param) = param else { continue };
+            if let Some(first) = given.insert(param.name.clone(), argument.span) {
+                self.report(CheckError::Duplicate {
+                    kind: "argument",
+                    name: param.name.clone(),
+                    span: argument.span.into(),
+                    first: first.into(),
+                });
+                continue;
+            }
+            match type_value(&argument.value, &param.ty) {
+                Ok(value) => {
+                    params.insert(param.name.clone(), value);
+                }
+                Err(error) => self.report(error),
+            }
+        }
+
+        for param in &def.params {
+            if given.contains_key(&param.name) {
+                continue;
+            }
+            match &param.default {
+                Some(default) => {
+                    params.insert(param.name.clone(), default.clone());
+                }
+                None => self.report(CheckError::MissingField {
+                    kind: "parameter",
+                    name: param.name.clone(),
+                    span: call.span.into(),
+                    help: Some(format!(
+                        "write `{}({} = ...)` with {}",
+                        def.name, param.name, param.ty
+                    )),
+                }),
+            }
+        }
+        (self.diagnostics.len() == before).then_some(params)
+    }
+
+    /// Resolves the targets a step selects, and checks that the fault can
+    /// act on each of them.
+    fn check_selector(&mut self, def: &FaultDef, selector: &Selector) -> Option<Vec<String>> {
+        let before = self.diagnostics.len();
+        let (names, span) = match selector {
+            Selector::Name(name) => {
+                if !self.targets.contains_key(&name.name) {
+                    let known = self.targets.keys().map(String::as_str);
+                    let help = match did_you_mean(&name.name, known) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => "declare it with `target NAME = process { ... }`".to_owned(),
+                    };
+                    self.report(CheckError::UnknownName {
+                        kind: "target",
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        help: Some(help),
+                    });
+                    return None;
+                }
+                (vec![name.name.clone()], name.span)
+            }
+            Selector::Labels { matches, pick, span } => {
+                let names = self.select_by_labels(matches, pick.as_ref(), *span)?;
+                (names, *span)
+            }
+        };
+
+        for name in &names {
+            self.used_targets.insert(name.clone());
+            // A target that failed its own checks has been reported already.
+            let Some(target) = self.target(name) else { continue };
+            let kind = target.kind();
+            if !def.applies_to.contains(&kind) {
+                let kinds: Vec<&str> = def.applies_to.iter().map(|kind| kind.name()).collect();
+                self.report(CheckError::FaultNotApplicable {
+                    fault: def.name.clone(),
+                    target: name.clone(),
+                    target_kind: kind.name().to_owned(),
+                    span: span.into(),
+                    help: Some(format!("`{}` acts on {} targets", def.name, kinds.join(" and "))),
+                });
+            }
+        }
+        (self.diagnostics.len() == before).then_some(names)
+    }
+
+    /// Selects targets by labels; `pick` narrows the match to a count or a
+    /// share, rounded up so that a share never selects nothing.
+    fn select_by_labels(
+        &mut self,
+        matches: &[crate::syntax::LabelMatch],
+        pick: Option<&crate::syntax::Value>,
+        span: crate::syntax::Span,
+    ) -> Option<Vec<String>> {
+        let matched: Vec<String> = self
+            .model
+            .targets
+            .iter()
+            .filter(|target| {
+                matches.iter().all(|m| {
+                    let value = target.labels.get(&m.label.name);
+                    (value.map(String::as_str) == Some(m.value.as_str())) == m.is_equal
+                })
+            })
+            .map(|target| target.name.clone())
+            .collect();
+        if matched.is_empty() {
+            self.report(CheckError::InvalidValue {
+                what: "selector".to_owned(),
+                reason: "it matches no target".to_owned(),
+                span: span.into(),
+                help: Some("check the label names and values against the targets' `labels`".to_owned()),
+            });
+            return None;
+        }
+
+        let Some(pick) = pick else { return Some(matched) };
+        let count = match &pick.kind {
+            crate::syntax::ValueKind::Quantity { unit: Some(unit), .. } if unit == "%" => {
+                let TypedValue::Percent(share) =
+                    type_value(pick, &ValueType::Percent).map_err(|e| self.report(e)).ok()?
+                else {
+                    return None;
+                };
+                (share * matched.len() as f64).ceil() as usize
+            }
+            _ => {
+                let TypedValue::Integer(count) =
+                    type_value(pick, &ValueType::Integer).map_err(|e| self.report(e)).ok()?
+                else {
+                    return None;
+                };
+                count.max(0) as usize
+            }
+        };
+        if count == 0 {
+            self.report(CheckError::InvalidValue {
+                what: "pick".to_owned(),
+                reason: "it selects no target".to_owned(),
+                span: pick.span.into(),
+                help: Some("pick at least one target, or a share above 0%".to_owned()),
+            });
+            return None;
+        }
+        // The checker counts the worst case: the runtime samples `count`
+        // targets among those that match, so it can touch any of them.
+        Some(matched.into_iter().take(count.max(1)).collect())
+    }
+
+    /// Reports `after` names that are not steps of the experiment.
+    fn check_after_names(&mut self, decl: &ExperimentDecl) -> bool {
+        let mut ok = true;
+        for step in &decl.steps {
+            for name in &step.after {
+                if !decl.steps.iter().any(|other| other.name.name == name.name) {
+                    let known = decl.steps.iter().map(|s| s.name.name.as_str());
+                    self.report(CheckError::UnknownName {
+                        kind: "step",
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        help: Some(known_names_help(&name.name, known)),
+                    });
+                    ok = false;
+                }
+            }
+        }
+        ok
+    }
+
+    /// Checks the `after` graph of the steps; returns whether it is sound.
+    fn check_step_graph(&mut self, decl: &ExperimentDecl) -> bool {
+        if !self.check_after_names(decl) {
+            return false;
+        }
+        let index_of = |name: &str| decl.steps.iter().position(|step| step.name.name == name);
+        let mut edges = Vec::new();
+        for (index, step) in decl.steps.iter().enumerate() {
+            for name in &step.after {
+                let dependency = index_of(&name.name).unwrap();
+                edges.push((dependency, index));
+                let open = &decl.steps[dependency];
+                if open.hold.is_none() {
+                    self.report(CheckError::AfterOpenStep {
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        step: open.name.span.into(),
+                        help: Some(format!("add `for DURATION` to step `{}`", name.name)),
+                    });
+                }
+            }
+        }
+
+        let graph = DependencyGraph::new(decl.steps.len(), &edges);
+        if let Some(cycle) = graph.find_cycle() {
+            let path: Vec<&str> = cycle.iter().map(|&i| decl.steps[i].name.name.as_str()).collect();
+            self.report(CheckError::Cycle {
+                graph: "step",
+                path: path.join(" -> "),
+                span: decl.steps[cycle[0]].name.span.into(),
+            });
+            return false;
+        }
+        true
+    }
+
+    /// Checks that the steps end within the experiment's duration.
+    fn check_timeline(
+        &mut self,
+        decl: &ExperimentDecl,
+        steps: &[Step],
+        settings: &Settings,
+        duration: Duration,
+    ) {
+        if duration.is_zero() || settings.get("duration").is_none() {
+            return;
+        }
+        let index_of = |name: &str| steps.iter().position(|step| step.name == name).unwrap();
+        let edges: Vec<(usize, usize)> = steps
+            .iter()
+            .enumerate()
+            .flat_map(|(index, step)| step.after.iter().map(move |name| (index_of(name), index)))
+            .collect();
+        let weights: Vec<Duration> = steps.iter().map(|step| step.hold.unwrap_or_default()).collect();
+        let graph = DependencyGraph::new(steps.len(), &edges);
+        let Some((total, path)) = graph.longest_path(&weights) else { return };
+        if total > duration {
+            let last = &decl.steps[*path.last().unwrap()];
+            let chain: Vec<&str> = path.iter().map(|&i| steps[i].name.as_str()).collect();
+            self.report(CheckError::TimelineTooLong {
+                timeline: format_duration(total),
+                duration: format_duration(duration),
+                span: last.hold.as_ref().map_or(last.name.span, |hold| hold.span).into(),
+                help: Some(format!(
+                    "the chain {} ends after {}; shorten a step or lengthen the experiment",
+                    chain.join(" -> "),
+                    format_duration(total)
+                )),
+            });
+        }
+    }
+
+    fn check_blast_radius_limit(&mut self, decl: &ExperimentDecl, steps: &[Step], limit: u32) {
+        let touched = distinct(steps.iter().flat_map(|step| step.targets.iter()));
+        if touched.len() <= limit as usize {
+            return;
+        }
+        let span = decl
+            .block
+            .sections
+            .iter()
+            .find(|section| section.name.name == "blast_radius")
+            .and_then(|section| section.block.property("limit"))
+            .map_or(decl.name.span, |property| property.value.span);
+        self.report(CheckError::BlastRadiusExceeded {
+            count: touched.len(),
+            limit,
+            span: span.into(),
+            help: Some(format!(
+                "the steps act on {}; raise `limit` in `blast_radius` or select fewer targets",
+                touched.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+            )),
+        });
+    }
+}

@@ -1,0 +1,164 @@
+//! Checking target and service declarations.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::CheckError;
+use super::schema::{Field, check_properties, check_section_names, known_names_help};
+use crate::model::{LaunchSpec, ProxySpec, Target, TargetKind, TargetSpec, TypedValue, ValueType};
+use crate::syntax::{ServiceDecl, TargetDecl};
+
+/// How long a launched target may take to accept connections on `ready`
+/// when the file does not say.
+const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn process_fields() -> Vec<Field> {
+    vec![
+        Field::optional("command", ValueType::List(Box::new(ValueType::String))),
+        Field::optional("pid_file", ValueType::Path),
+        Field::optional("env", ValueType::StringMap),
+        Field::optional("cwd", ValueType::Path),
+        Field::optional("labels", ValueType::StringMap),
+        Field::optional("ready", ValueType::Address),
+        Field::optional("ready_timeout", ValueType::Duration),
+        Field::optional("service", ValueType::String),
+    ]
+}
+
+fn proxy_fields() -> Vec<Field> {
+    vec![
+        Field::required("listen", ValueType::Address),
+        Field::required("upstream", ValueType::Address),
+        Field::optional("labels", ValueType::StringMap),
+        Field::optional("service", ValueType::String),
+    ]
+}
+
+/// Checks a target declaration and builds its model.
+pub fn check_target(diagnostics: &mut Vec<CheckError>, decl: &TargetDecl) -> Option<Target> {
+    let before = diagnostics.len();
+    let Some(kind) = TargetKind::from_name(&decl.kind.name) else {
+        let known = TargetKind::ALL.iter().map(|kind| kind.name());
+        diagnostics.push(CheckError::UnknownName {
+            kind: "target kind",
+            name: decl.kind.name.clone(),
+            span: decl.kind.span.into(),
+            help: Some(known_names_help(&decl.kind.name, known)),
+        });
+        return None;
+    };
+    check_section_names(diagnostics, &decl.block.sections, &[]);
+
+    let kind_label = match kind {
+        TargetKind::Process => "process setting",
+        TargetKind::Proxy => "proxy setting",
+    };
+    let fields = match kind {
+        TargetKind::Process => process_fields(),
+        TargetKind::Proxy => proxy_fields(),
+    };
+    let settings =
+        check_properties(diagnostics, &decl.block.properties, &fields, kind_label, decl.name.span);
+    let labels = settings.map("labels");
+
+    let spec = match kind {
+        TargetKind::Proxy => {
+            let address = |name| match settings.get(name) {
+                Some(TypedValue::Address(address)) => Some(*address),
+                _ => None,
+            };
+            TargetSpec::Proxy(ProxySpec { listen: address("listen")?, upstream: address("upstream")? })
+        }
+        TargetKind::Process => process_spec(diagnostics, decl, &settings)?,
+    };
+
+    (diagnostics.len() == before).then(|| Target { name: decl.name.name.clone(), labels, spec })
+}
+
+fn process_spec(
+    diagnostics: &mut Vec<CheckError>,
+    decl: &TargetDecl,
+    settings: &super::schema::Settings,
+) -> Option<TargetSpec> {
+    let command = settings.texts("command");
+    let pid_file = settings.text("pid_file");
+    let command_property = decl.block.property("command");
+
+    match (command_property, pid_file) {
+        (Some(_), Some(_)) => {
+            let span = decl.block.property("pid_file").unwrap().key.span;
+            diagnostics.push(CheckError::InvalidValue {
+                what: "process target".to_owned(),
+                reason: "it has both `command` and `pid_file`".to_owned(),
+                span: span.into(),
+                help: Some(
+                    "keep `command` to let chaosc launch it, or `pid_file` to attach to a \
+                     running process"
+                        .to_owned(),
+                ),
+            });
+            None
+        }
+        (None, None) => {
+            diagnostics.push(CheckError::MissingField {
+                kind: "process setting",
+                name: "command".to_owned(),
+                span: decl.name.span.into(),
+                help: Some(
+                    "add `command = [\"program\", \"arg\"]` to launch it, or `pid_file = \"...\"` \
+                     to attach to a running process"
+                        .to_owned(),
+                ),
+            });
+            None
+        }
+        (None, Some(pid_file)) => Some(TargetSpec::Attached { pid_file: PathBuf::from(pid_file) }),
+        (Some(property), None) => {
+            if command.is_empty() {
+                diagnostics.push(CheckError::InvalidValue {
+                    what: "command".to_owned(),
+                    reason: "it is empty".to_owned(),
+                    span: property.value.span.into(),
+                    help: Some("name the program to run, as in `[\"python3\", \"app.py\"]`".to_owned()),
+                });
+                return None;
+            }
+            let ready = match settings.get("ready") {
+                Some(TypedValue::Address(address)) => Some(*address),
+                _ => None,
+            };
+            Some(TargetSpec::Launched(LaunchSpec {
+                command,
+                env: settings.map("env"),
+                cwd: settings.text("cwd").map(PathBuf::from),
+                ready,
+                ready_timeout: settings.duration("ready_timeout", DEFAULT_READY_TIMEOUT),
+            }))
+        }
+    }
+}
+
+/// The tiers of the service catalog, most critical first.
+pub const TIERS: &[&str] = &["critical", "high", "medium", "low"];
+
+/// The data classes a service may hold.
+pub const DATA_CLASSES: &[&str] =
+    &["public", "internal", "confidential", "pii", "phi", "cardholder", "financial"];
+
+/// Checks a service declaration of the service catalog.
+pub fn check_service(diagnostics: &mut Vec<CheckError>, decl: &ServiceDecl) {
+    let data_class = ValueType::Enum { name: "data class", members: DATA_CLASSES.to_vec() };
+    let fields = vec![
+        Field::optional("tier", ValueType::Enum { name: "tier", members: TIERS.to_vec() }),
+        Field::optional("revenue_per_minute", ValueType::Money),
+        Field::optional("customers", ValueType::Integer),
+        Field::optional("data", ValueType::List(Box::new(data_class))),
+        Field::optional("mtd", ValueType::Duration),
+        Field::optional("rto", ValueType::Duration),
+        Field::optional("rpo", ValueType::Duration),
+        Field::optional("owner", ValueType::String),
+        Field::optional("description", ValueType::String),
+    ];
+    check_section_names(diagnostics, &decl.block.sections, &[]);
+    check_properties(diagnostics, &decl.block.properties, &fields, "service setting", decl.name.span);
+}

@@ -1,0 +1,164 @@
+//! The enumerations of the chaos domain, each with the names it is written
+//! with in `.chaos` files and in JSON output.
+
+use serde::{Deserialize, Serialize};
+
+/// Declares a fieldless enum whose members have a fixed lowercase name.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every member, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Returns the name the member is written with.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// Finds the member written as `text`.
+            pub fn from_name(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// How much harm an experiment may do.
+    Severity {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Critical = "critical",
+    }
+}
+
+named_enum! {
+    /// The part of a system an experiment exercises.
+    Category {
+        Network = "network",
+        Compute = "compute",
+        Storage = "storage",
+        Application = "application",
+        Infrastructure = "infrastructure",
+        Dependency = "dependency",
+    }
+}
+
+named_enum! {
+    /// The kind of failure a fault realises.
+    FailureMode {
+        NetworkPartition = "network_partition",
+        ResourceExhaustion = "resource_exhaustion",
+        DependencyFailure = "dependency_failure",
+        DataCorruption = "data_corruption",
+        ConfigurationDrift = "configuration_drift",
+        TimeSkew = "time_skew",
+        AuthenticationFailure = "authentication_failure",
+    }
+}
+
+named_enum! {
+    /// The final or current state of an experiment run.
+    ExperimentStatus {
+        Pending = "pending",
+        Running = "running",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+        RolledBack = "rolled_back",
+        Aborted = "aborted",
+    }
+}
+
+named_enum! {
+    /// How a recovery plan restores service.
+    RecoveryStrategy {
+        ImmediateRollback = "immediate_rollback",
+        GradualRecovery = "gradual_recovery",
+        BlueGreenFailover = "blue_green_failover",
+        CircuitBreaker = "circuit_breaker",
+        LoadShedding = "load_shedding",
+    }
+}
+
+named_enum! {
+    /// The state of a recovery execution or of one of its actions.
+    RecoveryStatus {
+        Pending = "pending",
+        InProgress = "in_progress",
+        Completed = "completed",
+        Failed = "failed",
+        Partial = "partial",
+        Skipped = "skipped",
+    }
+}
+
+named_enum! {
+    /// The kind of thing a target is.
+    TargetKind {
+        /// A local process, launched by chaosc or found through a pid file.
+        Process = "process",
+        /// A TCP proxy that chaosc runs in front of an upstream address.
+        Proxy = "proxy",
+    }
+}
+
+named_enum! {
+    /// Which way through a proxy a fault acts on.
+    Direction {
+        /// From the client towards the upstream.
+        Upstream = "upstream",
+        /// From the upstream back to the client.
+        Downstream = "downstream",
+        Both = "both",
+    }
+}
+
+impl Direction {
+    /// Tells whether a fault in this direction acts on `flow`.
+    pub fn covers(self, flow: Direction) -> bool {
+        self == Direction::Both || self == flow
+    }
+}
+
+named_enum! {
+    /// What a fault needs from the host to be injected.
+    Privilege {
+        /// Any user can inject it.
+        User = "user",
+        /// It needs root (or `CAP_NET_ADMIN` and similar capabilities).
+        Root = "root",
+    }
+}
+
+named_enum! {
+    /// An HTTP request method that probes may use.
+    HttpMethod {
+        Get = "GET",
+        Head = "HEAD",
+        Post = "POST",
+        Put = "PUT",
+        Delete = "DELETE",
+        Patch = "PATCH",
+        Options = "OPTIONS",
+    }
+}

@@ -1,0 +1,326 @@
+//! Targets, experiments and their parts, after checking.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::enums::*;
+use super::value::TypedValue;
+use crate::syntax::CompareOp;
+
+/// Everything a checked file declares that a run needs.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub targets: Vec<Target>,
+    pub experiments: Vec<Experiment>,
+}
+
+impl Model {
+    /// Finds a target by name.
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|target| target.name == name)
+    }
+}
+
+/// Something an experiment acts on.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub spec: TargetSpec,
+}
+
+impl Target {
+    /// Returns the kind of the target.
+    pub fn kind(&self) -> TargetKind {
+        match self.spec {
+            TargetSpec::Launched(_) | TargetSpec::Attached { .. } => TargetKind::Process,
+            TargetSpec::Proxy(_) => TargetKind::Proxy,
+        }
+    }
+}
+
+/// How chaosc gets hold of a target.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// A process that chaosc starts before the run and stops after it.
+    Launched(LaunchSpec),
+    /// A process that already runs, found through its pid file.
+    Attached { pid_file: PathBuf },
+    /// A TCP proxy that chaosc runs for the length of the run.
+    Proxy(ProxySpec),
+}
+
+/// The command line and environment of a launched process.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchSpec {
+    /// The program and its arguments, run without a shell.
+    pub command: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub cwd: Option<PathBuf>,
+    /// An address that accepts connections once the process is ready.
+    pub ready: Option<SocketAddr>,
+    /// How long to wait for `ready` after a start.
+    pub ready_timeout: Duration,
+}
+
+/// The two addresses of a proxy target.
+#[derive(Debug, Clone, Copy)]
+pub struct ProxySpec {
+    pub listen: SocketAddr,
+    pub upstream: SocketAddr,
+}
+
+/// One experiment.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub name: String,
+    pub description: Option<String>,
+    pub category: Category,
+    pub severity: Severity,
+    /// The longest the experiment may run before every fault is reverted.
+    pub duration: Duration,
+    pub blast_radius: BlastRadius,
+    pub safety: SafetyNet,
+    pub probes: Vec<Probe>,
+    pub steps: Vec<Step>,
+    pub stop_conditions: Vec<Condition>,
+    pub success: Vec<Condition>,
+    pub recovery_plans: Vec<RecoveryPlan>,
+}
+
+impl Experiment {
+    /// Finds a probe by name.
+    pub fn probe(&self, name: &str) -> Option<&Probe> {
+        self.probes.iter().find(|probe| probe.name == name)
+    }
+}
+
+/// How much of the system an experiment may touch.
+#[derive(Debug, Clone)]
+pub struct BlastRadius {
+    /// The most targets the experiment may act on.
+    pub limit: u32,
+    /// The services the experiment declares it touches.
+    pub services: Vec<String>,
+}
+
+/// The guardrails of an experiment.
+#[derive(Debug, Clone)]
+pub struct SafetyNet {
+    pub rollback: bool,
+    /// The longest the rollback of all faults may take.
+    pub rollback_timeout: Duration,
+    pub emergency_stop: bool,
+    pub business_hours_only: bool,
+    pub monitoring: bool,
+    pub alerting: bool,
+}
+
+/// A probe of the system's behaviour.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub name: String,
+    pub kind: ProbeKind,
+    pub expectations: Vec<Expectation>,
+    /// The longest one sample may take before it counts as failed.
+    pub timeout: Duration,
+    /// How often the probe is sampled during the run.
+    pub interval: Duration,
+    /// Whether the probe defines the steady state, checked before and after.
+    pub is_steady_state: bool,
+}
+
+/// What a probe does to take one sample.
+#[derive(Debug, Clone)]
+pub enum ProbeKind {
+    Http { method: HttpMethod, url: String },
+    Tcp { address: SocketAddr },
+    /// A program and its arguments, run without a shell.
+    Command { argv: Vec<String> },
+}
+
+/// One condition a sample must meet.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub field: ProbeField,
+    pub op: CompareOp,
+    pub value: TypedValue,
+}
+
+/// What a sample observes, for expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeField {
+    /// The HTTP status code.
+    Status,
+    /// The time from the start of the sample to its answer.
+    Latency,
+    /// The exit code of a command.
+    Exit,
+    /// The standard output of a command, trimmed.
+    Output,
+    /// The body of an HTTP response.
+    Body,
+}
+
+impl ProbeField {
+    /// Returns the name the field is written with.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProbeField::Status => "status",
+            ProbeField::Latency => "latency",
+            ProbeField::Exit => "exit",
+            ProbeField::Output => "output",
+            ProbeField::Body => "body",
+        }
+    }
+}
+
+/// One step of an experiment: a fault on its targets.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub fault: FaultSpec,
+    /// The names of the targets the step acts on.
+    pub targets: Vec<String>,
+    /// How long the fault is held; `None` holds it to the end of the run.
+    pub hold: Option<Duration>,
+    /// The steps that must end before this one starts.
+    pub after: Vec<String>,
+    /// The share of traffic or time the fault affects, from 0 to 1.
+    pub probability: f64,
+}
+
+/// A fault kind with its typed arguments, defaults filled in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FaultSpec {
+    pub kind: String,
+    #[serde(skip)]
+    pub params: BTreeMap<String, TypedValue>,
+}
+
+impl FaultSpec {
+    /// Returns the duration argument `name`.
+    pub fn duration(&self, name: &str) -> Option<Duration> {
+        self.params.get(name).and_then(TypedValue::as_duration)
+    }
+
+    /// Returns the enumeration or string argument `name`.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.params.get(name).and_then(TypedValue::as_str)
+    }
+}
+
+/// A condition over measures of the run; it holds when every comparison of
+/// any one group holds.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub any_of: Vec<Vec<Comparison>>,
+    /// The condition as written, for reports.
+    pub text: String,
+}
+
+/// One comparison of a condition.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub left: Operand,
+    pub op: CompareOp,
+    pub right: Operand,
+    /// Only samples from this trailing window count.
+    pub window: Option<Duration>,
+}
+
+/// A side of a comparison.
+#[derive(Debug, Clone)]
+pub enum Operand {
+    /// A measure over the samples of a probe.
+    Probe { probe: String, measure: ProbeMeasure },
+    /// A measure of the run itself.
+    Run(RunMeasure),
+    /// A constant, as a number in the measure's base unit.
+    Constant(f64),
+}
+
+/// A measure over a probe's samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeMeasure {
+    Samples,
+    Successes,
+    Failures,
+    ConsecutiveFailures,
+    /// Successes divided by samples, as a fraction of one.
+    SuccessRate,
+    FailureRate,
+    /// Latencies in seconds.
+    LatencyP50,
+    LatencyP99,
+    LatencyMax,
+}
+
+impl ProbeMeasure {
+    /// Every measure with its name.
+    pub const ALL: &'static [(&'static str, ProbeMeasure)] = &[
+        ("samples", ProbeMeasure::Samples),
+        ("successes", ProbeMeasure::Successes),
+        ("failures", ProbeMeasure::Failures),
+        ("consecutive_failures", ProbeMeasure::ConsecutiveFailures),
+        ("success_rate", ProbeMeasure::SuccessRate),
+        ("failure_rate", ProbeMeasure::FailureRate),
+        ("latency_p50", ProbeMeasure::LatencyP50),
+        ("latency_p99", ProbeMeasure::LatencyP99),
+        ("latency_max", ProbeMeasure::LatencyMax),
+    ];
+
+    /// Finds a measure by name.
+    pub fn from_name(name: &str) -> Option<ProbeMeasure> {
+        Self::ALL.iter().find(|(text, _)| *text == name).map(|(_, measure)| *measure)
+    }
+}
+
+/// A measure of the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMeasure {
+    /// Seconds from the last fault reverted to every recovery probe passing.
+    RecoveryTime,
+    /// Seconds since the run started.
+    Elapsed,
+}
+
+/// A recovery plan: actions run as a dependency graph.
+#[derive(Debug, Clone)]
+pub struct RecoveryPlan {
+    pub name: String,
+    pub strategy: RecoveryStrategy,
+    /// Recovery time objective.
+    pub rto: Option<Duration>,
+    /// Recovery point objective.
+    pub rpo: Option<Duration>,
+    pub actions: Vec<RecoveryAction>,
+}
+
+/// One action of a recovery plan.
+#[derive(Debug, Clone)]
+pub struct RecoveryAction {
+    pub name: String,
+    pub kind: ActionKind,
+    pub timeout: Duration,
+    /// Higher runs first when several actions are ready.
+    pub priority: i64,
+    pub retries: u32,
+    pub depends_on: Vec<String>,
+}
+
+/// What a recovery action does.
+#[derive(Debug, Clone)]
+pub enum ActionKind {
+    /// Stops a launched target if it runs, then starts it again.
+    Restart { target: String },
+    /// Samples a probe until it passes or the timeout ends.
+    Probe { probe: String },
+    /// Runs a program without a shell; it must exit with `expect_exit`.
+    Command { argv: Vec<String>, expect_exit: i32 },
+    /// Waits.
+    Wait { duration: Duration },
+}

@@ -1,0 +1,11 @@
+//! The typed model of a checked `.chaos` file: what the checker proved and
+//! what the planner and the runtime consume. Nothing here refers to syntax
+//! except the names the user wrote.
+
+mod enums;
+mod experiment;
+mod value;
+
+pub use enums::*;
+pub use experiment::*;
+pub use value::{TypedValue, ValueType};

@@ -1,0 +1,65 @@
+//! The registry of fault kinds: one injector for each entry of the stdlib
+//! fault catalog, and a test that keeps the two lists equal.
+
+mod process;
+mod proxy;
+
+use std::sync::Arc;
+
+use super::fault::{Fault, FaultError};
+use super::targets::TargetHandle;
+use crate::model::FaultSpec;
+use crate::runtime::JournalHandle;
+
+/// The fault kinds the runtime can inject.
+pub const KINDS: &[&str] = &["latency", "blackhole", "process_kill", "process_pause"];
+
+/// What an injector may need besides its target.
+#[derive(Clone)]
+pub struct FaultContext {
+    /// The share of traffic or time the fault affects, from 0 to 1.
+    pub probability: f64,
+    pub journal: JournalHandle,
+}
+
+/// Builds the injector for `spec` bound to `target`.
+pub async fn build(
+    spec: &FaultSpec,
+    target: &TargetHandle,
+    context: FaultContext,
+) -> Result<Box<dyn Fault>, FaultError> {
+    let mismatch = || {
+        FaultError(format!("fault `{}` cannot act on target `{}`", spec.kind, target.name()))
+    };
+    match (spec.kind.as_str(), target) {
+        ("latency", TargetHandle::Proxy { proxy, .. }) => {
+            Ok(Box::new(proxy::Latency::new(spec, Arc::clone(proxy), context.probability)))
+        }
+        ("blackhole", TargetHandle::Proxy { proxy, .. }) => {
+            Ok(Box::new(proxy::Blackhole::new(spec, Arc::clone(proxy), context.probability)))
+        }
+        ("process_kill", TargetHandle::Process { name, process }) => {
+            Ok(Box::new(process::Kill::new(spec, name, Arc::clone(process), context).await?))
+        }
+        ("process_pause", TargetHandle::Process { name, process }) => {
+            Ok(Box::new(process::Pause::new(name, Arc::clone(process)).await))
+        }
+        (kind, _) if KINDS.contains(&kind) => Err(mismatch()),
+        (kind, _) => Err(FaultError(format!("unknown fault kind `{kind}`"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KINDS;
+    use crate::check::stdlib;
+
+    #[test]
+    fn registry_matches_catalog() {
+        let mut catalog: Vec<&str> = stdlib::all_faults().map(|fault| fault.name.as_str()).collect();
+        let mut registry = KINDS.to_vec();
+        catalog.sort_unstable();
+        registry.sort_unstable();
+        assert_eq!(catalog, registry);
+    }
+}

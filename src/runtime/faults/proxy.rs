@@ -1,0 +1,189 @@
+//! Faults applied by the built-in proxy: latency and blackhole.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::model::{Direction, FaultSpec};
+use crate::runtime::fault::{Fault, FaultError};
+use crate::runtime::proxy::{ProxyHandle, Toxic, measure_round_trip};
+use crate::runtime::revert::RevertAction;
+
+/// How long one verification round trip may take at most.
+const ROUND_TRIP_LIMIT: Duration = Duration::from_secs(10);
+
+/// How many round trips a verification takes; the fastest counts, so a
+/// scheduling hiccup on the host does not make a fault look stronger.
+const SAMPLES: usize = 3;
+
+fn direction_of(spec: &FaultSpec) -> Direction {
+    spec.text("direction").and_then(Direction::from_name).unwrap_or(Direction::Both)
+}
+
+/// Measures the fastest of a few round trips through the proxy.
+async fn fastest_round_trip(proxy: &ProxyHandle, samples: usize, limit: Duration) -> Option<Duration> {
+    let mut fastest: Option<Duration> = None;
+    for _ in 0..samples {
+        let measured = measure_round_trip(proxy.listen_addr(), limit).await?;
+        fastest = Some(fastest.map_or(measured, |best| best.min(measured)));
+    }
+    fastest
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.1}ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// Adds delay to the data through a proxy.
+pub struct Latency {
+    proxy: Arc<ProxyHandle>,
+    toxic: Toxic,
+    toxicity: f64,
+    toxic_id: Option<u64>,
+    baseline: Option<Duration>,
+}
+
+impl Latency {
+    pub fn new(spec: &FaultSpec, proxy: Arc<ProxyHandle>, toxicity: f64) -> Self {
+        let toxic = Toxic::Latency {
+            delay: spec.duration("delay").unwrap_or_default(),
+            jitter: spec.duration("jitter").unwrap_or_default(),
+            direction: direction_of(spec),
+        };
+        Latency { proxy, toxic, toxicity, toxic_id: None, baseline: None }
+    }
+
+    /// The delay a round trip should gain at least: both directions count
+    /// when the toxic acts on both.
+    fn expected_gain(&self) -> Duration {
+        let Toxic::Latency { delay, jitter, direction } = self.toxic else { unreachable!() };
+        let one_way = delay.saturating_sub(jitter);
+        if direction == Direction::Both { one_way * 2 } else { one_way }
+    }
+}
+
+#[async_trait]
+impl Fault for Latency {
+    fn kind(&self) -> &'static str {
+        "latency"
+    }
+
+    fn revert_action(&self) -> RevertAction {
+        RevertAction::EndsWithRun
+    }
+
+    async fn inject(&mut self) -> Result<(), FaultError> {
+        self.baseline = fastest_round_trip(&self.proxy, SAMPLES, ROUND_TRIP_LIMIT).await;
+        self.toxic_id = Some(self.proxy.add_toxic(self.toxic, self.toxicity));
+        Ok(())
+    }
+
+    async fn verify(&mut self) -> Result<String, FaultError> {
+        let baseline = self.baseline.ok_or_else(|| {
+            FaultError(format!(
+                "cannot measure latency: no round trip through {} completed before injection",
+                self.proxy.listen_addr()
+            ))
+        })?;
+        // A toxic that affects only a share of the chunks needs more samples
+        // to be seen at all; the slowest sample then shows it.
+        let samples = if self.toxicity < 1.0 { 10 } else { SAMPLES };
+        let mut slowest = Duration::ZERO;
+        let mut fastest = Duration::MAX;
+        for _ in 0..samples {
+            let measured = measure_round_trip(self.proxy.listen_addr(), ROUND_TRIP_LIMIT)
+                .await
+                .ok_or_else(|| FaultError("no round trip completed through the proxy".to_owned()))?;
+            slowest = slowest.max(measured);
+            fastest = fastest.min(measured);
+        }
+        let observed = if self.toxicity < 1.0 { slowest } else { fastest };
+        let gain = observed.saturating_sub(baseline);
+        // Allow 1ms of timer slack below the requested delay.
+        let expected = self.expected_gain().saturating_sub(Duration::from_millis(1));
+        if gain < expected {
+            return Err(FaultError(format!(
+                "latency not observed: round trip grew by {} (from {} to {}), expected at least {}",
+                millis(gain),
+                millis(baseline),
+                millis(observed),
+                millis(expected)
+            )));
+        }
+        Ok(format!("round trip grew by {} (from {} to {})", millis(gain), millis(baseline), millis(observed)))
+    }
+
+    async fn revert(&mut self) -> Result<String, FaultError> {
+        if let Some(id) = self.toxic_id.take() {
+            self.proxy.remove_toxic(id);
+        }
+        match fastest_round_trip(&self.proxy, SAMPLES, ROUND_TRIP_LIMIT).await {
+            Some(measured) => Ok(format!("round trip back to {}", millis(measured))),
+            None => Ok("latency removed; no round trip completed to confirm it".to_owned()),
+        }
+    }
+}
+
+/// Drops everything a proxy receives in a direction.
+pub struct Blackhole {
+    proxy: Arc<ProxyHandle>,
+    toxic: Toxic,
+    toxicity: f64,
+    toxic_id: Option<u64>,
+    baseline: Option<Duration>,
+}
+
+impl Blackhole {
+    pub fn new(spec: &FaultSpec, proxy: Arc<ProxyHandle>, toxicity: f64) -> Self {
+        let toxic = Toxic::Blackhole { direction: direction_of(spec) };
+        Blackhole { proxy, toxic, toxicity, toxic_id: None, baseline: None }
+    }
+
+    /// How long a round trip must stay unanswered to count as blackholed.
+    fn silence(&self) -> Duration {
+        let baseline = self.baseline.unwrap_or_default();
+        (baseline * 10).max(Duration::from_millis(500))
+    }
+}
+
+#[async_trait]
+impl Fault for Blackhole {
+    fn kind(&self) -> &'static str {
+        "blackhole"
+    }
+
+    fn revert_action(&self) -> RevertAction {
+        RevertAction::EndsWithRun
+    }
+
+    async fn inject(&mut self) -> Result<(), FaultError> {
+        self.baseline = fastest_round_trip(&self.proxy, 1, ROUND_TRIP_LIMIT).await;
+        self.toxic_id = Some(self.proxy.add_toxic(self.toxic, self.toxicity));
+        Ok(())
+    }
+
+    async fn verify(&mut self) -> Result<String, FaultError> {
+        let silence = self.silence();
+        let attempts = if self.toxicity < 1.0 { 10 } else { 1 };
+        for _ in 0..attempts {
+            if measure_round_trip(self.proxy.listen_addr(), silence).await.is_none() {
+                return Ok(format!("no answer through the proxy within {}", millis(silence)));
+            }
+        }
+        Err(FaultError(format!(
+            "blackhole not observed: round trips through {} still complete",
+            self.proxy.listen_addr()
+        )))
+    }
+
+    async fn revert(&mut self) -> Result<String, FaultError> {
+        if let Some(id) = self.toxic_id.take() {
+            self.proxy.remove_toxic(id);
+        }
+        match fastest_round_trip(&self.proxy, 1, ROUND_TRIP_LIMIT).await {
+            Some(measured) => Ok(format!("round trips complete again in {}", millis(measured))),
+            None => Ok("blackhole removed; no round trip completed to confirm it".to_owned()),
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The injector: applies faults (journal first), verifies them, and reverts
+//! them one by one or all at once in reverse order of application.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use tracing::{error, info};
+
+use super::JournalHandle;
+use super::fault::Fault;
+use super::result::{FaultResult, RollbackOutcome};
+use crate::store::Record;
+
+/// A fault the injector has journaled, with its bookkeeping.
+struct Entry {
+    result: FaultResult,
+    fault: Arc<tokio::sync::Mutex<Box<dyn Fault>>>,
+}
+
+/// The faults of one run.
+pub struct Injector {
+    journal: JournalHandle,
+    entries: Mutex<Vec<Entry>>,
+}
+
+impl Injector {
+    /// Creates an injector that journals to `journal`.
+    pub fn new(journal: JournalHandle) -> Self {
+        Injector { journal, entries: Mutex::new(Vec::new()) }
+    }
+
+    /// Journals, injects and verifies a fault. On success returns the fault's
+    /// id; on failure the fault is reverted before the error is returned.
+    pub async fn apply(
+        &self,
+        step: &str,
+        target: &str,
+        fault: Box<dyn Fault>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<u64, String> {
+        let kind = fault.kind();
+        let id = self.journal.next_fault_id().await;
+        let record = Record::Apply {
+            id,
+            step: step.to_owned(),
+            fault: kind.to_owned(),
+            target: target.to_owned(),
+            revert: fault.revert_action(),
+            expires_at,
+        };
+        // The record must be on disk before the fault exists: without it a
+        // crash could leave a fault that nothing knows how to revert.
+        self.journal
+            .append(&[record])
+            .await
+            .map_err(|error| format!("cannot write the journal, so `{kind}` was not injected: {error}"))?;
+
+        let fault = Arc::new(tokio::sync::Mutex::new(fault));
+        self.entries.lock().unwrap().push(Entry {
+            result: FaultResult {
+                id,
+                step: step.to_owned(),
+                fault: kind.to_owned(),
+                target: target.to_owned(),
+                injected_at: None,
+                verification: None,
+                verified: false,
+                reverted_at: None,
+                rollback: RollbackOutcome::Pending,
+                rollback_detail: None,
+            },
+            fault: Arc::clone(&fault),
+        });
+
+        let mut guard = fault.lock().await;
+        if let Err(failure) = guard.inject().await {
+            drop(guard);
+            self.update(id, |result| result.verification = Some(format!("injection failed: {failure}")));
+            error!(step, target, fault = kind, error = %failure, "injection failed");
+            self.revert(id).await;
+            return Err(format!("cannot inject `{kind}` on `{target}`: {failure}"));
+        }
+        self.update(id, |result| result.injected_at = Some(Utc::now()));
+        info!(step, target, fault = kind, "injected");
+
+        let verified = guard.verify().await;
+        drop(guard);
+        match verified {
+            Ok(observation) => {
+                self.update(id, |result| {
+                    result.verification = Some(observation);
+                    result.verified = true;
+                });
+                Ok(id)
+            }
+            Err(failure) => {
+                self.update(id, |result| result.verification = Some(failure.to_string()));
+                error!(step, target, fault = kind, error = %failure, "fault not observed");
+                self.revert(id).await;
+                Err(format!("`{kind}` on `{target}` was injected but not observed: {failure}"))
+            }
+        }
+    }
+
+    /// Reverts the fault `id` if it is still in place; returns whether it is
+    /// gone now.
+    pub async fn revert(&self, id: u64) -> bool {
+        let Some(fault) = self.fault(id) else { return false };
+        let mut guard = fault.lock().await;
+        // Another caller may have reverted it while this one waited.
+        let state = self.entries.lock().unwrap().iter().find(|e| e.result.id == id).map(|e| e.result.rollback);
+        if state != Some(RollbackOutcome::Pending) {
+            return state == Some(RollbackOutcome::Reverted) || state == Some(RollbackOutcome::NotApplied);
+        }
+
+        let outcome = guard.revert().await;
+        drop(guard);
+        let kind = self.result(id).map(|result| result.fault).unwrap_or_default();
+        match outcome {
+            Ok(detail) => {
+                if let Err(error) = self.journal.append(&[Record::Reverted { id }]).await {
+                    // The fault is gone; a stale record only makes `chaosc
+                    // recover` repeat a revert, which is harmless.
+                    error!(id, %error, "cannot journal a revert");
+                }
+                info!(id, fault = %kind, "reverted");
+                self.update(id, |result| {
+                    result.rollback = RollbackOutcome::Reverted;
+                    result.reverted_at = Some(Utc::now());
+                    result.rollback_detail = Some(detail);
+                });
+                true
+            }
+            Err(failure) => {
+                error!(id, fault = %kind, error = %failure, "revert failed");
+                self.update(id, |result| {
+                    result.rollback = RollbackOutcome::Failed;
+                    result.rollback_detail = Some(failure.to_string());
+                });
+                false
+            }
+        }
+    }
+
+    /// Reverts every fault still in place, newest first, so that faults
+    /// layered on the same target come off in the opposite order they went
+    /// on. Returns whether every fault is gone.
+    pub async fn revert_all(&self) -> bool {
+        let ids: Vec<u64> = {
+            let entries = self.entries.lock().unwrap();
+            entries.iter().rev().filter(|e| e.result.rollback == RollbackOutcome::Pending).map(|e| e.result.id).collect()
+        };
+        let mut all_gone = true;
+        for id in ids {
+            all_gone &= self.revert(id).await;
+        }
+        all_gone && self.all_reverted()
+    }
+
+    /// Tells whether no fault is in place or failed to revert.
+    pub fn all_reverted(&self) -> bool {
+        self.entries.lock().unwrap().iter().all(|entry| {
+            matches!(entry.result.rollback, RollbackOutcome::Reverted | RollbackOutcome::NotApplied)
+        })
+    }
+
+    /// Returns the results of every fault, in order of application.
+    pub fn results(&self) -> Vec<FaultResult> {
+        self.entries.lock().unwrap().iter().map(|entry| entry.result.clone()).collect()
+    }
+
+    fn result(&self, id: u64) -> Option<FaultResult> {
+        self.entries.lock().unwrap().iter().find(|e| e.result.id == id).map(|e| e.result.clone())
+    }
+
+    fn fault(&self, id: u64) -> Option<Arc<tokio::sync::Mutex<Box<dyn Fault>>>> {
+        self.entries.lock().unwrap().iter().find(|e| e.result.id == id).map(|e| Arc::clone(&e.fault))
+    }
+
+    fn update(&self, id: u64, change: impl FnOnce(&mut FaultResult)) {
+        if let Some(entry) = self.entries.lock().unwrap().iter_mut().find(|e| e.result.id == id) {
+            change(&mut entry.result);
+        }
+    }
+}

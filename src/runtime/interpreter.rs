@@ -1,0 +1,744 @@
+//! The interpreter: runs a plan from setup to teardown.
+//!
+//! The order is fixed: set up targets, check the steady state, start the
+//! probes, run the steps as their `after` graph allows, stop on the first of
+//! (all steps ended, duration reached, stop condition, failing step,
+//! interrupt), revert every fault newest first, run the recovery plans,
+//! check the steady state again, judge the success criteria, tear down. The
+//! whole run is bounded by the experiment's duration plus its rollback
+//! timeout.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::faults::{self, FaultContext};
+use super::guardian::Guardian;
+use super::injector::Injector;
+use super::monitor::{ProbeLog, RunMeasures};
+use super::probe::{Sample, sample};
+use super::process::{LaunchedProcess, proc_stat};
+use super::proxy::ProxyHandle;
+use super::recovery::execute_plan;
+use super::result::*;
+use super::targets::{ProcessTarget, Targets};
+use super::{JournalHandle, Progress};
+use crate::model::{ExperimentStatus, Step, TargetSpec};
+use crate::plan::Plan;
+use crate::store::{Journal, Record};
+
+/// How long a launched target may take to exit on SIGTERM at teardown.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How many times a steady-state probe is tried after rollback before the
+/// steady state counts as lost; a service that was just restarted may need
+/// a moment.
+const AFTER_ATTEMPTS: u32 = 3;
+
+/// The settings of one run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub run_id: String,
+    pub seed: u64,
+    pub state_dir: PathBuf,
+    /// Whether to start a guardian process that reverts if the run dies.
+    pub guardian: bool,
+    pub progress: Progress,
+}
+
+/// A run that could not start at all; nothing was injected.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RunSetupError {
+    #[error("cannot create the journal in `{path}`: {reason}")]
+    #[diagnostic(
+        code(chaos::E0910),
+        help("chaosc records every fault there before injecting it; choose another directory with `--state-dir`")
+    )]
+    Journal { path: String, reason: String },
+
+    #[error("cannot start the guardian process: {reason}")]
+    #[diagnostic(code(chaos::E0911), help("run with `--no-guardian` to rely on `chaosc recover` alone"))]
+    Guardian { reason: String },
+}
+
+/// How the main phase of a run ended.
+#[derive(Debug, Clone, PartialEq)]
+enum Ending {
+    /// Every step ended, or the duration was reached.
+    Finished,
+    StopCondition(String),
+    StepFailed(String),
+    Interrupted,
+}
+
+/// Runs `plan` until it ends or `interrupt` is cancelled.
+pub async fn run(
+    plan: &Plan,
+    options: RunOptions,
+    interrupt: CancellationToken,
+) -> Result<RunResult, RunSetupError> {
+    let experiment = &plan.experiment;
+    let progress = options.progress.clone();
+    let started_at = Utc::now();
+    let started = Instant::now();
+    let hard_deadline = started + experiment.duration + experiment.safety.rollback_timeout;
+
+    let header = Record::Run {
+        run_id: options.run_id.clone(),
+        pid: std::process::id(),
+        start_time: proc_stat(std::process::id()).map_or(0, |stat| stat.start_time),
+        file: plan.file.clone(),
+        experiment: experiment.name.clone(),
+        seed: options.seed,
+        started_at,
+    };
+    let journal = Journal::create(&options.state_dir, &options.run_id, &header).map_err(|error| {
+        RunSetupError::Journal { path: options.state_dir.display().to_string(), reason: error.to_string() }
+    })?;
+    let journal_path = journal.path().to_owned();
+    let journal = JournalHandle::new(journal);
+    let guardian = if options.guardian {
+        Some(Guardian::spawn(&journal_path).map_err(|error| RunSetupError::Guardian { reason: error.to_string() })?)
+    } else {
+        None
+    };
+    progress.line(format!(
+        "run {} of `{}`, seed {}, journal {}",
+        options.run_id,
+        experiment.name,
+        options.seed,
+        journal_path.display()
+    ));
+
+    let mut state = RunState::new(plan, &options, started_at);
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let targets = match set_up_targets(plan, &options, &journal, &mut rng, &progress).await {
+        Ok(targets) => targets,
+        Err((targets, reason)) => {
+            state.fail(reason);
+            return Ok(finish(state, targets, &journal, guardian, &progress, None).await);
+        }
+    };
+
+    let log = Arc::new(Mutex::new(ProbeLog::default()));
+    let before = check_steady_state(plan, 1, &progress).await;
+    state.result.steady_state.held_before = Some(before.iter().all(|sample| sample.ok));
+    let failed_before = before.iter().find(|sample| !sample.ok).cloned();
+    state.result.steady_state.before = before;
+    if let Some(sample) = failed_before {
+        state.fail(format!(
+            "the steady state did not hold before injection: probe `{}`: {}",
+            sample.probe,
+            sample.error.unwrap_or_default()
+        ));
+        return Ok(finish(state, targets, &journal, guardian, &progress, Some(&log)).await);
+    }
+
+    let monitor_stop = CancellationToken::new();
+    let sampled = Arc::new(Notify::new());
+    let monitors = start_monitors(plan, &log, &sampled, &monitor_stop);
+    let injector = Arc::new(Injector::new(journal.clone()));
+    let steps_stop = CancellationToken::new();
+    let mut steps = start_steps(plan, &targets, &injector, &journal, &steps_stop, &progress, &rng);
+
+    let deadline = started + experiment.duration;
+    let ending = watch_run(plan, &mut steps, &mut state, &log, &sampled, &interrupt, deadline, started).await;
+    match &ending {
+        Ending::Finished => progress.line("all steps ended; rolling back"),
+        Ending::StopCondition(condition) => progress.line(format!("stop condition fired: {condition}; rolling back")),
+        Ending::StepFailed(reason) => progress.line(format!("a step failed: {reason}; rolling back")),
+        Ending::Interrupted => progress.line("interrupted; rolling back"),
+    }
+
+    // Rollback. The steps are told to stop first, so that none injects
+    // while faults come off; each finishes what it is doing (an injection
+    // runs to its end and is then reverted) within the rollback timeout.
+    steps_stop.cancel();
+    let rollback_deadline = Instant::now() + experiment.safety.rollback_timeout;
+    drain_steps(&mut steps, &mut state, rollback_deadline).await;
+    let remaining = rollback_deadline.saturating_duration_since(Instant::now());
+    let rollback_complete = matches!(timeout(remaining, injector.revert_all()).await, Ok(true));
+    let rolled_back_at = Instant::now();
+    state.result.faults = injector.results();
+    state.result.rollback_complete = rollback_complete;
+    for fault in &state.result.faults {
+        progress.line(format!(
+            "fault {} `{}` on `{}`: {:?}{}",
+            fault.id,
+            fault.fault,
+            fault.target,
+            fault.rollback,
+            fault.rollback_detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+        ));
+    }
+    monitor_stop.cancel();
+    // The monitors only sample probes; waiting for them keeps the log final.
+    let _ = timeout(Duration::from_secs(5), monitors.join_all()).await;
+
+    if ending != Ending::Interrupted {
+        for recovery_plan in &experiment.recovery_plans {
+            progress.line(format!("recovery plan `{}` ({})", recovery_plan.name, recovery_plan.strategy));
+            let result = execute_plan(recovery_plan, experiment, &targets, &journal, hard_deadline).await;
+            progress.line(format!(
+                "recovery plan `{}`: {} in {:.2}s",
+                result.plan,
+                result.status,
+                result.recovery_time_seconds
+            ));
+            state.result.recovery.push(result);
+        }
+        let after = check_steady_state(plan, AFTER_ATTEMPTS, &progress).await;
+        state.result.steady_state.held_after = Some(after.iter().all(|sample| sample.ok));
+        state.result.steady_state.after = after;
+    }
+
+    let recovery_time = state.result.recovery.last().map(|result| {
+        Duration::from_secs_f64(result.recovery_time_seconds)
+    }).or_else(|| Some(rolled_back_at.saturating_duration_since(rolled_back_at)));
+    judge(&mut state, plan, &ending, &log, RunMeasures { elapsed: started.elapsed(), recovery_time });
+    Ok(finish(state, targets, &journal, guardian, &progress, Some(&log)).await)
+}
+
+/// The result being built, with the step bookkeeping.
+struct RunState {
+    result: RunResult,
+}
+
+impl RunState {
+    fn new(plan: &Plan, options: &RunOptions, started_at: chrono::DateTime<Utc>) -> Self {
+        let steps = plan
+            .experiment
+            .steps
+            .iter()
+            .map(|step| StepResult {
+                name: step.name.clone(),
+                fault: step.fault.kind.clone(),
+                targets: step.targets.clone(),
+                status: StepStatus::Pending,
+                started_at: None,
+                ended_at: None,
+                error: None,
+            })
+            .collect();
+        RunState {
+            result: RunResult {
+                run_id: options.run_id.clone(),
+                experiment: plan.experiment.name.clone(),
+                file: plan.file.clone(),
+                status: ExperimentStatus::Running,
+                success: false,
+                seed: options.seed,
+                started_at,
+                ended_at: started_at,
+                duration_seconds: 0.0,
+                reason: None,
+                stop: None,
+                steady_state: SteadyStateResult::default(),
+                steps,
+                faults: Vec::new(),
+                probes: Vec::new(),
+                success_criteria: Vec::new(),
+                recovery: Vec::new(),
+                rollback_complete: true,
+            },
+        }
+    }
+
+    /// Marks the run failed, keeping the first reason.
+    fn fail(&mut self, reason: String) {
+        self.result.status = ExperimentStatus::Failed;
+        self.result.reason.get_or_insert(reason);
+    }
+
+    fn record_step(&mut self, step: StepResult) {
+        if let Some(slot) = self.result.steps.iter_mut().find(|s| s.name == step.name) {
+            *slot = step;
+        }
+    }
+}
+
+/// Launches processes, attaches to pid files and starts proxies. On failure
+/// returns what was set up, so that teardown can stop it, with the reason.
+async fn set_up_targets(
+    plan: &Plan,
+    options: &RunOptions,
+    journal: &JournalHandle,
+    rng: &mut ChaCha8Rng,
+    progress: &Progress,
+) -> Result<Targets, (Targets, String)> {
+    let mut targets = Targets::default();
+    let log_dir = options.state_dir.join("runs").join(&options.run_id);
+    let _ = std::fs::create_dir_all(&log_dir);
+
+    for target in &plan.targets {
+        match &target.spec {
+            TargetSpec::Launched(spec) => {
+                let log = log_dir.join(format!("{}.log", target.name));
+                let mut process = match LaunchedProcess::spawn(spec, Some(&log)).await {
+                    Ok(process) => process,
+                    Err(error) => return Err((targets, format!("target `{}`: {error}", target.name))),
+                };
+                let launch = Record::Launch {
+                    target: target.name.clone(),
+                    pid: process.pid,
+                    start_time: process.start_time,
+                    spec: spec.clone(),
+                };
+                let journaled = journal.append(&[launch]).await;
+                let pid = process.pid;
+                let ready = process.wait_ready().await;
+                targets.processes.insert(target.name.clone(), Arc::new(tokio::sync::Mutex::new(ProcessTarget::Launched(process))));
+                if let Err(error) = journaled {
+                    return Err((targets, format!("cannot write the journal: {error}")));
+                }
+                if let Err(error) = ready {
+                    return Err((targets, format!("target `{}`: {error}", target.name)));
+                }
+                progress.line(format!("launched `{}` as process {pid}", target.name));
+            }
+            TargetSpec::Attached { pid_file } => {
+                let read = std::fs::read_to_string(pid_file);
+                let pid = read.ok().and_then(|text| text.trim().parse::<u32>().ok());
+                let Some((pid, stat)) = pid.and_then(|pid| proc_stat(pid).map(|stat| (pid, stat))) else {
+                    return Err((
+                        targets,
+                        format!("target `{}`: no running process in pid file {}", target.name, pid_file.display()),
+                    ));
+                };
+                targets.processes.insert(
+                    target.name.clone(),
+                    Arc::new(tokio::sync::Mutex::new(ProcessTarget::Attached { pid, start_time: stat.start_time })),
+                );
+                progress.line(format!("attached to `{}` as process {pid}", target.name));
+            }
+            TargetSpec::Proxy(spec) => {
+                let proxy_rng = ChaCha8Rng::seed_from_u64(rand::RngExt::random(rng));
+                match ProxyHandle::start(spec.listen, spec.upstream, proxy_rng).await {
+                    Ok(proxy) => {
+                        progress.line(format!("proxy `{}` on {} -> {}", target.name, spec.listen, spec.upstream));
+                        targets.proxies.insert(target.name.clone(), Arc::new(proxy));
+                    }
+                    Err(error) => {
+                        return Err((targets, format!("proxy `{}` cannot listen on {}: {error}", target.name, spec.listen)));
+                    }
+                }
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// Samples every steady-state probe, each up to `attempts` times until it
+/// passes.
+async fn check_steady_state(plan: &Plan, attempts: u32, progress: &Progress) -> Vec<Sample> {
+    let probes = plan.experiment.probes.iter().filter(|probe| probe.is_steady_state);
+    let checks = probes.map(|probe| async move {
+        let mut last = sample(probe).await;
+        for _ in 1..attempts {
+            if last.ok {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            last = sample(probe).await;
+        }
+        last
+    });
+    let samples = futures_join_all(checks).await;
+    for sample in &samples {
+        let verdict = if sample.ok { "holds".to_owned() } else { format!("fails: {}", sample.error.as_deref().unwrap_or("")) };
+        progress.line(format!("steady state probe `{}` {verdict} ({:.1}ms)", sample.probe, sample.latency.as_secs_f64() * 1000.0));
+    }
+    samples
+}
+
+/// Awaits futures concurrently, keeping their order.
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let futures: Vec<F> = futures.collect();
+    let mut outputs = Vec::with_capacity(futures.len());
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    for future in pinned.iter_mut() {
+        outputs.push(future.as_mut().await);
+    }
+    outputs
+}
+
+/// Starts one sampling task per probe.
+fn start_monitors(plan: &Plan, log: &Arc<Mutex<ProbeLog>>, sampled: &Arc<Notify>, stop: &CancellationToken) -> JoinSet<()> {
+    let mut monitors = JoinSet::new();
+    for probe in plan.experiment.probes.clone() {
+        let log = Arc::clone(log);
+        let sampled = Arc::clone(sampled);
+        let stop = stop.clone();
+        monitors.spawn(async move {
+            loop {
+                let next = Instant::now() + probe.interval;
+                tokio::select! {
+                    // Stopping drops a sample in flight, which is then not
+                    // counted; the rollback does not wait for probes.
+                    _ = stop.cancelled() => return,
+                    taken = sample(&probe) => {
+                        log.lock().unwrap().record(taken);
+                        sampled.notify_one();
+                    }
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = sleep_until(next) => {}
+                }
+            }
+        });
+    }
+    monitors
+}
+
+/// Starts one task per step. Each waits for the steps it comes after,
+/// injects its fault on every target, holds it, and reverts it.
+fn start_steps(
+    plan: &Plan,
+    targets: &Targets,
+    injector: &Arc<Injector>,
+    journal: &JournalHandle,
+    stop: &CancellationToken,
+    progress: &Progress,
+    rng: &ChaCha8Rng,
+) -> JoinSet<StepResult> {
+    let mut done_tx: BTreeMap<String, watch::Sender<Option<bool>>> = BTreeMap::new();
+    let mut done_rx: BTreeMap<String, watch::Receiver<Option<bool>>> = BTreeMap::new();
+    for step in &plan.experiment.steps {
+        let (tx, rx) = watch::channel(None);
+        done_tx.insert(step.name.clone(), tx);
+        done_rx.insert(step.name.clone(), rx);
+    }
+
+    let expires_at = Utc::now()
+        + chrono::Duration::from_std(plan.experiment.duration + plan.experiment.safety.rollback_timeout)
+            .unwrap_or(chrono::Duration::MAX);
+    let mut tasks = JoinSet::new();
+    for step in plan.experiment.steps.clone() {
+        let dependencies: Vec<watch::Receiver<Option<bool>>> =
+            step.after.iter().filter_map(|name| done_rx.get(name).cloned()).collect();
+        let done = done_tx.remove(&step.name).expect("one sender per step");
+        let handles: Vec<_> = step.targets.iter().filter_map(|name| targets.handle(name)).collect();
+        let context = StepContext {
+            injector: Arc::clone(injector),
+            journal: journal.clone(),
+            stop: stop.clone(),
+            progress: progress.clone(),
+            expires_at,
+        };
+        let _ = rng;
+        tasks.spawn(async move {
+            let result = run_step(&step, dependencies, handles, &context).await;
+            let _ = done.send(Some(result.status == StepStatus::Reverted));
+            result
+        });
+    }
+    tasks
+}
+
+/// What a step task shares with the run.
+struct StepContext {
+    injector: Arc<Injector>,
+    journal: JournalHandle,
+    stop: CancellationToken,
+    progress: Progress,
+    expires_at: chrono::DateTime<Utc>,
+}
+
+async fn run_step(
+    step: &Step,
+    mut dependencies: Vec<watch::Receiver<Option<bool>>>,
+    handles: Vec<super::TargetHandle>,
+    context: &StepContext,
+) -> StepResult {
+    let mut result = StepResult {
+        name: step.name.clone(),
+        fault: step.fault.kind.clone(),
+        targets: step.targets.clone(),
+        status: StepStatus::Pending,
+        started_at: None,
+        ended_at: None,
+        error: None,
+    };
+
+    for dependency in &mut dependencies {
+        let ended = tokio::select! {
+            _ = context.stop.cancelled() => return result,
+            ended = dependency.wait_for(Option::is_some) => ended.map(|value| *value == Some(true)),
+        };
+        if !matches!(ended, Ok(true)) {
+            result.status = StepStatus::Skipped;
+            result.error = Some("a step it runs after did not complete".to_owned());
+            return result;
+        }
+    }
+    if context.stop.is_cancelled() {
+        return result;
+    }
+
+    result.started_at = Some(Utc::now());
+    let mut applied = Vec::new();
+    for handle in &handles {
+        let fault_context = FaultContext { probability: step.probability, journal: context.journal.clone() };
+        let outcome = match faults::build(&step.fault, handle, fault_context).await {
+            Ok(fault) => context.injector.apply(&step.name, handle.name(), fault, context.expires_at).await,
+            Err(error) => Err(error.to_string()),
+        };
+        match outcome {
+            Ok(id) => {
+                let verification = context
+                    .injector
+                    .results()
+                    .into_iter()
+                    .find(|fault| fault.id == id)
+                    .and_then(|fault| fault.verification)
+                    .unwrap_or_default();
+                context.progress.line(format!(
+                    "step `{}`: injected `{}` on `{}`: {verification}",
+                    step.name,
+                    step.fault.kind,
+                    handle.name()
+                ));
+                applied.push(id);
+            }
+            Err(error) => {
+                context.progress.line(format!("step `{}` failed: {error}", step.name));
+                result.status = StepStatus::Failed;
+                result.error = Some(error);
+                break;
+            }
+        }
+    }
+
+    if result.status != StepStatus::Failed {
+        result.status = StepStatus::Injected;
+        match step.hold {
+            Some(hold) => {
+                tokio::select! {
+                    _ = context.stop.cancelled() => {}
+                    _ = tokio::time::sleep(hold) => {}
+                }
+            }
+            None => context.stop.cancelled().await,
+        }
+    }
+
+    for id in applied.into_iter().rev() {
+        if !context.injector.revert(id).await {
+            result.status = StepStatus::Failed;
+            result.error.get_or_insert_with(|| format!("fault {id} could not be reverted"));
+        }
+    }
+    if result.status == StepStatus::Injected {
+        result.status = StepStatus::Reverted;
+        context.progress.line(format!("step `{}`: reverted", step.name));
+    }
+    result.ended_at = Some(Utc::now());
+    result
+}
+
+/// Waits for the first ending of the main phase.
+#[allow(clippy::too_many_arguments)]
+async fn watch_run(
+    plan: &Plan,
+    steps: &mut JoinSet<StepResult>,
+    state: &mut RunState,
+    log: &Arc<Mutex<ProbeLog>>,
+    sampled: &Notify,
+    interrupt: &CancellationToken,
+    deadline: Instant,
+    started: Instant,
+) -> Ending {
+    loop {
+        tokio::select! {
+            // Interrupts win over everything else that is ready.
+            biased;
+            _ = interrupt.cancelled() => {
+                state.result.status = ExperimentStatus::Aborted;
+                state.result.reason.get_or_insert("interrupted by a signal".to_owned());
+                return Ending::Interrupted;
+            }
+            _ = sampled.notified() => {
+                let now = Utc::now();
+                let measures = RunMeasures { elapsed: started.elapsed(), recovery_time: None };
+                let log = log.lock().unwrap();
+                let fired = plan.experiment.stop_conditions.iter().find(|c| log.holds(c, measures, now));
+                if let Some(condition) = fired {
+                    state.result.stop = Some(StopEvent { condition: condition.text.clone(), at: now });
+                    return Ending::StopCondition(condition.text.clone());
+                }
+            }
+            joined = steps.join_next() => match joined {
+                None => return Ending::Finished,
+                Some(Ok(step)) => {
+                    let failed = step.status == StepStatus::Failed;
+                    let reason = format!("step `{}`: {}", step.name, step.error.clone().unwrap_or_default());
+                    state.record_step(step);
+                    if failed {
+                        return Ending::StepFailed(reason);
+                    }
+                }
+                Some(Err(error)) => {
+                    warn!(%error, "a step task ended abnormally");
+                    return Ending::StepFailed(format!("a step task ended abnormally: {error}"));
+                }
+            },
+            _ = sleep_until(deadline) => {
+                info!("the experiment reached its duration");
+                return Ending::Finished;
+            }
+        }
+    }
+}
+
+/// Collects the steps that are still running once they were told to stop.
+async fn drain_steps(steps: &mut JoinSet<StepResult>, state: &mut RunState, deadline: Instant) {
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match timeout(remaining, steps.join_next()).await {
+            Ok(Some(Ok(step))) => state.record_step(step),
+            Ok(Some(Err(error))) => warn!(%error, "a step task ended abnormally"),
+            Ok(None) => return,
+            Err(_) => {
+                // The injector still reverts whatever these steps applied.
+                warn!("steps still running at the rollback timeout; aborting them");
+                steps.abort_all();
+                return;
+            }
+        }
+    }
+}
+
+/// Sets the final status and success from the ending and the criteria.
+fn judge(state: &mut RunState, plan: &Plan, ending: &Ending, log: &Arc<Mutex<ProbeLog>>, measures: RunMeasures) {
+    let now = Utc::now();
+    let log = log.lock().unwrap();
+    state.result.success_criteria = plan
+        .experiment
+        .success
+        .iter()
+        .map(|condition| CriterionResult { condition: condition.text.clone(), met: log.holds(condition, measures, now) })
+        .collect();
+    drop(log);
+
+    match ending {
+        Ending::Interrupted => {}
+        Ending::StopCondition(condition) => {
+            state.result.status = ExperimentStatus::RolledBack;
+            state.result.reason.get_or_insert(format!("stop condition fired: {condition}"));
+        }
+        Ending::StepFailed(reason) => state.fail(reason.clone()),
+        Ending::Finished => {}
+    }
+    if !state.result.rollback_complete {
+        state.fail("some faults could not be reverted; run `chaosc recover`".to_owned());
+    }
+    if state.result.steady_state.held_after == Some(false) {
+        state.fail("the steady state did not hold after rollback".to_owned());
+    }
+    for recovery in &state.result.recovery.clone() {
+        if recovery.status != crate::model::RecoveryStatus::Completed {
+            state.fail(format!("recovery plan `{}` ended {}", recovery.plan, recovery.status));
+        }
+    }
+    let unmet: Vec<String> = state.result.success_criteria.iter().filter(|c| !c.met).map(|c| c.condition.clone()).collect();
+    if !unmet.is_empty() && state.result.status == ExperimentStatus::Running {
+        state.fail(format!("success criteria not met: {}", unmet.join(", ")));
+    }
+    if state.result.status == ExperimentStatus::Running {
+        state.result.status = ExperimentStatus::Completed;
+    }
+    state.result.success = state.result.status == ExperimentStatus::Completed && unmet.is_empty();
+}
+
+/// Stops the targets, closes the journal and the guardian, and completes the
+/// result.
+async fn finish(
+    mut state: RunState,
+    targets: Targets,
+    journal: &JournalHandle,
+    guardian: Option<Guardian>,
+    progress: &Progress,
+    log: Option<&Arc<Mutex<ProbeLog>>>,
+) -> RunResult {
+    drop(targets.proxies);
+    let mut stopped_all = true;
+    for (name, process) in targets.processes {
+        let mut guard = process.lock().await;
+        if let ProcessTarget::Launched(launched) = &mut *guard {
+            launched.stop(STOP_GRACE).await;
+            let record = Record::Stop { target: name.clone(), pid: launched.pid };
+            stopped_all &= journal.append(&[record]).await.is_ok();
+            progress.line(format!("stopped `{name}`"));
+        }
+    }
+
+    if let Some(log) = log {
+        state.result.probes = summarize(&log.lock().unwrap());
+    }
+    if state.result.status == ExperimentStatus::Running {
+        state.result.status = ExperimentStatus::Failed;
+    }
+
+    // The journal goes only when nothing in it is left in place.
+    let path = journal.path().await;
+    let clean = stopped_all
+        && state.result.rollback_complete
+        && crate::store::JournalState::read(&path).is_ok_and(|journal| journal.is_clean());
+    if clean {
+        if let Err(error) = std::fs::remove_file(&path) {
+            warn!(%error, path = %path.display(), "cannot remove the journal");
+        }
+    } else {
+        progress.line(format!("journal kept at {}; run `chaosc recover`", path.display()));
+    }
+    if let Some(guardian) = guardian {
+        guardian.release().await;
+    }
+
+    let ended_at = Utc::now();
+    state.result.ended_at = ended_at;
+    state.result.duration_seconds = (ended_at - state.result.started_at).num_milliseconds() as f64 / 1000.0;
+    state.result
+}
+
+/// Sums up the samples of each probe.
+fn summarize(log: &ProbeLog) -> Vec<ProbeSummary> {
+    use crate::model::ProbeMeasure;
+    let _ = log;
+    let mut names: Vec<String> = Vec::new();
+    let mut summaries = Vec::new();
+    for sample in log_probe_names(log) {
+        names.push(sample);
+    }
+    for name in names {
+        let samples = log.samples(&name).to_vec();
+        let successes = samples.iter().filter(|s| s.ok).count();
+        let finite = |value: f64| value.is_finite().then_some(value);
+        summaries.push(ProbeSummary {
+            name: name.clone(),
+            samples: samples.len(),
+            successes,
+            failures: samples.len() - successes,
+            success_rate: finite(log.measure(&name, ProbeMeasure::SuccessRate, None)),
+            latency_p50_ms: finite(log.measure(&name, ProbeMeasure::LatencyP50, None) * 1000.0),
+            latency_p99_ms: finite(log.measure(&name, ProbeMeasure::LatencyP99, None) * 1000.0),
+            timeline: samples,
+        });
+    }
+    summaries
+}
+
+fn log_probe_names(log: &ProbeLog) -> Vec<String> {
+    log.probe_names()
+}

@@ -1,0 +1,130 @@
+//! Reverting what a dead run left behind, from its journal. The guardian
+//! and `chaosc recover` both use this.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use serde::Serialize;
+
+use super::process::{is_alive, signal};
+use super::revert::{RevertAction, RevertOutcome};
+use crate::store::{JournalState, Record};
+
+/// What recovering one journal did.
+#[derive(Debug, Clone, Serialize)]
+pub struct JournalRecovery {
+    pub journal: PathBuf,
+    pub run_id: Option<String>,
+    /// Set when the run that owns the journal still runs; nothing was done.
+    pub owner_alive: Option<u32>,
+    pub actions: Vec<RecoveryStep>,
+    /// Whether nothing is left in place and the journal was removed.
+    pub clean: bool,
+}
+
+/// One thing done (or failed) while recovering.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoveryStep {
+    pub what: String,
+    pub ok: bool,
+}
+
+/// Reverts the pending faults of the journal at `path`, newest first, and
+/// when `stop_targets` is set stops the targets its run launched. Removes
+/// the journal when nothing is left. A journal whose run still lives is
+/// left alone.
+pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<JournalRecovery> {
+    let state = JournalState::read(path)?;
+    let mut report = JournalRecovery {
+        journal: path.to_owned(),
+        run_id: state.run_id().map(str::to_owned),
+        owner_alive: None,
+        actions: Vec::new(),
+        clean: false,
+    };
+    if let Some((pid, start_time)) = state.owner() {
+        if pid != std::process::id() && is_alive(pid, start_time) {
+            report.owner_alive = Some(pid);
+            return Ok(report);
+        }
+    }
+
+    let mut all_done = true;
+    for record in state.pending.iter().rev() {
+        let Record::Apply { id, fault, target, revert, .. } = record else { continue };
+        let what = format!("fault {id} `{fault}` on `{target}`");
+        let step = match revert.execute() {
+            Ok(RevertOutcome::Reverted(detail)) => RecoveryStep { what: format!("{what}: {detail}"), ok: true },
+            Ok(RevertOutcome::NothingLeft(detail)) => RecoveryStep { what: format!("{what}: {detail}"), ok: true },
+            Err(error) => {
+                all_done = false;
+                RecoveryStep { what: format!("{what}: {error}"), ok: false }
+            }
+        };
+        report.actions.push(step);
+    }
+
+    if stop_targets {
+        for record in &state.launched {
+            let Record::Launch { target, pid, start_time, .. } = record else { continue };
+            let stopped = stop_process(*pid, *start_time);
+            all_done &= stopped;
+            report.actions.push(RecoveryStep {
+                what: format!("target `{target}` (process {pid}): {}", if stopped { "stopped" } else { "still runs" }),
+                ok: stopped,
+            });
+        }
+    } else {
+        for record in &state.launched {
+            let Record::Launch { target, pid, start_time, .. } = record else { continue };
+            if is_alive(*pid, *start_time) {
+                report.actions.push(RecoveryStep {
+                    what: format!(
+                        "target `{target}` launched by the run still runs as process {pid}; \
+                         `chaosc recover --stop-targets` stops it"
+                    ),
+                    ok: true,
+                });
+            }
+        }
+    }
+
+    // Restarted targets are not in the journal's launch list once a revert
+    // has started them, so a journal with only launches left is done when
+    // the caller did not ask to stop them.
+    if all_done {
+        std::fs::remove_file(path)?;
+        report.clean = true;
+    }
+    Ok(report)
+}
+
+/// Stops a process group that a run launched: continue, terminate, kill.
+fn stop_process(pid: u32, start_time: u64) -> bool {
+    if !is_alive(pid, start_time) {
+        return true;
+    }
+    let group = nix::unistd::Pid::from_raw(pid as i32);
+    let _ = nix::sys::signal::killpg(group, Signal::SIGCONT);
+    let _ = signal(pid, Signal::SIGTERM);
+    for _ in 0..50 {
+        if !is_alive(pid, start_time) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = signal(pid, Signal::SIGKILL);
+    for _ in 0..50 {
+        if !is_alive(pid, start_time) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// Returns whether a revert action is one a recover can still act on.
+pub fn acts_outside_run(action: &RevertAction) -> bool {
+    !matches!(action, RevertAction::EndsWithRun)
+}

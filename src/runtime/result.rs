@@ -1,0 +1,154 @@
+//! The result of a run, printed as JSON by `chaosc run --format json`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::probe::Sample;
+use crate::model::{ExperimentStatus, RecoveryStatus};
+
+/// Everything a run did and observed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub run_id: String,
+    pub experiment: String,
+    pub file: String,
+    /// `completed`, `failed`, `aborted` (interrupted by a signal) or
+    /// `rolled_back` (stopped by a stop condition).
+    pub status: ExperimentStatus,
+    /// Whether the experiment met its success criteria; only then is the
+    /// exit code 0.
+    pub success: bool,
+    /// The seed of every random choice of the run; `--seed` replays them.
+    pub seed: u64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub duration_seconds: f64,
+    /// Why the run failed or stopped early, when it did.
+    pub reason: Option<String>,
+    /// The stop condition that fired, when one did.
+    pub stop: Option<StopEvent>,
+    pub steady_state: SteadyStateResult,
+    pub steps: Vec<StepResult>,
+    pub faults: Vec<FaultResult>,
+    pub probes: Vec<ProbeSummary>,
+    pub success_criteria: Vec<CriterionResult>,
+    pub recovery: Vec<RecoveryResult>,
+    /// Whether every fault the run applied was reverted.
+    pub rollback_complete: bool,
+}
+
+/// A stop condition that fired.
+#[derive(Debug, Clone, Serialize)]
+pub struct StopEvent {
+    pub condition: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The steady-state probes before injection and after rollback.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SteadyStateResult {
+    pub before: Vec<Sample>,
+    pub after: Vec<Sample>,
+    pub held_before: Option<bool>,
+    pub held_after: Option<bool>,
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub name: String,
+    pub fault: String,
+    pub targets: Vec<String>,
+    /// `pending` (never started), `injected`, `reverted`, `failed` or
+    /// `skipped` (a step it waits for failed).
+    pub status: StepStatus,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+/// The state of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    Injected,
+    Reverted,
+    Failed,
+    Skipped,
+}
+
+/// What happened to one fault on one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultResult {
+    pub id: u64,
+    pub step: String,
+    pub fault: String,
+    pub target: String,
+    pub injected_at: Option<DateTime<Utc>>,
+    /// What verification observed, or why it failed.
+    pub verification: Option<String>,
+    pub verified: bool,
+    pub reverted_at: Option<DateTime<Utc>>,
+    /// `reverted`, `failed` or `not_applied`.
+    pub rollback: RollbackOutcome,
+    /// What was observed after reverting, or why reverting failed.
+    pub rollback_detail: Option<String>,
+}
+
+/// The outcome of reverting one fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RollbackOutcome {
+    Pending,
+    Reverted,
+    Failed,
+    NotApplied,
+}
+
+/// The samples of one probe during the run, summed up.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeSummary {
+    pub name: String,
+    pub samples: usize,
+    pub successes: usize,
+    pub failures: usize,
+    pub success_rate: Option<f64>,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    /// Every sample, oldest first.
+    pub timeline: Vec<Sample>,
+}
+
+/// Whether one success criterion was met.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionResult {
+    pub condition: String,
+    pub met: bool,
+}
+
+/// The execution of one recovery plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoveryResult {
+    pub plan: String,
+    pub strategy: String,
+    pub status: RecoveryStatus,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub recovery_time_seconds: f64,
+    pub rto_seconds: Option<f64>,
+    /// Whether the recovery time was within the RTO, when there is one.
+    pub rto_met: Option<bool>,
+    pub actions: Vec<ActionResult>,
+}
+
+/// The execution of one recovery action.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionResult {
+    pub name: String,
+    pub status: RecoveryStatus,
+    pub attempts: u32,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub output: Option<String>,
+}

@@ -1,0 +1,173 @@
+//! The fault journal: one append-only file per run, in which every fault is
+//! recorded (and synced to disk) before it is applied, and marked when it is
+//! reverted. Whatever a run leaves unreverted, because it was killed or the
+//! machine lost power, can be reverted from the journal by the guardian or by
+//! `chaosc recover`.
+//!
+//! The format is JSON lines, so a record torn by a crash in the middle of a
+//! write is the last line and is skipped on reading.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::LaunchSpec;
+use crate::runtime::revert::RevertAction;
+
+/// One line of a journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// The first line: which run owns the journal.
+    Run {
+        run_id: String,
+        /// The `chaosc run` process and its start time, which together tell
+        /// whether the owner is still alive even after its pid is reused.
+        pid: u32,
+        start_time: u64,
+        file: String,
+        experiment: String,
+        seed: u64,
+        started_at: DateTime<Utc>,
+    },
+    /// A target process that the run launched.
+    Launch { target: String, pid: u32, start_time: u64, spec: LaunchSpec },
+    /// A launched target that the run stopped.
+    Stop { target: String, pid: u32 },
+    /// A fault about to be applied, and how to revert it from outside.
+    Apply {
+        id: u64,
+        step: String,
+        fault: String,
+        target: String,
+        revert: RevertAction,
+        /// After this time the fault must be gone, whatever happens.
+        expires_at: DateTime<Utc>,
+    },
+    /// A fault that was reverted.
+    Reverted { id: u64 },
+}
+
+/// An open journal that a run appends to.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    next_id: u64,
+}
+
+impl Journal {
+    /// Creates the journal of a new run under `state_dir/journal/`.
+    pub fn create(state_dir: &Path, run_id: &str, header: &Record) -> std::io::Result<Journal> {
+        let directory = journal_dir(state_dir);
+        std::fs::create_dir_all(&directory)?;
+        let path = directory.join(format!("{run_id}.jsonl"));
+        let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
+        let mut journal = Journal { path, file, next_id: 1 };
+        journal.append(header)?;
+        // The new file's directory entry must be durable too, or a crash
+        // could lose the whole journal with the record in it.
+        File::open(&directory)?.sync_all()?;
+        Ok(journal)
+    }
+
+    /// Returns the path of the journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Returns a fresh id for an `Apply` record.
+    pub fn next_fault_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Appends a record and syncs it to disk before returning.
+    pub fn append(&mut self, record: &Record) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_data()
+    }
+
+    /// Removes the journal once nothing in it is left to revert.
+    pub fn remove(self) -> std::io::Result<()> {
+        std::fs::remove_file(&self.path)
+    }
+}
+
+/// Returns the directory that holds the journals.
+pub fn journal_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("journal")
+}
+
+/// Lists the journal files under `state_dir`, oldest name first.
+pub fn list(state_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(journal_dir(state_dir)) else { return Vec::new() };
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// What a journal says is still in place.
+#[derive(Debug, Clone, Default)]
+pub struct JournalState {
+    /// The `Run` header, if the file has one.
+    pub header: Option<Record>,
+    /// `Apply` records without a matching `Reverted`, in the order applied.
+    pub pending: Vec<Record>,
+    /// `Launch` records without a matching `Stop`.
+    pub launched: Vec<Record>,
+}
+
+impl JournalState {
+    /// Reads a journal, skipping a torn last line.
+    pub fn read(path: &Path) -> std::io::Result<JournalState> {
+        let file = File::open(path)?;
+        let mut state = JournalState::default();
+        for line in BufReader::new(file).lines() {
+            let Ok(record) = serde_json::from_str::<Record>(&line?) else { continue };
+            match &record {
+                Record::Run { .. } => state.header = Some(record),
+                Record::Launch { .. } => state.launched.push(record),
+                Record::Stop { pid, .. } => {
+                    state.launched.retain(|r| !matches!(r, Record::Launch { pid: p, .. } if p == pid));
+                }
+                Record::Apply { .. } => state.pending.push(record),
+                Record::Reverted { id } => {
+                    state.pending.retain(|r| !matches!(r, Record::Apply { id: i, .. } if i == id));
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    /// Returns the owner's pid and start time.
+    pub fn owner(&self) -> Option<(u32, u64)> {
+        match &self.header {
+            Some(Record::Run { pid, start_time, .. }) => Some((*pid, *start_time)),
+            _ => None,
+        }
+    }
+
+    /// Returns the run id from the header.
+    pub fn run_id(&self) -> Option<&str> {
+        match &self.header {
+            Some(Record::Run { run_id, .. }) => Some(run_id),
+            _ => None,
+        }
+    }
+
+    /// Tells whether the journal records nothing left in place.
+    pub fn is_clean(&self) -> bool {
+        self.pending.is_empty() && self.launched.is_empty()
+    }
+}

@@ -1,0 +1,5 @@
+//! What chaosc keeps on disk: the fault journal.
+
+pub mod journal;
+
+pub use journal::{Journal, JournalState, Record};
