@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Tests the Vim runtime files headless: every .chaos file in scenarios/ and stdlib/ must
-# load without an error message and get chaos highlighting on every non-blank character,
+# Tests the Vim runtime files headless. Every .chaos file in scenarios/ and stdlib/ must
+# load without an error message and get chaos highlighting on every non-blank character.
 # tests/syntax.chaos must match its expected syntax groups, and tests/indent.chaos must
-# keep its indentation under `gg=G`. Uses vim, or nvim when vim is missing (see
-# CHAOS_TEST_VIM below). tests/run.vim holds the checks; the last line of the output reads
-# "N passed, M failed".
+# keep its indentation under `gg=G`. The checks are in tests/run.vim, and the last line of
+# the output reads "N passed, M failed".
 set -euo pipefail
 
 vim_dir="$(cd "$(dirname "$0")" && pwd)"
 repo_dir="$(cd "$vim_dir/../.." && pwd)"
 
-# CHAOS_TEST_VIM=vim or CHAOS_TEST_VIM=nvim picks the editor; by default vim, else nvim.
+# CHAOS_TEST_VIM=vim or CHAOS_TEST_VIM=nvim picks the editor. Without it, the script uses
+# vim, or nvim when vim is missing.
 requested="${CHAOS_TEST_VIM:-}"
 if [ -z "$requested" ]; then
     if command -v vim >/dev/null 2>&1; then
@@ -38,7 +38,7 @@ esac
 shopt -s nullglob
 files=("$repo_dir"/scenarios/*.chaos "$repo_dir"/stdlib/*.chaos "$vim_dir"/tests/*.chaos)
 shopt -u nullglob
-# The syntax fixture contains a deliberate error; run.vim checks it separately.
+# The syntax fixture contains a deliberate error, so run.vim checks it on its own.
 checked=()
 for file in "${files[@]}"; do
     [ "$file" = "$vim_dir/tests/syntax.chaos" ] || checked+=("$file")

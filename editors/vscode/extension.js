@@ -43,6 +43,7 @@ async function startClient() {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     client = undefined;
+    outputChannel.appendLine(`Failed to start \`${command} lsp\`: ${reason}`);
     vscode.window.showErrorMessage(
       `Failed to start \`${command} lsp\`: ${reason}. Install chaosc or set ` +
         '"chaos.server.path" to the chaosc executable.',
@@ -50,14 +51,19 @@ async function startClient() {
   }
 }
 
-/** Stops the running client, if any. */
+/** Stops the running client, if any, and logs a failure to stop instead of raising it. */
 async function stopClient() {
   if (!client) {
     return;
   }
   const running = client;
   client = undefined;
-  await running.stop();
+  try {
+    await running.stop();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    outputChannel.appendLine(`Failed to stop the language server: ${reason}`);
+  }
 }
 
 async function restartClient() {

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Tests the VS Code extension without VS Code:
-#   1. the manifest and the files it contributes (tests/check-extension.js);
-#   2. the scope assertions in tests/*.test.chaos, run by vscode-tmgrammar-test;
-#   3. every .chaos file in scenarios/ and stdlib/, and every snippet expanded with its
-#      default text: each must tokenize with no character left to the grammar's catch-all
-#      scope invalid.illegal.character.chaos (assertions made by tests/generate-file-checks.js
-#      and run by vscode-tmgrammar-test, so new scenario files need no extra work).
-# Installs the npm dependencies into node_modules/ first; needs Node.js 18 or newer.
-# The last line reads "N passed, M failed", counting checks and test files, and the script
+#   1. tests/check-extension.js checks the manifest and the files it contributes.
+#   2. vscode-tmgrammar-test runs the scope assertions in tests/*.test.chaos.
+#   3. Every .chaos file in scenarios/ and stdlib/, and every snippet expanded with its
+#      default text, must tokenize with no character in the grammar's catch-all scope
+#      invalid.illegal.character.chaos. tests/generate-file-checks.js writes these
+#      assertions for each file, so a new scenario file needs no extra work.
+# Installs the npm dependencies into node_modules/ first and needs Node.js 18 or newer.
+# The last line reads "N passed, M failed", counting checks and test files. The script
 # exits non-zero when anything failed.
 set -euo pipefail
 

@@ -1,11 +1,11 @@
 " Vim syntax file
 " Language: chaos experiments (.chaos), as specified by grammar/chaos.pest in chaosc
-" Works with Vim 8.1 or newer and Neovim.
+" Tested with Vim 9.0 and Neovim 0.7.
 "
-" Items are ordered from the least to the most specific: when two match or region items
-" start at the same column, Vim uses the one defined last, and a keyword always beats
-" both. That is why the catch-all error item comes first and the numbers, addresses and
-" clause words come late.
+" Items are ordered from the least to the most specific, because when two match or region
+" items start at the same column, Vim uses the one defined last, and a keyword beats both
+" (see :help :syn-priority). So the catch-all error item comes first, and the numbers,
+" addresses and clause words come late.
 
 if exists('b:current_syntax')
   finish

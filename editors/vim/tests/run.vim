@@ -1,11 +1,13 @@
 " Tests the Vim runtime files in editors/vim. test.sh runs it as
-"   vim -Nu NONE -i NONE -n -es -S tests/run.vim -- FILE...
-" with the output path in $CHAOS_VIM_RESULTS. Every FILE must load without an error
-" message, get the chaos filetype, syntax, comment string and indent expression, and
-" give every non-blank character a chaos syntax group other than chaosError, with each
-" reserved word that starts a line of code highlighted as a keyword. On top of that,
-" tests/syntax.chaos must match its `//= WORD GROUP` expectations and tests/indent.chaos
-" must come out of `gg=G` unchanged.
+"   vim -N -u NONE -i NONE -n -es -S tests/run.vim -- FILE...
+" with the path of the results file in $CHAOS_VIM_RESULTS.
+"
+" Every FILE must load without an error message and get the chaos filetype, syntax,
+" comment string and indent expression. Every non-blank character must get a chaos
+" syntax group other than chaosError, and each reserved word that starts a line of code
+" must be highlighted as a keyword. On top of that, tests/syntax.chaos must match its
+" `//= WORD GROUP` expectations, and tests/indent.chaos must come out of `gg=G` unchanged.
+"
 " Writes "ok - NAME" or "not ok - NAME: reason" per check, then "N passed, M failed",
 " and exits with a non-zero status when any check fails.
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Checks the extension manifest and the files it points to, without VS Code: every
-// contributed file exists and parses, the regular expressions of the language
-// configuration compile, extension.js is valid JavaScript and its language client module
-// resolves from node_modules/, and every snippet has a prefix, a body and a description.
+// Checks the extension manifest and the files it points to, without VS Code. Every
+// contributed file must exist and parse, and the regular expressions of the language
+// configuration must compile. extension.js must be valid JavaScript whose language client
+// module resolves from node_modules/, and every snippet needs a prefix, a body and a
+// description.
 //
 // Usage: node check-extension.js [SNIPPETS_OUTPUT.chaos]
 // With an output path, also writes every snippet body with its placeholders replaced by
@@ -89,7 +90,8 @@ function main() {
     const configuration = readJson(language.configuration);
     assert(configuration.comments.lineComment === '//', 'lineComment is not "//"');
     const block = configuration.comments.blockComment;
-    assert(block[0] === '/*' && block[1] === '*/', 'blockComment is not ["/*", "*/"]');
+    assert(block[0] === '/*', `blockComment starts with ${block[0]}, expected /*`);
+    assert(block[1] === '*/', `blockComment ends with ${block[1]}, expected */`);
     const patterns = [
       configuration.wordPattern,
       configuration.indentationRules.increaseIndentPattern,
@@ -122,8 +124,10 @@ function main() {
     snippets = readJson(entry.path);
     assert(Object.keys(snippets).length > 0, `${entry.path} holds no snippets`);
     for (const [name, snippet] of Object.entries(snippets)) {
-      assert(snippet.prefix && snippet.prefix.length > 0, `snippet "${name}" has no prefix`);
-      assert(snippet.body && snippet.body.length > 0, `snippet "${name}" has no body`);
+      assert(snippet.prefix, `snippet "${name}" has no prefix`);
+      assert(snippet.prefix.length > 0, `snippet "${name}" has an empty prefix`);
+      assert(snippet.body, `snippet "${name}" has no body`);
+      assert(snippet.body.length > 0, `snippet "${name}" has an empty body`);
       assert(snippet.description, `snippet "${name}" has no description`);
       expandSnippet(snippet.body);
     }

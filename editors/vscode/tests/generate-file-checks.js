@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes one vscode-tmgrammar-test case for each .chaos file given on the command line.
-// Each case holds the file's lines unchanged, and under every line it asserts that no
+// Each case contains the file's lines unchanged, and under every line it asserts that no
 // run of non-blank characters gets the grammar's catch-all scope for characters that no
 // rule recognises. So a real file passes when it tokenizes with every character
 // recognised, and new files need no hand-written assertions or snapshots.

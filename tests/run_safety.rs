@@ -1,0 +1,328 @@
+//! Every exit path of a run reverts every fault: stop conditions, failing
+//! injections, SIGINT, SIGTERM, and SIGKILL followed by the guardian or by
+//! `chaosc recover`. The checks look at the processes and sockets from
+//! outside chaosc.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    OwnedProcess, RunningChaosc, Sandbox, free_port, output, pids_with, port_accepts,
+    process_state, wait_until,
+};
+
+const ABORTED: i32 = 4;
+const EXPERIMENT_FAILED: i32 = 3;
+
+/// A scenario whose `app` target is a process the test owns, found through
+/// a pid file, behind a chaosc proxy `front`.
+fn attached_scenario(
+    sandbox: &Sandbox,
+    app: &OwnedProcess,
+    app_port: u16,
+    front_port: u16,
+    body: &str,
+) -> std::path::PathBuf {
+    let pid_file = sandbox.write("app.pid", &app.pid().to_string());
+    let text = format!(
+        r#"use std::faults::{{latency, blackhole, process_pause, process_kill}}
+
+target app = process {{ pid_file = "{pid_file}" }}
+target front = proxy {{ listen = 127.0.0.1:{front_port}, upstream = 127.0.0.1:{app_port} }}
+
+experiment drill {{
+    category = network
+    severity = low
+    duration = 2m
+    safety {{ timeout = 30s }}
+{body}
+}}
+"#,
+        pid_file = pid_file.display()
+    );
+    sandbox.write("drill.chaos", &text)
+}
+
+#[test]
+fn stop_condition_aborts_and_reverts() {
+    let sandbox = Sandbox::new();
+    let (app_port, front_port) = (free_port(), free_port());
+    let app = OwnedProcess::http_server(app_port);
+    let body = format!(
+        r#"    steady_state {{
+        probe home = http GET "http://127.0.0.1:{front_port}/" within 300ms every 200ms
+    }}
+    step cut = inject blackhole() on front for 60s
+    stop when home.failures >= 2"#
+    );
+    let file = attached_scenario(&sandbox, &app, app_port, front_port, &body);
+    let run = RunningChaosc::start(
+        sandbox
+            .chaosc()
+            .args(["run", "--format", "json"])
+            .arg(&file),
+    );
+    let finished = run.finish(Duration::from_secs(40));
+
+    assert_eq!(finished.code, Some(ABORTED), "stderr:\n{}", finished.stderr);
+    let result = finished.json();
+    assert_eq!(result["status"], "rolled_back");
+    assert_eq!(result["success"], false);
+    assert!(
+        result["stop"]["condition"]
+            .as_str()
+            .unwrap()
+            .contains("home.failures >= 2")
+    );
+    assert_eq!(result["faults"][0]["fault"], "blackhole");
+    assert_eq!(result["faults"][0]["rollback"], "reverted");
+    assert!(
+        result["duration_seconds"].as_f64().unwrap() < 20.0,
+        "the stop condition did not cut the 60s step short"
+    );
+    assert!(!port_accepts(front_port), "the proxy still listens");
+    assert_eq!(
+        process_state(app.pid()).map(|state| state != 'T'),
+        Some(true)
+    );
+    sandbox.assert_no_journal();
+}
+
+#[test]
+fn failed_injection_fails_the_run() {
+    let sandbox = Sandbox::new();
+    let (app_port, front_port, dead_port) = (free_port(), free_port(), free_port());
+    let app = OwnedProcess::http_server(app_port);
+    // The proxy forwards to a port where nothing listens, so the latency
+    // cannot be observed and the fault must count as failed.
+    let pid_file = sandbox.write("app.pid", &app.pid().to_string());
+    let text = format!(
+        r#"use std::faults::{{latency, process_pause}}
+target app = process {{ pid_file = "{}" }}
+target front = proxy {{ listen = 127.0.0.1:{front_port}, upstream = 127.0.0.1:{dead_port} }}
+experiment drill {{
+    category = network
+    severity = low
+    duration = 1m
+    step freeze = inject process_pause() on app for 30s
+    step slow = inject latency(delay = 100ms) on front for 30s
+}}
+"#,
+        pid_file.display()
+    );
+    let file = sandbox.write("drill.chaos", &text);
+    let _ = app_port;
+    let result = output(
+        sandbox
+            .chaosc()
+            .args(["run", "--format", "json"])
+            .arg(&file),
+    );
+
+    assert_eq!(
+        result.status.code(),
+        Some(EXPERIMENT_FAILED),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let json = common::json(&result);
+    assert_eq!(json["status"], "failed");
+    assert_eq!(json["success"], false);
+    let faults = json["faults"].as_array().unwrap();
+    assert!(
+        faults
+            .iter()
+            .any(|fault| fault["fault"] == "latency" && fault["verified"] == false)
+    );
+    assert!(
+        faults.iter().all(|fault| fault["rollback"] == "reverted"),
+        "{faults:?}"
+    );
+    assert_eq!(
+        process_state(app.pid()).map(|state| state != 'T'),
+        Some(true),
+        "the paused app was not continued"
+    );
+    sandbox.assert_no_journal();
+}
+
+/// Runs a pause and a latency step, sends `signal` once both are in place,
+/// and checks that both are reverted.
+fn signal_reverts_everything(signal: &str) {
+    let sandbox = Sandbox::new();
+    let (app_port, backend_port, front_port) = (free_port(), free_port(), free_port());
+    let app = OwnedProcess::http_server(app_port);
+    // The proxy fronts a second server: a paused upstream would answer no
+    // round trip, and the latency could not be observed.
+    let _backend = OwnedProcess::http_server(backend_port);
+    let body = "    step slow = inject latency(delay = 150ms) on front for 60s\n    step freeze = inject process_pause() on app for 50s";
+    let file = attached_scenario(&sandbox, &app, backend_port, front_port, body);
+    let run = RunningChaosc::start(
+        sandbox
+            .chaosc()
+            .args(["run", "--format", "json"])
+            .arg(&file),
+    );
+    run.wait_for_line("step `slow`: injected", Duration::from_secs(20));
+    run.wait_for_line("step `freeze`: injected", Duration::from_secs(20));
+    assert_eq!(process_state(app.pid()), Some('T'), "the app is not paused");
+    run.signal(signal);
+    let finished = run.finish(Duration::from_secs(40));
+
+    assert_eq!(finished.code, Some(ABORTED), "stderr:\n{}", finished.stderr);
+    let result = finished.json();
+    assert_eq!(result["status"], "aborted");
+    let faults = result["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), 2);
+    for fault in faults {
+        assert_eq!(fault["rollback"], "reverted", "{fault}");
+    }
+    let latency = faults
+        .iter()
+        .find(|fault| fault["fault"] == "latency")
+        .unwrap();
+    assert!(
+        latency["rollback_detail"]
+            .as_str()
+            .unwrap()
+            .contains("round trip back to")
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), || process_state(app.pid())
+            .is_some_and(|state| state != 'T')),
+        "the paused app was not continued"
+    );
+    assert!(!port_accepts(front_port), "the proxy still listens");
+    sandbox.assert_no_journal();
+}
+
+#[test]
+fn sigint_reverts_every_fault() {
+    signal_reverts_everything("INT");
+}
+
+#[test]
+fn sigterm_reverts_every_fault() {
+    signal_reverts_everything("TERM");
+}
+
+#[test]
+fn recover_after_sigkill_continues_paused_process() {
+    let sandbox = Sandbox::new();
+    let (app_port, front_port) = (free_port(), free_port());
+    let app = OwnedProcess::http_server(app_port);
+    let file = attached_scenario(
+        &sandbox,
+        &app,
+        app_port,
+        front_port,
+        "    step freeze = inject process_pause() on app for 60s",
+    );
+    let run = RunningChaosc::start(sandbox.chaosc().args(["run", "--no-guardian"]).arg(&file));
+    run.wait_for_line("step `freeze`: injected", Duration::from_secs(20));
+    run.signal("KILL");
+    run.finish(Duration::from_secs(10));
+
+    // Nothing reverted the pause: the fault outlived its run.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(process_state(app.pid()), Some('T'));
+    assert_eq!(sandbox.journals().len(), 1);
+
+    // A new run refuses to start over the leftover fault.
+    let refused = output(sandbox.chaosc().arg("run").arg(&file));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("chaosc recover"));
+
+    let recovered = output(sandbox.chaosc().arg("recover"));
+    assert_eq!(
+        recovered.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&recovered.stdout)
+    );
+    assert!(wait_until(Duration::from_secs(2), || process_state(
+        app.pid()
+    )
+    .is_some_and(|state| state != 'T')));
+    assert!(port_accepts(app_port), "the continued app does not answer");
+    sandbox.assert_no_journal();
+}
+
+#[test]
+fn recover_after_sigkill_restarts_killed_target() {
+    let sandbox = Sandbox::new();
+    let port = free_port();
+    let marker = format!("http.server {port}");
+    let text = format!(
+        r#"use std::faults::process_kill
+target web = process {{
+    command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+    ready = 127.0.0.1:{port}
+}}
+experiment drill {{
+    category = compute
+    severity = low
+    duration = 2m
+    step crash = inject process_kill() on web for 60s
+}}
+"#
+    );
+    let file = sandbox.write("crash.chaos", &text);
+    let run = RunningChaosc::start(sandbox.chaosc().args(["run", "--no-guardian"]).arg(&file));
+    run.wait_for_line("step `crash`: injected", Duration::from_secs(20));
+    run.signal("KILL");
+    run.finish(Duration::from_secs(10));
+    assert!(!port_accepts(port), "the killed target still answers");
+
+    let recovered = output(sandbox.chaosc().arg("recover"));
+    assert_eq!(
+        recovered.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&recovered.stdout)
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || port_accepts(port)),
+        "the target was not restarted"
+    );
+    sandbox.assert_no_journal();
+
+    // The restarted target is the test's to stop now.
+    for pid in pids_with(&marker) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    assert!(wait_until(Duration::from_secs(5), || pids_with(&marker).is_empty()));
+}
+
+#[test]
+fn guardian_reverts_when_run_is_killed() {
+    let sandbox = Sandbox::new();
+    let (app_port, front_port) = (free_port(), free_port());
+    let app = OwnedProcess::http_server(app_port);
+    let file = attached_scenario(
+        &sandbox,
+        &app,
+        app_port,
+        front_port,
+        "    step freeze = inject process_pause() on app for 60s",
+    );
+    let run = RunningChaosc::start(sandbox.chaosc().arg("run").arg(&file));
+    run.wait_for_line("step `freeze`: injected", Duration::from_secs(20));
+    assert_eq!(process_state(app.pid()), Some('T'));
+    run.signal("KILL");
+    let finished = run.finish(Duration::from_secs(10));
+    assert_eq!(finished.code, None, "chaosc was not killed");
+
+    assert!(
+        wait_until(Duration::from_secs(1), || process_state(app.pid())
+            .is_some_and(|state| state != 'T')),
+        "the guardian did not continue the paused app within a second"
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), || sandbox.journals().is_empty()),
+        "the guardian left the journal"
+    );
+}
