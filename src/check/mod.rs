@@ -151,9 +151,10 @@ impl<'src> Checker<'src> {
 
         for item in &file.items {
             if let Item::Experiment(decl) = item
-                && let Some(experiment) = self.check_experiment(decl) {
-                    self.model.experiments.push(experiment);
-                }
+                && let Some(experiment) = self.check_experiment(decl)
+            {
+                self.model.experiments.push(experiment);
+            }
         }
         self.check_unused(file);
     }

@@ -347,7 +347,9 @@ async fn set_up_targets(
                 let ready = process.wait_ready().await;
                 targets.processes.insert(
                     target.name.clone(),
-                    Arc::new(tokio::sync::Mutex::new(ProcessTarget::Launched(Box::new(process)))),
+                    Arc::new(tokio::sync::Mutex::new(ProcessTarget::Launched(Box::new(
+                        process,
+                    )))),
                 );
                 if let Err(error) = journaled {
                     return Err((targets, format!("cannot write the journal: {error}")));

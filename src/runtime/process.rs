@@ -95,9 +95,10 @@ impl LaunchedProcess {
     pub async fn spawn(spec: &LaunchSpec, log: Option<&Path>) -> Result<Self, LaunchError> {
         let program = spec.command[0].clone();
         if let Some(address) = spec.ready
-            && accepts(address).await {
-                return Err(LaunchError::AddressInUse { program, address });
-            }
+            && accepts(address).await
+        {
+            return Err(LaunchError::AddressInUse { program, address });
+        }
 
         let mut command = tokio::process::Command::new(&spec.command[0]);
         command

@@ -44,10 +44,12 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         clean: false,
     };
     if let Some((pid, start_time)) = state.owner()
-        && pid != std::process::id() && is_alive(pid, start_time) {
-            report.owner_alive = Some(pid);
-            return Ok(report);
-        }
+        && pid != std::process::id()
+        && is_alive(pid, start_time)
+    {
+        report.owner_alive = Some(pid);
+        return Ok(report);
+    }
 
     let mut all_done = true;
     for record in state.pending.iter().rev() {

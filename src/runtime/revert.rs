@@ -84,11 +84,12 @@ fn restart_target(
         )));
     }
     if let Some(address) = spec.ready
-        && std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
-            return Ok(RevertOutcome::NothingLeft(format!(
-                "something already accepts connections on {address} for target `{target}`"
-            )));
-        }
+        && std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok()
+    {
+        return Ok(RevertOutcome::NothingLeft(format!(
+            "something already accepts connections on {address} for target `{target}`"
+        )));
+    }
     let new_pid = spawn_detached(spec)
         .map_err(|error| format!("cannot restart target `{target}`: {error}"))?;
     Ok(RevertOutcome::Reverted(format!(
