@@ -15,6 +15,7 @@ pub mod check;
 pub mod cli;
 pub mod model;
 pub mod plan;
+pub mod report;
 pub mod runtime;
 pub mod store;
 pub mod syntax;

@@ -2,6 +2,7 @@
 
 mod check;
 pub mod exit;
+mod history;
 mod recover;
 pub mod render;
 mod run;
@@ -19,6 +20,11 @@ pub struct Cli {
     /// or `~/.local/state/chaosc`.
     #[arg(long, global = true, env = "CHAOSC_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+
+    /// The SQLite store of past runs; defaults to `chaosc.db` in the state
+    /// directory.
+    #[arg(long, global = true, env = "CHAOSC_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
 
     /// Log more: `-v` for info, `-vv` for debug, `-vvv` for trace. `RUST_LOG`
     /// overrides it.
@@ -58,8 +64,13 @@ pub enum Command {
     Run(run::RunArgs),
     /// Print what `run` would do, touching nothing (same as `run --dry-run`).
     Plan(run::PlanArgs),
-    /// Revert the faults that a killed or crashed run left behind.
+    /// Revert the faults that a killed or crashed run left behind, or run a
+    /// scenario's recovery plan as a drill.
     Recover(recover::RecoverArgs),
+    /// List past runs and recovery executions.
+    History(history::HistoryArgs),
+    /// Print the report of a past run.
+    Report(history::ReportArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -68,11 +79,16 @@ pub enum Command {
 /// Runs the command and returns the process exit code.
 pub fn execute(cli: Cli) -> u8 {
     let state_dir = cli.state_dir.unwrap_or_else(default_state_dir);
+    let db = cli
+        .db
+        .unwrap_or_else(|| crate::store::Store::default_path(&state_dir));
     match cli.command {
         Command::Check(args) => check::execute(&args),
-        Command::Run(args) => run::execute(args, &state_dir),
+        Command::Run(args) => run::execute(args, &state_dir, &db),
         Command::Plan(args) => run::execute_plan(&args),
-        Command::Recover(args) => recover::execute(&args, &state_dir),
+        Command::Recover(args) => recover::execute(&args, &state_dir, &db),
+        Command::History(args) => history::execute_history(&args, &db),
+        Command::Report(args) => history::execute_report(&args, &db),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }

@@ -5,8 +5,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::render::{Style, render_human};
 use super::{OutputFormat, exit};
+use crate::model::RecoveryStatus;
+use crate::runtime::metrics::Metrics;
 use crate::runtime::recover::{JournalRecovery, recover_journal};
+use crate::runtime::{Progress, RunOptions, drill};
+use crate::store::Store;
 use crate::store::journal;
 
 /// Arguments of `chaosc recover`.
@@ -15,6 +20,18 @@ pub struct RecoverArgs {
     /// Also stop the target processes that dead runs launched.
     #[arg(long)]
     pub stop_targets: bool,
+
+    /// Run this recovery plan of FILE as a drill, injecting nothing.
+    #[arg(long, value_name = "NAME", requires = "file")]
+    pub plan: Option<String>,
+
+    /// The scenario whose recovery plan `--plan` runs.
+    #[arg(value_name = "FILE", requires = "plan")]
+    pub file: Option<PathBuf>,
+
+    /// The experiment whose plan to run, when FILE declares several.
+    #[arg(long, value_name = "NAME")]
+    pub experiment: Option<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
@@ -30,7 +47,10 @@ pub struct GuardianArgs {
 }
 
 /// Runs `chaosc recover`.
-pub fn execute(args: &RecoverArgs, state_dir: &Path) -> u8 {
+pub fn execute(args: &RecoverArgs, state_dir: &Path, db: &Path) -> u8 {
+    if let (Some(name), Some(file)) = (&args.plan, &args.file) {
+        return execute_drill(args, name, file, state_dir, db);
+    }
     let mut reports = Vec::new();
     let mut failed = false;
     for path in journal::list(state_dir) {
@@ -118,5 +138,66 @@ pub fn execute_guardian(args: &GuardianArgs) -> u8 {
             );
             exit::ROLLBACK_FAILED
         }
+    }
+}
+
+/// Runs `chaosc recover --plan NAME FILE`: a recovery drill.
+fn execute_drill(args: &RecoverArgs, name: &str, file: &Path, state_dir: &Path, db: &Path) -> u8 {
+    let plan = match super::run::load_plan(file, args.experiment.as_deref()) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    let options = RunOptions {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        seed: rand::random(),
+        state_dir: state_dir.to_owned(),
+        guardian: true,
+        progress: Progress::new(false),
+        metrics: Metrics::new(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("chaosc: cannot start the async runtime: {error}");
+            return exit::USAGE;
+        }
+    };
+    let result = match runtime.block_on(drill(&plan, name, options)) {
+        Ok(result) => result,
+        Err(error) => {
+            eprint!("{}", render_human(&error, None, Style::for_stderr()));
+            return exit::USAGE;
+        }
+    };
+    if let Err(error) = Store::open(db).and_then(|mut store| store.record_recovery(&result)) {
+        eprint!("{}", render_human(&error, None, Style::for_stderr()));
+    }
+    match args.format {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&result).expect("results serialize")
+        ),
+        OutputFormat::Human => {
+            println!(
+                "recovery plan `{}` ({}): {} in {:.2}s",
+                result.plan, result.strategy, result.status, result.recovery_time_seconds
+            );
+            for action in &result.actions {
+                println!(
+                    "  {:<16} {:<10} {}",
+                    action.name,
+                    action.status,
+                    action.output.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    if result.status == RecoveryStatus::Completed && result.rto_met != Some(false) {
+        exit::SUCCESS
+    } else {
+        exit::EXPERIMENT_FAILED
     }
 }

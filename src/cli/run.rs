@@ -15,9 +15,10 @@ use super::{OutputFormat, exit};
 use crate::check::{self, is_error};
 use crate::model::ExperimentStatus;
 use crate::plan::{self, Plan};
+use crate::runtime::metrics::{Metrics, start_server};
 use crate::runtime::result::RunResult;
 use crate::runtime::{Progress, RunOptions};
-use crate::store::{JournalState, journal};
+use crate::store::{JournalState, Store, journal};
 
 /// Arguments of `chaosc run`.
 #[derive(Debug, Args)]
@@ -51,6 +52,24 @@ pub struct RunArgs {
     /// Print no progress lines.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Serve Prometheus metrics on this address while the run goes on
+    /// (127.0.0.1:9464 when given without a value).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:9464")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Write the metrics in the Prometheus text format to this file at the
+    /// end (for the node exporter's textfile collector).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Print the result in this report format instead of the summary.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report: Option<super::history::ReportFormat>,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "PATH", requires = "report")]
+    pub report_file: Option<PathBuf>,
 }
 
 /// Arguments of `chaosc plan`.
@@ -87,6 +106,16 @@ pub enum PreflightError {
     #[error("cannot start the async runtime: {reason}")]
     #[diagnostic(code(chaos::E0914))]
     Runtime { reason: String },
+
+    #[error("cannot serve metrics on {address}: {reason}")]
+    #[diagnostic(
+        code(chaos::E0915),
+        help("choose a free address with `--metrics-addr`")
+    )]
+    Metrics {
+        address: std::net::SocketAddr,
+        reason: String,
+    },
 }
 
 /// Runs `chaosc plan`.
@@ -101,7 +130,7 @@ pub fn execute_plan(args: &PlanArgs) -> u8 {
 }
 
 /// Runs `chaosc run`.
-pub fn execute(args: RunArgs, state_dir: &Path) -> u8 {
+pub fn execute(args: RunArgs, state_dir: &Path, db: &Path) -> u8 {
     let plan = match load_plan(&args.file, args.experiment.as_deref()) {
         Ok(plan) => plan,
         Err(code) => return code,
@@ -116,12 +145,14 @@ pub fn execute(args: RunArgs, state_dir: &Path) -> u8 {
     }
 
     let seed = args.seed.unwrap_or_else(rand::random);
+    let metrics = Metrics::new();
     let options = RunOptions {
         run_id: uuid::Uuid::new_v4().to_string(),
         seed,
         state_dir: state_dir.to_owned(),
         guardian: !args.no_guardian,
         progress: Progress::new(args.quiet),
+        metrics: std::sync::Arc::clone(&metrics),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -140,26 +171,92 @@ pub fn execute(args: RunArgs, state_dir: &Path) -> u8 {
     let outcome = runtime.block_on(async {
         let interrupt = CancellationToken::new();
         tokio::spawn(forward_signals(interrupt.clone()));
-        crate::runtime::run(&plan, options, interrupt).await
+        let server = match args.metrics_addr {
+            Some(address) => match start_server(&metrics, address).await {
+                Ok(server) => Some(server),
+                Err(error) => {
+                    let error = PreflightError::Metrics {
+                        address,
+                        reason: error.to_string(),
+                    };
+                    return Err(Err(error));
+                }
+            },
+            None => None,
+        };
+        let result = crate::runtime::run(&plan, options, interrupt)
+            .await
+            .map_err(Ok);
+        if let Some(server) = server {
+            server.abort();
+        }
+        result
     });
     let result = match outcome {
         Ok(result) => result,
-        Err(error) => {
+        Err(Ok(error)) => {
+            eprint!("{}", render_human(&error, None, Style::for_stderr()));
+            return exit::USAGE;
+        }
+        Err(Err(error)) => {
             eprint!("{}", render_human(&error, None, Style::for_stderr()));
             return exit::USAGE;
         }
     };
 
-    match args.format {
-        OutputFormat::Json => {
-            print_stdout(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&result).expect("results serialize")
-            ));
-        }
-        OutputFormat::Human => print_stdout(&render_result(&result)),
-    }
+    let experiment = &plan.experiment;
+    metrics.finished(
+        &result,
+        experiment.category.name(),
+        experiment.severity.name(),
+    );
+    keep_records(&result, &metrics, db, args.metrics_file.as_deref());
+    print_result(&result, &args);
     exit_code(&result)
+}
+
+/// Stores the result and writes the metrics file. A failure here is
+/// reported but does not change the verdict of the run.
+fn keep_records(result: &RunResult, metrics: &Metrics, db: &Path, metrics_file: Option<&Path>) {
+    let stored = Store::open(db).and_then(|mut store| store.record_run(result));
+    if let Err(error) = stored {
+        eprint!("{}", render_human(&error, None, Style::for_stderr()));
+    }
+    if let Some(path) = metrics_file
+        && let Err(error) = metrics.write_file(path)
+    {
+        eprintln!(
+            "chaosc: cannot write the metrics file `{}`: {error}",
+            path.display()
+        );
+    }
+}
+
+fn print_result(result: &RunResult, args: &RunArgs) {
+    let Some(format) = args.report else {
+        match args.format {
+            OutputFormat::Json => {
+                let json = serde_json::to_string_pretty(result).expect("results serialize");
+                print_stdout(&format!("{json}\n"));
+            }
+            OutputFormat::Human => print_stdout(&render_result(result)),
+        }
+        return;
+    };
+    let value = serde_json::to_value(result).expect("results serialize");
+    let report = super::history::render_report(&value, format);
+    match &args.report_file {
+        Some(path) => {
+            if let Err(error) = std::fs::write(path, report) {
+                eprintln!(
+                    "chaosc: cannot write the report `{}`: {error}",
+                    path.display()
+                );
+            }
+            print_stdout(&render_result(result));
+        }
+        None => print_stdout(&report),
+    }
 }
 
 /// Cancels `interrupt` on the first SIGINT or SIGTERM. Later signals are
@@ -190,7 +287,7 @@ async fn forward_signals(interrupt: CancellationToken) {
 
 /// Reads, checks and lowers a file, printing diagnostics; on failure returns
 /// the exit code.
-fn load_plan(file: &Path, experiment: Option<&str>) -> Result<Plan, u8> {
+pub(super) fn load_plan(file: &Path, experiment: Option<&str>) -> Result<Plan, u8> {
     let style = Style::for_stderr();
     let source = read_source(file).map_err(|error| {
         eprint!("{}", render_human(&error, None, style));

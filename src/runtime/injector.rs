@@ -8,6 +8,7 @@ use tracing::{error, info};
 
 use super::JournalHandle;
 use super::fault::Fault;
+use super::metrics::Metrics;
 use super::result::{FaultResult, RollbackOutcome};
 use crate::store::Record;
 
@@ -21,13 +22,15 @@ struct Entry {
 pub struct Injector {
     journal: JournalHandle,
     entries: Mutex<Vec<Entry>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Injector {
     /// Creates an injector that journals to `journal`.
-    pub fn new(journal: JournalHandle) -> Self {
+    pub fn new(journal: JournalHandle, metrics: Arc<Metrics>) -> Self {
         Injector {
             journal,
+            metrics,
             entries: Mutex::new(Vec::new()),
         }
     }
@@ -85,6 +88,7 @@ impl Injector {
             return Err(format!("cannot inject `{kind}` on `{target}`: {failure}"));
         }
         self.update(id, |result| result.injected_at = Some(Utc::now()));
+        self.metrics.injected(kind, target);
         info!(step, target, fault = kind, "injected");
 
         let verified = guard.verify().await;
@@ -130,16 +134,20 @@ impl Injector {
 
         let outcome = guard.revert().await;
         drop(guard);
-        let kind = self
-            .result(id)
-            .map(|result| result.fault)
-            .unwrap_or_default();
+        let result = self.result(id);
+        let injected = result
+            .as_ref()
+            .is_some_and(|result| result.injected_at.is_some());
+        let kind = result.map(|result| result.fault).unwrap_or_default();
         match outcome {
             Ok(detail) => {
                 if let Err(error) = self.journal.append(&[Record::Reverted { id }]).await {
                     // The fault is gone; a stale record only makes `chaosc
                     // recover` repeat a revert, which is harmless.
                     error!(id, %error, "cannot journal a revert");
+                }
+                if injected {
+                    self.metrics.reverted();
                 }
                 info!(id, fault = %kind, "reverted");
                 self.update(id, |result| {

@@ -25,6 +25,7 @@ use tracing::{info, warn};
 use super::faults::{self, FaultContext};
 use super::guardian::Guardian;
 use super::injector::Injector;
+use super::metrics::Metrics;
 use super::monitor::{ProbeLog, RunMeasures};
 use super::probe::{Sample, sample};
 use super::process::{LaunchedProcess, proc_stat};
@@ -54,6 +55,7 @@ pub struct RunOptions {
     /// Whether to start a guardian process that reverts if the run dies.
     pub guardian: bool,
     pub progress: Progress,
+    pub metrics: Arc<Metrics>,
 }
 
 /// A run that could not start at all; nothing was injected.
@@ -159,8 +161,14 @@ pub async fn run(
 
     let monitor_stop = CancellationToken::new();
     let sampled = Arc::new(Notify::new());
-    let monitors = start_monitors(plan, &log, &sampled, &monitor_stop);
-    let injector = Arc::new(Injector::new(journal.clone()));
+    let monitors = start_monitors(plan, &log, &sampled, &monitor_stop, &options.metrics);
+    let injector = Arc::new(Injector::new(journal.clone(), Arc::clone(&options.metrics)));
+    let touched: std::collections::BTreeSet<&String> = experiment
+        .steps
+        .iter()
+        .flat_map(|step| step.targets.iter())
+        .collect();
+    options.metrics.set_blast_radius(touched.len());
     let steps_stop = CancellationToken::new();
     let mut steps = start_steps(
         plan,
@@ -315,7 +323,7 @@ impl RunState {
 
 /// Launches processes, attaches to pid files and starts proxies. On failure
 /// returns what was set up, so that teardown can stop it, with the reason.
-async fn set_up_targets(
+pub(super) async fn set_up_targets(
     plan: &Plan,
     options: &RunOptions,
     journal: &JournalHandle,
@@ -462,10 +470,12 @@ fn start_monitors(
     log: &Arc<Mutex<ProbeLog>>,
     sampled: &Arc<Notify>,
     stop: &CancellationToken,
+    metrics: &Arc<Metrics>,
 ) -> JoinSet<()> {
     let mut monitors = JoinSet::new();
     for probe in plan.experiment.probes.clone() {
         let log = Arc::clone(log);
+        let metrics = Arc::clone(metrics);
         let sampled = Arc::clone(sampled);
         let stop = stop.clone();
         monitors.spawn(async move {
@@ -476,6 +486,7 @@ fn start_monitors(
                     // counted; the rollback does not wait for probes.
                     _ = stop.cancelled() => return,
                     taken = sample(&probe) => {
+                        metrics.probe_sampled(&probe.name, taken.ok, taken.latency.as_secs_f64());
                         log.lock().unwrap().record(taken);
                         sampled.notify_one();
                     }
@@ -804,6 +815,37 @@ async fn finish(
     progress: &Progress,
     log: Option<&Arc<Mutex<ProbeLog>>>,
 ) -> RunResult {
+    tear_down(
+        targets,
+        journal,
+        guardian,
+        progress,
+        state.result.rollback_complete,
+    )
+    .await;
+    if let Some(log) = log {
+        state.result.probes = summarize(&log.lock().unwrap());
+    }
+    if state.result.status == ExperimentStatus::Running {
+        state.result.status = ExperimentStatus::Failed;
+    }
+    let ended_at = Utc::now();
+    state.result.ended_at = ended_at;
+    state.result.duration_seconds =
+        (ended_at - state.result.started_at).num_milliseconds() as f64 / 1000.0;
+    state.result
+}
+
+/// Stops the proxies and the launched targets, removes the journal when
+/// nothing in it is left in place, and lets the guardian go. Returns whether
+/// the journal was removed.
+pub(super) async fn tear_down(
+    targets: Targets,
+    journal: &JournalHandle,
+    guardian: Option<Guardian>,
+    progress: &Progress,
+    faults_reverted: bool,
+) -> bool {
     drop(targets.proxies);
     let mut stopped_all = true;
     for (name, process) in targets.processes {
@@ -819,17 +861,9 @@ async fn finish(
         }
     }
 
-    if let Some(log) = log {
-        state.result.probes = summarize(&log.lock().unwrap());
-    }
-    if state.result.status == ExperimentStatus::Running {
-        state.result.status = ExperimentStatus::Failed;
-    }
-
-    // The journal goes only when nothing in it is left in place.
     let path = journal.path().await;
     let clean = stopped_all
-        && state.result.rollback_complete
+        && faults_reverted
         && crate::store::JournalState::read(&path).is_ok_and(|journal| journal.is_clean());
     if clean {
         if let Err(error) = std::fs::remove_file(&path) {
@@ -844,41 +878,28 @@ async fn finish(
     if let Some(guardian) = guardian {
         guardian.release().await;
     }
-
-    let ended_at = Utc::now();
-    state.result.ended_at = ended_at;
-    state.result.duration_seconds =
-        (ended_at - state.result.started_at).num_milliseconds() as f64 / 1000.0;
-    state.result
+    clean
 }
 
 /// Sums up the samples of each probe.
 fn summarize(log: &ProbeLog) -> Vec<ProbeSummary> {
     use crate::model::ProbeMeasure;
-    let _ = log;
-    let mut names: Vec<String> = Vec::new();
-    let mut summaries = Vec::new();
-    for sample in log_probe_names(log) {
-        names.push(sample);
-    }
-    for name in names {
-        let samples = log.samples(&name).to_vec();
-        let successes = samples.iter().filter(|s| s.ok).count();
-        let finite = |value: f64| value.is_finite().then_some(value);
-        summaries.push(ProbeSummary {
-            name: name.clone(),
-            samples: samples.len(),
-            successes,
-            failures: samples.len() - successes,
-            success_rate: finite(log.measure(&name, ProbeMeasure::SuccessRate, None)),
-            latency_p50_ms: finite(log.measure(&name, ProbeMeasure::LatencyP50, None) * 1000.0),
-            latency_p99_ms: finite(log.measure(&name, ProbeMeasure::LatencyP99, None) * 1000.0),
-            timeline: samples,
-        });
-    }
-    summaries
-}
-
-fn log_probe_names(log: &ProbeLog) -> Vec<String> {
+    let finite = |value: f64| value.is_finite().then_some(value);
     log.probe_names()
+        .into_iter()
+        .map(|name| {
+            let samples = log.samples(&name).to_vec();
+            let successes = samples.iter().filter(|s| s.ok).count();
+            ProbeSummary {
+                samples: samples.len(),
+                successes,
+                failures: samples.len() - successes,
+                success_rate: finite(log.measure(&name, ProbeMeasure::SuccessRate, None)),
+                latency_p50_ms: finite(log.measure(&name, ProbeMeasure::LatencyP50, None) * 1000.0),
+                latency_p99_ms: finite(log.measure(&name, ProbeMeasure::LatencyP99, None) * 1000.0),
+                timeline: samples,
+                name,
+            }
+        })
+        .collect()
 }

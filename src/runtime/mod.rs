@@ -2,11 +2,13 @@
 //! shared [`fault::Fault`] trait, watches probes, reverts every fault on
 //! every exit path, and runs recovery plans.
 
+mod drill;
 pub mod fault;
 pub mod faults;
 mod guardian;
 mod injector;
 mod interpreter;
+pub mod metrics;
 pub mod monitor;
 pub mod probe;
 pub mod process;
@@ -20,6 +22,7 @@ mod targets;
 
 use std::sync::Arc;
 
+pub use drill::{DrillError, drill};
 pub use interpreter::{RunOptions, RunSetupError, run};
 pub use progress::Progress;
 pub use targets::{ProcessTarget, TargetHandle, Targets};

@@ -1,0 +1,161 @@
+//! `chaosc history` and `chaosc report`: past runs from the store.
+
+use std::path::Path;
+
+use clap::{Args, ValueEnum};
+
+use super::render::{Style, render_human};
+use super::{OutputFormat, exit};
+use crate::report::{render_junit, render_markdown};
+use crate::store::Store;
+
+/// Arguments of `chaosc history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// List recovery executions instead of runs.
+    #[arg(long)]
+    pub recoveries: bool,
+
+    /// How many entries to list, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// Arguments of `chaosc report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run id, or its first characters.
+    #[arg(value_name = "RUN_ID")]
+    pub run: String,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+}
+
+/// The formats of a run report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// The full result as JSON.
+    Json,
+    /// Markdown for people.
+    Md,
+    /// JUnit XML for CI.
+    Junit,
+}
+
+/// Renders a result in a report format.
+pub fn render_report(result: &serde_json::Value, format: ReportFormat) -> String {
+    match format {
+        ReportFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(result).expect("JSON values serialize")
+        ),
+        ReportFormat::Md => render_markdown(result),
+        ReportFormat::Junit => render_junit(result),
+    }
+}
+
+fn open_store(db: &Path) -> Result<Store, u8> {
+    Store::open(db).map_err(|error| {
+        eprint!("{}", render_human(&error, None, Style::for_stderr()));
+        exit::USAGE
+    })
+}
+
+/// Runs `chaosc history`.
+pub fn execute_history(args: &HistoryArgs, db: &Path) -> u8 {
+    let store = match open_store(db) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    let printed = if args.recoveries {
+        store.recoveries(args.limit).map(|rows| match args.format {
+            OutputFormat::Json => serde_json::to_string_pretty(&rows).expect("rows serialize"),
+            OutputFormat::Human => rows
+                .iter()
+                .map(|row| {
+                    let rto = match row.rto_met {
+                        Some(true) => "RTO met",
+                        Some(false) => "RTO missed",
+                        None => "no RTO",
+                    };
+                    let run = row
+                        .run_id
+                        .as_deref()
+                        .map_or("drill".to_owned(), |id| id[..8.min(id.len())].to_owned());
+                    format!(
+                        "{}  {run:<8}  {:<20} {:<20} {:<10} {:>8.2}s  {rto}",
+                        row.started_at,
+                        row.plan,
+                        row.strategy,
+                        row.status,
+                        row.recovery_time_seconds
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        })
+    } else {
+        store.runs(args.limit).map(|rows| match args.format {
+            OutputFormat::Json => serde_json::to_string_pretty(&rows).expect("rows serialize"),
+            OutputFormat::Human => rows
+                .iter()
+                .map(|row| {
+                    let verdict = if row.success { "success" } else { "no success" };
+                    format!(
+                        "{}  {}  {:<24} {:<12} {verdict:<10} {:>8.1}s  {}",
+                        row.started_at,
+                        &row.id[..8.min(row.id.len())],
+                        row.experiment,
+                        row.status,
+                        row.duration_seconds,
+                        row.file
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        })
+    };
+    match printed {
+        Ok(text) => {
+            if !text.is_empty() {
+                println!("{text}");
+            }
+            exit::SUCCESS
+        }
+        Err(error) => {
+            eprint!("{}", render_human(&error, None, Style::for_stderr()));
+            exit::USAGE
+        }
+    }
+}
+
+/// Runs `chaosc report`.
+pub fn execute_report(args: &ReportArgs, db: &Path) -> u8 {
+    let store = match open_store(db) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    match store.run_result(&args.run) {
+        Ok(Some(result)) => {
+            print!("{}", render_report(&result, args.format));
+            exit::SUCCESS
+        }
+        Ok(None) => {
+            eprintln!(
+                "chaosc: no run with an id starting with `{}`; `chaosc history` lists them",
+                args.run
+            );
+            exit::USAGE
+        }
+        Err(error) => {
+            eprint!("{}", render_human(&error, None, Style::for_stderr()));
+            exit::USAGE
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The Markdown report of a run.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::{items, text};
+
+/// Renders a run result as Markdown.
+pub fn render_markdown(result: &Value) -> String {
+    let mut out = String::new();
+    let verdict = if result["success"] == true {
+        "success criteria met"
+    } else {
+        "success criteria not met"
+    };
+    let _ = writeln!(
+        out,
+        "# Experiment `{}`: {}\n",
+        text(result, "experiment"),
+        text(result, "status")
+    );
+    let _ = writeln!(out, "- run: `{}`", text(result, "run_id"));
+    let _ = writeln!(out, "- file: `{}`", text(result, "file"));
+    let _ = writeln!(out, "- started: {}", text(result, "started_at"));
+    let _ = writeln!(
+        out,
+        "- duration: {:.1}s",
+        result["duration_seconds"].as_f64().unwrap_or(0.0)
+    );
+    let _ = writeln!(out, "- verdict: {verdict}");
+    let _ = writeln!(out, "- seed: {}", result["seed"]);
+    if let Some(reason) = result["reason"].as_str() {
+        let _ = writeln!(out, "- reason: {reason}");
+    }
+
+    let _ = writeln!(
+        out,
+        "\n## Steps\n\n| step | fault | targets | status | error |\n| --- | --- | --- | --- | --- |"
+    );
+    for step in items(result, "steps") {
+        let targets: Vec<&str> = items(step, "targets")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            text(step, "name"),
+            text(step, "fault"),
+            targets.join(", "),
+            text(step, "status"),
+            text(step, "error")
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "\n## Faults\n\n| id | fault | target | verified | observed | rollback |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    for fault in items(result, "faults") {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            fault["id"],
+            text(fault, "fault"),
+            text(fault, "target"),
+            fault["verified"],
+            text(fault, "verification"),
+            text(fault, "rollback")
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "\n## Probes\n\n| probe | samples | passed | p50 | p99 |\n| --- | --- | --- | --- | --- |"
+    );
+    for probe in items(result, "probes") {
+        let rate = probe["success_rate"]
+            .as_f64()
+            .map_or("n/a".to_owned(), |rate| format!("{:.1}%", rate * 100.0));
+        let millis = |key: &str| {
+            probe[key]
+                .as_f64()
+                .map_or("n/a".to_owned(), |ms| format!("{ms:.1}ms"))
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {rate} | {} | {} |",
+            text(probe, "name"),
+            probe["samples"],
+            millis("latency_p50_ms"),
+            millis("latency_p99_ms")
+        );
+    }
+
+    if !items(result, "success_criteria").is_empty() {
+        let _ = writeln!(out, "\n## Success criteria\n");
+        for criterion in items(result, "success_criteria") {
+            let mark = if criterion["met"] == true {
+                "met"
+            } else {
+                "not met"
+            };
+            let _ = writeln!(out, "- `{}`: {mark}", text(criterion, "condition"));
+        }
+    }
+
+    for recovery in items(result, "recovery") {
+        let _ = writeln!(
+            out,
+            "\n## Recovery plan `{}` ({}): {} in {:.2}s\n",
+            text(recovery, "plan"),
+            text(recovery, "strategy"),
+            text(recovery, "status"),
+            recovery["recovery_time_seconds"].as_f64().unwrap_or(0.0)
+        );
+        if let Some(met) = recovery["rto_met"].as_bool() {
+            let _ = writeln!(out, "RTO {}.\n", if met { "met" } else { "missed" });
+        }
+        let _ = writeln!(
+            out,
+            "| action | status | attempts | output |\n| --- | --- | --- | --- |"
+        );
+        for action in items(recovery, "actions") {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                text(action, "name"),
+                text(action, "status"),
+                action["attempts"],
+                text(action, "output").replace('|', "\\|")
+            );
+        }
+    }
+    out
+}

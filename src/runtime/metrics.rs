@@ -1,0 +1,228 @@
+//! Prometheus metrics of a run: served on `--metrics-addr` while it runs and
+//! written in the text format to `--metrics-file` at its end (the format the
+//! node exporter's textfile collector reads).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tracing::{debug, warn};
+
+use super::result::RunResult;
+
+/// Buckets for durations in seconds, from a tenth of a second to an hour.
+const SECONDS_BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 3600.0];
+
+/// Buckets for probe latencies in seconds, from a millisecond to ten seconds.
+const LATENCY_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// The metrics of chaosc, registered in their own registry.
+pub struct Metrics {
+    registry: Registry,
+    experiments: IntCounterVec,
+    duration: HistogramVec,
+    recovery_time: HistogramVec,
+    blast_radius: IntGauge,
+    injections: IntCounterVec,
+    active_faults: IntGauge,
+    probe_latency: HistogramVec,
+    success: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Arc<Metrics> {
+        let registry = Registry::new();
+        let experiments = IntCounterVec::new(
+            Opts::new(
+                "chaosc_experiments_total",
+                "Experiments run, by final status, category and severity",
+            ),
+            &["status", "category", "severity"],
+        )
+        .expect("valid metric");
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "chaosc_experiment_duration_seconds",
+                "Wall time of experiments",
+            )
+            .buckets(SECONDS_BUCKETS.to_vec()),
+            &["category", "severity"],
+        )
+        .expect("valid metric");
+        let recovery_time = HistogramVec::new(
+            HistogramOpts::new("chaosc_recovery_time_seconds", "Time recovery plans took")
+                .buckets(SECONDS_BUCKETS.to_vec()),
+            &["category", "severity"],
+        )
+        .expect("valid metric");
+        let blast_radius = IntGauge::new(
+            "chaosc_blast_radius_size",
+            "Targets the current experiment acts on",
+        )
+        .expect("valid metric");
+        let injections = IntCounterVec::new(
+            Opts::new(
+                "chaosc_injections_total",
+                "Faults injected, by fault kind and target",
+            ),
+            &["fault", "target"],
+        )
+        .expect("valid metric");
+        let active_faults =
+            IntGauge::new("chaosc_active_faults", "Faults in place now").expect("valid metric");
+        let probe_latency = HistogramVec::new(
+            HistogramOpts::new("chaosc_probe_latency_seconds", "Latency of probe samples")
+                .buckets(LATENCY_BUCKETS.to_vec()),
+            &["probe", "outcome"],
+        )
+        .expect("valid metric");
+        let success = Gauge::new(
+            "chaosc_last_run_success",
+            "1 when the last run met its success criteria",
+        )
+        .expect("valid metric");
+
+        for collector in [
+            Box::new(experiments.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(duration.clone()),
+            Box::new(recovery_time.clone()),
+            Box::new(blast_radius.clone()),
+            Box::new(injections.clone()),
+            Box::new(active_faults.clone()),
+            Box::new(probe_latency.clone()),
+            Box::new(success.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("metric names are unique");
+        }
+        Arc::new(Metrics {
+            registry,
+            experiments,
+            duration,
+            recovery_time,
+            blast_radius,
+            injections,
+            active_faults,
+            probe_latency,
+            success,
+        })
+    }
+
+    /// Sets the blast radius of the current experiment.
+    pub fn set_blast_radius(&self, targets: usize) {
+        self.blast_radius.set(targets as i64);
+    }
+
+    /// Counts an injected fault.
+    pub fn injected(&self, fault: &str, target: &str) {
+        self.injections.with_label_values(&[fault, target]).inc();
+        self.active_faults.inc();
+    }
+
+    /// Counts a reverted fault.
+    pub fn reverted(&self) {
+        self.active_faults.dec();
+    }
+
+    /// Records a probe sample's latency.
+    pub fn probe_sampled(&self, probe: &str, ok: bool, seconds: f64) {
+        let outcome = if ok { "success" } else { "failure" };
+        self.probe_latency
+            .with_label_values(&[probe, outcome])
+            .observe(seconds);
+    }
+
+    /// Records the end of a run.
+    pub fn finished(&self, result: &RunResult, category: &str, severity: &str) {
+        self.experiments
+            .with_label_values(&[result.status.name(), category, severity])
+            .inc();
+        self.duration
+            .with_label_values(&[category, severity])
+            .observe(result.duration_seconds);
+        for recovery in &result.recovery {
+            self.recovery_time
+                .with_label_values(&[category, severity])
+                .observe(recovery.recovery_time_seconds);
+        }
+        self.success.set(if result.success { 1.0 } else { 0.0 });
+    }
+
+    /// Renders every metric in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .expect("text encoding cannot fail");
+        String::from_utf8(buffer).expect("the text format is UTF-8")
+    }
+
+    /// Writes the metrics to `path` atomically: a reader never sees half a
+    /// file.
+    pub fn write_file(&self, path: &Path) -> std::io::Result<()> {
+        let temporary = path.with_extension("prom.tmp");
+        std::fs::write(&temporary, self.render())?;
+        std::fs::rename(&temporary, path)
+    }
+
+    /// Serves `GET /metrics` on `listener` until the task is dropped.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let Ok((mut stream, peer)) = listener.accept().await else {
+                continue;
+            };
+            let metrics = Arc::clone(&self);
+            tokio::spawn(async move {
+                let mut request = [0u8; 2048];
+                // Only the request line matters; the rest is ignored.
+                let read = tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    stream.read(&mut request),
+                )
+                .await;
+                let Ok(Ok(length)) = read else { return };
+                let line = String::from_utf8_lossy(&request[..length]);
+                let response = if line.starts_with("GET /metrics") || line.starts_with("GET / ") {
+                    let body = metrics.render();
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else {
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_owned()
+                };
+                if let Err(error) = stream.write_all(response.as_bytes()).await {
+                    debug!(%peer, %error, "metrics client went away");
+                }
+            });
+        }
+    }
+}
+
+/// Binds the metrics address and serves it in the background.
+pub async fn start_server(
+    metrics: &Arc<Metrics>,
+    address: SocketAddr,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(address).await?;
+    let metrics = Arc::clone(metrics);
+    Ok(tokio::spawn(async move {
+        metrics.serve(listener).await;
+        warn!("the metrics server stopped");
+    }))
+}
