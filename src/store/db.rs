@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use miette::Diagnostic;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -100,7 +100,7 @@ impl Store {
         // WAL lets readers work while a run writes; the busy timeout lets two
         // runs that finish together take turns instead of failing.
         connection.busy_timeout(Duration::from_secs(10))?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
+        set_wal(&connection)?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         let mut store = Store { connection };
         store.migrate()?;
@@ -113,7 +113,11 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let transaction = self.connection.transaction()?;
+        // An immediate transaction takes the write lock before reading the
+        // version, so two processes opening a new store migrate it once.
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: i64 =
             transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
@@ -214,6 +218,29 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Switches the store to write-ahead logging. The switch needs a moment of
+/// exclusive access, which SQLite does not wait for, so it is retried.
+fn set_wal(connection: &Connection) -> Result<(), StoreError> {
+    let mut attempts = 0;
+    loop {
+        match connection.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(error) if attempts < 50 && is_busy(&error) => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn insert_recovery(

@@ -13,6 +13,9 @@ use crate::runtime::revert::RevertAction;
 /// How long one verification round trip may take at most.
 const ROUND_TRIP_LIMIT: Duration = Duration::from_secs(10);
 
+/// How many round trips measure the baseline before a latency is added.
+const BASELINE_SAMPLES: usize = 5;
+
 /// How many round trips a verification takes; the fastest counts, so a
 /// scheduling hiccup on the host does not make a fault look stronger.
 const SAMPLES: usize = 3;
@@ -97,7 +100,7 @@ impl Fault for Latency {
     }
 
     async fn inject(&mut self) -> Result<(), FaultError> {
-        self.baseline = fastest_round_trip(&self.proxy, SAMPLES, ROUND_TRIP_LIMIT).await;
+        self.baseline = fastest_round_trip(&self.proxy, BASELINE_SAMPLES, ROUND_TRIP_LIMIT).await;
         self.toxic_id = Some(self.proxy.add_toxic(self.toxic, self.toxicity));
         Ok(())
     }
@@ -129,11 +132,16 @@ impl Fault for Latency {
             fastest
         };
         let gain = observed.saturating_sub(baseline);
-        // Allow 1ms of timer slack below the requested delay.
-        let expected = self
-            .expected_gain()
-            .saturating_sub(Duration::from_millis(1));
-        if gain < expected {
+        // Two conditions, so that neither a noisy baseline nor a slow
+        // upstream decides alone: the round trip must now take at least the
+        // requested delay (less 1ms of timer slack), and it must have grown
+        // by most of it (a baseline sample slowed by the host's scheduler
+        // makes the growth look smaller than it is).
+        let expected = self.expected_gain();
+        let floor = expected.saturating_sub(Duration::from_millis(1));
+        let least_gain = expected.saturating_sub((expected / 5).max(Duration::from_millis(2)));
+        if observed < floor || gain < least_gain {
+            let expected = floor;
             return Err(FaultError(format!(
                 "latency not observed: round trip grew by {} (from {} to {}), expected at least {}",
                 millis(gain),
