@@ -109,7 +109,7 @@ fn empty_file_checks_with_warning() {
     let check = output(sandbox.chaosc().arg("check").arg(&path));
     assert_eq!(check.status.code(), Some(0));
     assert!(
-        stderr(&check).contains("chaos::W0002"),
+        stderr(&check).contains("chaos::W0003"),
         "{}",
         stderr(&check)
     );

@@ -32,6 +32,7 @@ experiment {name} {{
     category = network
     severity = medium
     duration = 1m
+    safety {{ business_hours_only = false }}
     steady_state {{
         probe home = http GET "http://127.0.0.1:{front}/" within 2s every 200ms
     }}

@@ -35,7 +35,7 @@ experiment drill {{
     category = network
     severity = low
     duration = 2m
-    safety {{ timeout = 30s }}
+    safety {{ timeout = 30s, business_hours_only = false }}
 {body}
 }}
 "#,
@@ -105,6 +105,7 @@ experiment drill {{
     category = network
     severity = low
     duration = 1m
+    safety {{ business_hours_only = false }}
     step freeze = inject process_pause() on app for 30s
     step slow = inject latency(delay = 100ms) on front for 30s
 }}
@@ -264,7 +265,11 @@ experiment drill {{
     category = compute
     severity = low
     duration = 2m
+    safety {{ business_hours_only = false }}
     step crash = inject process_kill() on web for 60s
+    recovery plan restore (rto = 5m) {{
+        action restart_web = restart web timeout 30s
+    }}
 }}
 "#
     );

@@ -266,9 +266,195 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("imported file `{path}` not found")]
+    #[diagnostic(code(chaos::E0106))]
+    ImportNotFound {
+        path: String,
+        #[label("no such file")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("import cycle: {cycle}")]
+    #[diagnostic(
+        code(chaos::E0107),
+        help("move the shared declarations into a file that imports neither of them")
+    )]
+    ImportCycle {
+        cycle: String,
+        #[label("imports a file that imports this one")]
+        span: SourceSpan,
+    },
+
+    #[error("imported file `{path}` has {count} {errors}")]
+    #[diagnostic(code(chaos::E0108))]
+    ImportHasErrors {
+        path: String,
+        count: usize,
+        errors: &'static str,
+        #[label("imported here")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("a secret is written as a literal string")]
+    #[diagnostic(code(chaos::E0209))]
+    SecretLiteral {
+        #[label("secret in the file")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{what} of {value} is outside (0%, 100%]")]
+    #[diagnostic(code(chaos::E0210))]
+    ShareOutOfRange {
+        what: &'static str,
+        value: String,
+        #[label("not above 0% and at most 100%")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("step `{step}` touches service `{service}`, which the blast radius does not declare")]
+    #[diagnostic(code(chaos::E0410))]
+    ServiceOutsideBlastRadius {
+        step: String,
+        service: String,
+        #[label("acts on a target of `{service}`")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("fault `{fault}` cannot be undone on target `{target}`")]
+    #[diagnostic(code(chaos::E0411))]
+    IrreversibleFault {
+        fault: String,
+        target: String,
+        #[label("irreversible without an opt-in")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("the pinned policy `{pinned}` differs from the policy in force `{actual}`")]
+    #[diagnostic(code(chaos::E0412))]
+    PolicyMismatch {
+        pinned: String,
+        actual: String,
+        #[label("pinned here")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("no recovery action covers target `{target}`, which step `{step}` leaves degraded")]
+    #[diagnostic(code(chaos::E0413))]
+    TargetNotRecovered {
+        target: String,
+        step: String,
+        #[label("degrades `{target}`")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("recovery plan `{plan}` has {what} {value}, above the {limit} of service `{service}`")]
+    #[diagnostic(code(chaos::E0414))]
+    RecoveryAboveService {
+        plan: String,
+        what: &'static str,
+        value: String,
+        limit: String,
+        service: String,
+        #[label("{what} {value}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{framework} forbids fault `{fault}` on {data_class} data")]
+    #[diagnostic(code(chaos::E0501))]
+    ForbiddenFault {
+        framework: String,
+        fault: String,
+        data_class: String,
+        #[label("`{fault}` on a service holding {data_class} data")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{framework} requires approval by `{role}`, which the experiment does not list")]
+    #[diagnostic(code(chaos::E0502))]
+    ApprovalRoleMissing {
+        framework: String,
+        role: String,
+        #[label("`{role}` missing")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{framework} requires an audit trail, but the experiment turns it off")]
+    #[diagnostic(
+        code(chaos::E0503),
+        help("remove `audit_trail_required = false` from `compliance`")
+    )]
+    AuditRequired {
+        framework: String,
+        #[label("audit trail turned off")]
+        span: SourceSpan,
+    },
+
+    #[error("the experiment starts at {start}, inside the {framework} blackout window `{window}`")]
+    #[diagnostic(code(chaos::E0504))]
+    BlackoutWindow {
+        framework: String,
+        window: String,
+        start: String,
+        #[label("scheduled in a blackout window")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{reason}, but `approval_required` is false")]
+    #[diagnostic(code(chaos::E0505))]
+    ApprovalRequired {
+        reason: String,
+        #[label("approval turned off")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("the selector matches no target")]
+    #[diagnostic(code(chaos::E0601))]
+    SelectorMatchesNothing {
+        #[label("matches nothing")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("the stop condition can never fire: {reason}")]
+    #[diagnostic(code(chaos::W0002), severity(Warning))]
+    StopNeverFires {
+        reason: String,
+        #[label("never true")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("the file declares nothing")]
     #[diagnostic(
-        code(chaos::W0002),
+        code(chaos::W0003),
         severity(Warning),
         help("declare targets and an `experiment`, or import them with `use`")
     )]

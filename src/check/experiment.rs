@@ -29,9 +29,10 @@ fn experiment_fields() -> Vec<Field> {
             ValueType::enumeration("severity", Severity::ALL, Severity::name),
         ),
         Field::required("duration", ValueType::Duration),
-        Field::optional("description", ValueType::String),
-        Field::optional("tags", ValueType::List(Box::new(ValueType::String))),
     ]
+    .into_iter()
+    .chain(super::metadata::metadata_fields())
+    .collect()
 }
 
 fn safety_fields() -> Vec<Field> {
@@ -48,7 +49,10 @@ fn safety_fields() -> Vec<Field> {
 fn blast_radius_fields() -> Vec<Field> {
     vec![
         Field::optional("limit", ValueType::Integer),
-        Field::optional("services", ValueType::List(Box::new(ValueType::String))),
+        Field::optional(
+            "services",
+            ValueType::List(Box::new(ValueType::Reference { kind: "service" })),
+        ),
     ]
 }
 
@@ -70,10 +74,14 @@ impl Checker<'_> {
         check_section_names(
             &mut self.diagnostics,
             &decl.block.sections,
-            &["blast_radius", "safety"],
+            &["blast_radius", "safety", "compliance", "monitoring"],
         );
         let safety = self.check_safety(section(decl, "safety"));
         let blast_radius = self.check_blast_radius(section(decl, "blast_radius"));
+        let metadata = super::metadata::metadata_of(&settings);
+        let compliance = self.check_compliance_section(decl, &settings.texts("compliance"));
+        let (alerts, alert_channels) = self.check_monitoring(decl);
+        self.check_policy_pin(decl, metadata.policy.as_deref());
 
         let duration = settings.duration("duration", Duration::ZERO);
         self.check_duration(decl, duration);
@@ -105,7 +113,7 @@ impl Checker<'_> {
                 )
             })
             .collect();
-        let recovery_plans = decl
+        let recovery_plans: Vec<_> = decl
             .recovery_plans
             .iter()
             .filter_map(|plan| self.check_recovery_plan(plan, &probes, &mut probe_scope))
@@ -113,6 +121,18 @@ impl Checker<'_> {
 
         self.check_severity_rules(decl, &settings, &safety, stop_conditions.len());
         self.check_rollback(decl, &safety);
+        if steps.len() == decl.steps.len() {
+            self.check_services_touched(decl, &steps, &blast_radius);
+            if recovery_plans.len() == decl.recovery_plans.len() {
+                self.check_recovery_coverage(decl, &steps, &recovery_plans);
+            }
+            let severity = settings.text("severity").and_then(Severity::from_name);
+            if let Some(severity) = severity {
+                let risk = self.risk_of(severity, &steps);
+                let start = metadata.scheduled_start.as_deref();
+                self.check_compliance_rules(decl, &compliance, &steps, start, risk);
+            }
+        }
         probes::report_unused(&mut self.diagnostics, &decl.probes, &probe_scope);
 
         let after = self
@@ -123,9 +143,8 @@ impl Checker<'_> {
         if after > before {
             return None;
         }
-        Some(Experiment {
+        let experiment = Experiment {
             name: decl.name.name.clone(),
-            description: settings.text("description").map(str::to_owned),
             category: Category::from_name(settings.text("category")?)?,
             severity: Severity::from_name(settings.text("severity")?)?,
             duration,
@@ -136,7 +155,17 @@ impl Checker<'_> {
             stop_conditions,
             success,
             recovery_plans,
-        })
+            metadata,
+            compliance,
+            alerts,
+            alert_channels,
+        };
+        super::lints::check_stop_conditions(
+            &mut self.diagnostics,
+            &experiment,
+            &decl.stop_conditions,
+        );
+        Some(experiment)
     }
 
     fn check_safety(&mut self, section: Option<&Section>) -> SafetyNet {
@@ -157,7 +186,7 @@ impl Checker<'_> {
             rollback: settings.bool("rollback", true),
             rollback_timeout: settings.duration("timeout", DEFAULT_ROLLBACK_TIMEOUT),
             emergency_stop: settings.bool("emergency_stop", true),
-            business_hours_only: settings.bool("business_hours_only", false),
+            business_hours_only: settings.bool("business_hours_only", true),
             monitoring: settings.bool("monitoring", true),
             alerting: settings.bool("alerting", true),
         }
@@ -177,14 +206,12 @@ impl Checker<'_> {
                 if let Some(property) = section.block.property("limit")
                     && settings.integer("limit", 1) < 1
                 {
-                    {
-                        self.report(CheckError::InvalidValue {
-                            what: "blast radius limit".to_owned(),
-                            reason: "it is below 1".to_owned(),
-                            span: property.value.span.into(),
-                            help: Some("allow at least one target".to_owned()),
-                        });
-                    }
+                    self.report(CheckError::InvalidValue {
+                        what: "blast radius limit".to_owned(),
+                        reason: "it is below 1".to_owned(),
+                        span: property.value.span.into(),
+                        help: Some("allow at least one target".to_owned()),
+                    });
                 }
                 settings
             }
@@ -274,7 +301,7 @@ impl Checker<'_> {
 }
 
 /// Finds the section `name` of an experiment.
-fn section<'a>(decl: &'a ExperimentDecl, name: &str) -> Option<&'a Section> {
+pub(super) fn section<'a>(decl: &'a ExperimentDecl, name: &str) -> Option<&'a Section> {
     decl.block
         .sections
         .iter()

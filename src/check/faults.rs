@@ -4,7 +4,7 @@ use super::CheckError;
 use super::schema::{Field, check_properties};
 use super::stdlib::{FaultDef, ParamDef};
 use super::types::type_value;
-use crate::model::{Category, FailureMode, Privilege, TargetKind, ValueType};
+use crate::model::{Category, FailureMode, Privilege, RevertKind, TargetKind, ValueType};
 use crate::syntax::FaultDecl;
 
 /// The settings a fault definition holds.
@@ -23,6 +23,10 @@ fn fields() -> Vec<Field> {
         Field::required(
             "privilege",
             ValueType::enumeration("privilege", Privilege::ALL, Privilege::name),
+        ),
+        Field::optional(
+            "revert",
+            ValueType::enumeration("revert kind", RevertKind::ALL, RevertKind::name),
         ),
     ]
 }
@@ -103,6 +107,10 @@ pub fn check_fault_decl(diagnostics: &mut Vec<CheckError>, decl: &FaultDecl) -> 
         mode: FailureMode::from_name(settings.text("mode")?)?,
         category: Category::from_name(settings.text("category")?)?,
         privilege: Privilege::from_name(settings.text("privilege")?)?,
+        revert: settings
+            .text("revert")
+            .and_then(RevertKind::from_name)
+            .unwrap_or(RevertKind::Undo),
         doc: decl.doc.clone(),
     })
 }

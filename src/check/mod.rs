@@ -3,13 +3,27 @@
 //! reports every finding of a file, not only the first, and builds the typed
 //! [`Model`] when there is no error.
 
+// Typing functions return a `CheckError` by value: it is built only on the
+// error path and pushed straight into the list of findings, so its size
+// costs nothing on the path that succeeds.
+#![allow(clippy::result_large_err)]
+
+mod actions;
+mod blast_radius;
+mod compliance;
 mod error;
 mod experiment;
 mod faults;
 mod graph;
+mod imports;
+mod lints;
+mod metadata;
+mod monitoring;
 pub(crate) mod probes;
 mod recovery;
+pub mod risk;
 mod schema;
+mod services;
 pub mod stdlib;
 mod steps;
 mod suggest;
@@ -17,16 +31,19 @@ mod targets;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
+pub use compliance::policy_hash;
 pub use error::CheckError;
 pub use experiment::format_duration;
+pub use graph::DependencyGraph;
 pub use graph::critical_path;
 use miette::Diagnostic;
 pub use probes::parse_http_url;
 pub use stdlib::{FaultDef, ParamDef};
 
 use crate::model::{Model, Target};
-use crate::syntax::{self, Item, Span, SyntaxError, TargetDecl, UseNames};
+use crate::syntax::{self, Item, Span, SyntaxError, UseNames};
 
 /// The result of checking one file.
 #[derive(Debug)]
@@ -52,15 +69,39 @@ pub fn is_error(diagnostic: &CheckError) -> bool {
     )
 }
 
-/// Parses and checks the text of one file.
-pub fn check_source(source: &str) -> Result<CheckOutput, SyntaxError> {
+/// Parses and checks the text of one file; `use "./other.chaos"` imports
+/// are resolved against the current directory.
+pub fn check_source(source: &str) -> Result<CheckOutput, Vec<SyntaxError>> {
     let file = syntax::parse_file(source)?;
     Ok(check_file(&file, source))
 }
 
+/// Parses and checks the file at `path`, whose text is `source`; `use
+/// "./other.chaos"` imports are resolved relative to its directory.
+pub fn check_file_at(path: &Path, source: &str) -> Result<CheckOutput, Vec<SyntaxError>> {
+    let file = syntax::parse_file(source)?;
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    let mut stack = vec![canonical];
+    Ok(check_inner(&file, source, Some(path), &mut stack))
+}
+
 /// Checks a parsed file.
 pub fn check_file(file: &syntax::File, source: &str) -> CheckOutput {
+    check_inner(file, source, None, &mut Vec::new())
+}
+
+/// Checks a parsed file; `stack` holds the files whose imports are being
+/// resolved, outermost first, to detect import cycles.
+fn check_inner(
+    file: &syntax::File,
+    source: &str,
+    path: Option<&Path>,
+    stack: &mut Vec<PathBuf>,
+) -> CheckOutput {
     let mut checker = Checker::new(source);
+    for model in imports::load_imports(&mut checker.diagnostics, file, path, stack) {
+        checker.merge_import(model);
+    }
     checker.check(file);
 
     let mut diagnostics = checker.diagnostics;
@@ -89,8 +130,14 @@ struct Checker<'src> {
     source: &'src str,
     diagnostics: Vec<CheckError>,
     faults: BTreeMap<String, ImportedFault>,
-    targets: BTreeMap<String, &'src TargetDecl>,
+    /// The targets declared in this file, by name.
+    targets: BTreeMap<String, Span>,
+    /// Targets declared in imported files.
+    imported_targets: BTreeSet<String>,
     used_targets: BTreeSet<String>,
+    /// Alert rules imported from the standard library, with their `use`
+    /// span and whether anything refers to them.
+    imported_alerts: BTreeMap<String, (Span, bool)>,
     model: Model,
 }
 
@@ -101,13 +148,26 @@ impl<'src> Checker<'src> {
             diagnostics: Vec::new(),
             faults: BTreeMap::new(),
             targets: BTreeMap::new(),
+            imported_targets: BTreeSet::new(),
             used_targets: BTreeSet::new(),
+            imported_alerts: BTreeMap::new(),
             model: Model::default(),
         }
     }
 
     fn report(&mut self, error: CheckError) {
         self.diagnostics.push(error);
+    }
+
+    /// Brings the declarations of an imported file into scope.
+    fn merge_import(&mut self, model: Model) {
+        self.imported_targets
+            .extend(model.targets.iter().map(|target| target.name.clone()));
+        self.model.targets.extend(model.targets);
+        self.model.services.extend(model.services);
+        self.model.channels.extend(model.channels);
+        self.model.alert_rules.extend(model.alert_rules);
+        self.model.frameworks.extend(model.frameworks);
     }
 
     fn check(&mut self, file: &'src syntax::File) {
@@ -135,19 +195,7 @@ impl<'src> Checker<'src> {
                 _ => {}
             }
         }
-
-        for item in &file.items {
-            match item {
-                Item::Target(decl) => {
-                    self.targets.insert(decl.name.name.clone(), decl);
-                    if let Some(target) = targets::check_target(&mut self.diagnostics, decl) {
-                        self.model.targets.push(target);
-                    }
-                }
-                Item::Service(decl) => targets::check_service(&mut self.diagnostics, decl),
-                _ => {}
-            }
-        }
+        self.check_catalog(file);
 
         for item in &file.items {
             if let Item::Experiment(decl) = item
@@ -159,6 +207,99 @@ impl<'src> Checker<'src> {
         self.check_unused(file);
     }
 
+    /// Checks the declarations experiments refer to: services, targets,
+    /// channels, compliance frameworks and alert rules, in that order.
+    fn check_catalog(&mut self, file: &'src syntax::File) {
+        for item in &file.items {
+            if let Item::Service(decl) = item
+                && let Some(service) = services::check_service(&mut self.diagnostics, decl)
+            {
+                self.model.services.push(service);
+            }
+        }
+        for item in &file.items {
+            if let Item::Target(decl) = item {
+                self.targets.insert(decl.name.name.clone(), decl.name.span);
+                if let Some(target) = targets::check_target(&mut self.diagnostics, decl) {
+                    self.check_target_service(decl, &target);
+                    self.model.targets.push(target);
+                }
+            }
+        }
+        for item in &file.items {
+            match item {
+                Item::Channel(decl) => {
+                    if let Some(channel) = monitoring::check_channel(&mut self.diagnostics, decl) {
+                        self.model.channels.push(channel);
+                    }
+                }
+                Item::Framework(decl) => {
+                    let defs = self.fault_defs();
+                    let faults: Vec<&FaultDef> = defs.iter().collect();
+                    let framework = compliance::check_framework(
+                        &mut self.diagnostics,
+                        decl,
+                        &faults,
+                        self.source,
+                    );
+                    if let Some(framework) = framework {
+                        self.model.frameworks.push(framework);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for item in &file.items {
+            if let Item::Alert(decl) = item {
+                let channels: BTreeSet<&str> = self
+                    .model
+                    .channels
+                    .iter()
+                    .map(|channel| channel.name.as_str())
+                    .collect();
+                if let Some(rule) = monitoring::check_alert(&mut self.diagnostics, decl, &channels)
+                {
+                    self.model.alert_rules.push(rule);
+                }
+            }
+        }
+    }
+
+    /// Every fault kind a framework may name: the whole catalog and the
+    /// faults defined in this file.
+    fn fault_defs(&self) -> Vec<FaultDef> {
+        let local = self.faults.values().map(|fault| fault.def.clone());
+        stdlib::all_faults().cloned().chain(local).collect()
+    }
+
+    /// Reports a target whose `service` is not in the service catalog.
+    fn check_target_service(&mut self, decl: &syntax::TargetDecl, target: &Target) {
+        let Some(service) = &target.service else {
+            return;
+        };
+        if self.model.service(service).is_some() {
+            return;
+        }
+        let span = decl
+            .block
+            .property("service")
+            .map_or(decl.name.span, |p| p.value.span);
+        let known = self
+            .model
+            .services
+            .iter()
+            .map(|service| service.name.as_str());
+        self.report(CheckError::UnknownName {
+            kind: "service",
+            name: service.clone(),
+            span: span.into(),
+            help: Some(format!(
+                "{}; declare it with `service {service} {{ tier = ... }}`",
+                schema::known_names_help(service, known)
+            )),
+        });
+    }
+
     /// Reports names declared twice among the top-level items.
     fn check_unique_names(&mut self, file: &syntax::File) {
         let mut seen: BTreeMap<(&str, &str), Span> = BTreeMap::new();
@@ -168,7 +309,10 @@ impl<'src> Checker<'src> {
                 Item::Service(decl) => ("service", &decl.name),
                 Item::Fault(decl) => ("fault", &decl.name),
                 Item::Experiment(decl) => ("experiment", &decl.name),
-                Item::Use(_) => continue,
+                Item::Alert(decl) => ("alert rule", &decl.name),
+                Item::Channel(decl) => ("channel", &decl.name),
+                Item::Framework(decl) => ("framework", &decl.name),
+                Item::Use(_) | Item::Import(_) => continue,
             };
             if let Some(first) = seen.insert((kind, &name.name), name.span) {
                 self.report(CheckError::Duplicate {
@@ -200,38 +344,44 @@ impl<'src> Checker<'src> {
             return;
         };
 
+        let is_glob = matches!(decl.names, UseNames::Glob(_));
         let names: Vec<(String, Span)> = match &decl.names {
             UseNames::Names(names) => names.iter().map(|n| (n.name.clone(), n.span)).collect(),
-            UseNames::Glob(span) => module
-                .faults
-                .iter()
-                .map(|f| (f.name.clone(), *span))
-                .collect(),
+            UseNames::Glob(span) => module.item_names().map(|name| (name, *span)).collect(),
         };
-        let is_glob = matches!(decl.names, UseNames::Glob(_));
         for (name, span) in names {
-            let Some(def) = module.fault(&name) else {
-                let known = module.faults.iter().map(|fault| fault.name.as_str());
+            if let Some(def) = module.fault(&name) {
+                let entry = ImportedFault {
+                    def: def.clone(),
+                    span,
+                    is_used: false,
+                    is_import: !is_glob,
+                };
+                if let Some(previous) = self.faults.insert(name.clone(), entry) {
+                    self.report(CheckError::Duplicate {
+                        kind: "import",
+                        name,
+                        span: span.into(),
+                        first: previous.span.into(),
+                    });
+                }
+            } else if let Some(framework) = module.framework(&name) {
+                self.model.frameworks.push(framework.clone());
+            } else if let Some(rule) = module.alert_rule(&name) {
+                if !is_glob {
+                    self.imported_alerts.insert(name.clone(), (span, false));
+                }
+                self.model.alert_rules.push(rule.clone());
+            } else {
+                let known: Vec<String> = module.item_names().collect();
                 self.report(CheckError::UnknownImport {
                     module: path.clone(),
-                    name,
+                    name: name.clone(),
                     span: span.into(),
-                    help: Some(schema::known_names_help("", known)),
-                });
-                continue;
-            };
-            let entry = ImportedFault {
-                def: def.clone(),
-                span,
-                is_used: false,
-                is_import: !is_glob,
-            };
-            if let Some(previous) = self.faults.insert(name.clone(), entry) {
-                self.report(CheckError::Duplicate {
-                    kind: "import",
-                    name,
-                    span: span.into(),
-                    first: previous.span.into(),
+                    help: Some(schema::known_names_help(
+                        &name,
+                        known.iter().map(String::as_str),
+                    )),
                 });
             }
         }
@@ -246,14 +396,22 @@ impl<'src> Checker<'src> {
         if !has_experiment {
             return;
         }
-        let unused_imports: Vec<CheckError> = self
+        let unused_faults = self
             .faults
             .iter()
             .filter(|(_, fault)| fault.is_import && !fault.is_used)
-            .map(|(name, fault)| CheckError::Unused {
+            .map(|(name, fault)| (name, fault.span));
+        let unused_alerts = self
+            .imported_alerts
+            .iter()
+            .filter(|(_, (_, used))| !used)
+            .map(|(n, (s, _))| (n, *s));
+        let unused_imports: Vec<CheckError> = unused_faults
+            .chain(unused_alerts)
+            .map(|(name, span)| CheckError::Unused {
                 kind: "import",
                 name: name.clone(),
-                span: fault.span.into(),
+                span: span.into(),
                 help: Some("remove it from the `use` list".to_owned()),
             })
             .collect();
@@ -263,14 +421,19 @@ impl<'src> Checker<'src> {
             .targets
             .iter()
             .filter(|(name, _)| !self.used_targets.contains(*name))
-            .map(|(name, decl)| CheckError::Unused {
+            .map(|(name, span)| CheckError::Unused {
                 kind: "target",
                 name: name.clone(),
-                span: decl.name.span.into(),
+                span: (*span).into(),
                 help: Some("inject a fault on it in a step, or remove it".to_owned()),
             })
             .collect();
         self.diagnostics.extend(unused_targets);
+    }
+
+    /// Tells whether a target of this name is in scope.
+    fn has_target(&self, name: &str) -> bool {
+        self.targets.contains_key(name) || self.imported_targets.contains(name)
     }
 
     /// Returns the checked target named `name`.

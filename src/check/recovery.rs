@@ -11,15 +11,12 @@ use super::schema::known_names_help;
 use super::types::type_value;
 use super::{CheckError, Checker};
 use crate::model::{
-    ActionKind, Probe, RecoveryAction, RecoveryPlan, RecoveryStrategy, TypedValue, ValueType,
+    Probe, RecoveryAction, RecoveryPlan, RecoveryStrategy, RevertKind, Step, TypedValue, ValueType,
 };
-use crate::syntax::{ActionDecl, RecoveryDecl, Value};
+use crate::syntax::{ActionDecl, ExperimentDecl, RecoveryDecl, Value};
 
 /// The timeout of a recovery action when the file gives none.
 const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// The kinds of recovery action.
-const ACTION_KINDS: &[&str] = &["restart", "probe", "command", "wait"];
 
 impl Checker<'_> {
     /// Checks a recovery plan and builds its model.
@@ -96,7 +93,7 @@ impl Checker<'_> {
         Some(plan)
     }
 
-    fn typed(&mut self, value: &Value, ty: &ValueType) -> Option<TypedValue> {
+    pub(super) fn typed(&mut self, value: &Value, ty: &ValueType) -> Option<TypedValue> {
         type_value(value, ty)
             .map_err(|error| self.report(error))
             .ok()
@@ -145,126 +142,6 @@ impl Checker<'_> {
             retries,
             depends_on: decl.after.iter().map(|name| name.name.clone()).collect(),
         })
-    }
-
-    fn check_action_kind(
-        &mut self,
-        decl: &ActionDecl,
-        probes: &[Probe],
-        probe_scope: &mut ProbeScope,
-    ) -> Option<ActionKind> {
-        let arity = |checker: &mut Self, expected: &str| {
-            checker.report(CheckError::InvalidValue {
-                what: format!("`{}` action", decl.kind.name),
-                reason: format!("it has {} arguments", decl.args.len()),
-                span: decl.kind.span.into(),
-                help: Some(format!("a `{}` action takes {expected}", decl.kind.name)),
-            });
-        };
-        match (decl.kind.name.as_str(), decl.args.as_slice()) {
-            ("restart", [value]) => {
-                let name = self.name_argument(value, "target")?;
-                if !self.targets.contains_key(&name) {
-                    let known = self.targets.keys().map(String::as_str);
-                    self.report(CheckError::UnknownName {
-                        kind: "target",
-                        name: name.clone(),
-                        span: value.span.into(),
-                        help: Some(known_names_help(&name, known)),
-                    });
-                    return None;
-                }
-                self.used_targets.insert(name.clone());
-                Some(ActionKind::Restart { target: name })
-            }
-            ("probe", [value]) => {
-                let name = self.name_argument(value, "probe")?;
-                if !probes.iter().any(|probe| probe.name == name) {
-                    if !probe_scope.declared.contains_key(&name) {
-                        let known = probe_scope.declared.keys().map(String::as_str);
-                        self.report(CheckError::UnknownName {
-                            kind: "probe",
-                            name: name.clone(),
-                            span: value.span.into(),
-                            help: Some(known_names_help(&name, known)),
-                        });
-                    }
-                    return None;
-                }
-                probe_scope.used.insert(name.clone());
-                Some(ActionKind::Probe { probe: name })
-            }
-            ("command", [argv, rest @ ..]) if rest.len() <= 1 => {
-                let argv_type = ValueType::List(Box::new(ValueType::String));
-                let TypedValue::List(items) = self.typed(argv, &argv_type)? else {
-                    return None;
-                };
-                let argv: Vec<String> = items
-                    .iter()
-                    .filter_map(|item| item.as_str().map(str::to_owned))
-                    .collect();
-                if argv.is_empty() {
-                    arity(
-                        self,
-                        "a non-empty command such as `[\"systemctl\", \"restart\", \"app\"]`",
-                    );
-                    return None;
-                }
-                let expect_exit = match rest.first() {
-                    Some(value) => match self.typed(value, &ValueType::Integer)? {
-                        TypedValue::Integer(code) => code as i32,
-                        _ => return None,
-                    },
-                    None => 0,
-                };
-                Some(ActionKind::Command { argv, expect_exit })
-            }
-            ("wait", [value]) => {
-                let duration = self.typed(value, &ValueType::Duration)?.as_duration()?;
-                Some(ActionKind::Wait { duration })
-            }
-            ("restart", _) => {
-                arity(self, "a target name");
-                None
-            }
-            ("probe", _) => {
-                arity(self, "a probe name");
-                None
-            }
-            ("command", _) => {
-                arity(self, "a command and an optional expected exit code");
-                None
-            }
-            ("wait", _) => {
-                arity(self, "a duration");
-                None
-            }
-            (other, _) => {
-                self.report(CheckError::UnknownName {
-                    kind: "action kind",
-                    name: other.to_owned(),
-                    span: decl.kind.span.into(),
-                    help: Some(known_names_help(other, ACTION_KINDS.iter().copied())),
-                });
-                None
-            }
-        }
-    }
-
-    /// Reads a bare name argument such as the target of `restart`.
-    fn name_argument(&mut self, value: &Value, kind: &'static str) -> Option<String> {
-        match &value.kind {
-            crate::syntax::ValueKind::Name(path) if path.len() == 1 => Some(path[0].name.clone()),
-            other => {
-                self.report(CheckError::TypeMismatch {
-                    expected: format!("a {kind} name"),
-                    found: other.describe(),
-                    span: value.span.into(),
-                    help: None,
-                });
-                None
-            }
-        }
     }
 
     /// Checks the `after` names and the acyclicity of a plan's actions.
@@ -331,5 +208,55 @@ impl Checker<'_> {
                     .to_owned(),
             ),
         });
+    }
+
+    /// Reports targets that a step leaves degraded (its fault is reverted by
+    /// restarting the target) with no recovery action acting on them.
+    pub(super) fn check_recovery_coverage(
+        &mut self,
+        decl: &ExperimentDecl,
+        steps: &[Step],
+        plans: &[RecoveryPlan],
+    ) {
+        let covered: Vec<&str> = plans
+            .iter()
+            .flat_map(|plan| {
+                plan.actions
+                    .iter()
+                    .filter_map(|action| action.kind.target())
+            })
+            .collect();
+        let mut reported = Vec::new();
+        for (step, step_decl) in steps.iter().zip(&decl.steps) {
+            let degrades = self
+                .faults
+                .get(&step.fault.kind)
+                .is_some_and(|fault| fault.def.revert == RevertKind::Restart);
+            if !degrades {
+                continue;
+            }
+            for target in &step.targets {
+                if covered.contains(&target.as_str()) || reported.contains(target) {
+                    continue;
+                }
+                reported.push(target.clone());
+                let help = match plans.first() {
+                    Some(plan) => format!(
+                        "add `action restart_{target} = restart {target}` to recovery plan `{}`",
+                        plan.name
+                    ),
+                    None => format!(
+                        "add `recovery plan restore (rto = 5m) {{ action restart_{target} = \
+                         restart {target} }}`"
+                    ),
+                };
+                self.report(CheckError::TargetNotRecovered {
+                    target: target.clone(),
+                    step: step.name.clone(),
+                    span: step_decl.fault.name.span.into(),
+                    help: Some(help),
+                });
+            }
+        }
     }
 }

@@ -1,19 +1,36 @@
 //! The standard library: `.chaos` files embedded in the binary and imported
-//! with `use std::...`. The fault catalog in `std::faults` tells the checker
-//! each fault's parameters, types, defaults and the targets it acts on.
+//! with `use std::...`. `std::faults` is the fault catalog (each fault's
+//! parameters, types, defaults and the targets it acts on),
+//! `std::compliance` the policy data of the compliance frameworks, and
+//! `std::alerts` the default alert rules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use crate::model::{Category, FailureMode, Privilege, TargetKind, TypedValue, ValueType};
-use crate::syntax::{self, FaultDecl, Item};
+use crate::model::{
+    AlertRule, Category, FailureMode, FrameworkPolicy, Privilege, RevertKind, TargetKind,
+    TypedValue, ValueType,
+};
+use crate::syntax::{self, Item};
 
-/// The embedded stdlib files, by module path.
-const MODULES: &[(&str, &str, &str)] = &[(
-    "std::faults",
-    "stdlib/faults.chaos",
-    include_str!("../../stdlib/faults.chaos"),
-)];
+/// The embedded stdlib files: module path, file path, text.
+pub const MODULES: &[(&str, &str, &str)] = &[
+    (
+        "std::faults",
+        "stdlib/faults.chaos",
+        include_str!("../../stdlib/faults.chaos"),
+    ),
+    (
+        "std::compliance",
+        "stdlib/compliance.chaos",
+        include_str!("../../stdlib/compliance.chaos"),
+    ),
+    (
+        "std::alerts",
+        "stdlib/alerts.chaos",
+        include_str!("../../stdlib/alerts.chaos"),
+    ),
+];
 
 /// One parameter of a fault kind.
 #[derive(Debug, Clone)]
@@ -34,6 +51,8 @@ pub struct FaultDef {
     pub mode: FailureMode,
     pub category: Category,
     pub privilege: Privilege,
+    /// How reverting the fault restores its target.
+    pub revert: RevertKind,
     /// The documentation written above the definition.
     pub doc: String,
 }
@@ -46,6 +65,8 @@ pub struct Module {
     pub file: &'static str,
     pub source: &'static str,
     pub faults: Vec<FaultDef>,
+    pub frameworks: Vec<FrameworkPolicy>,
+    pub alert_rules: Vec<AlertRule>,
 }
 
 impl Module {
@@ -53,38 +74,98 @@ impl Module {
     pub fn fault(&self, name: &str) -> Option<&FaultDef> {
         self.faults.iter().find(|fault| fault.name == name)
     }
+
+    /// Finds a compliance framework by name.
+    pub fn framework(&self, name: &str) -> Option<&FrameworkPolicy> {
+        self.frameworks
+            .iter()
+            .find(|policy| policy.framework.name() == name)
+    }
+
+    /// Finds an alert rule by name.
+    pub fn alert_rule(&self, name: &str) -> Option<&AlertRule> {
+        self.alert_rules.iter().find(|rule| rule.name == name)
+    }
+
+    /// Lists the names of every item of the module.
+    pub fn item_names(&self) -> impl Iterator<Item = String> + '_ {
+        let faults = self.faults.iter().map(|fault| fault.name.clone());
+        let frameworks = self
+            .frameworks
+            .iter()
+            .map(|policy| policy.framework.name().to_owned());
+        let rules = self.alert_rules.iter().map(|rule| rule.name.clone());
+        faults.chain(frameworks).chain(rules)
+    }
 }
 
 /// Returns the modules of the standard library, parsed once.
 pub fn modules() -> &'static BTreeMap<&'static str, Module> {
     static MODULES_CELL: OnceLock<BTreeMap<&'static str, Module>> = OnceLock::new();
-    MODULES_CELL.get_or_init(|| {
-        MODULES
-            .iter()
-            .map(|(path, file, source)| {
-                // The embedded files are checked by the test suite, so a
-                // failure here is a bug in chaosc, not in the user's input.
-                let parsed = syntax::parse_file(source).expect("the stdlib parses");
-                let faults = parsed
-                    .items
-                    .iter()
-                    .filter_map(|item| match item {
-                        Item::Fault(fault) => Some(fault_def(fault)),
-                        _ => None,
-                    })
-                    .collect();
-                (
-                    *path,
-                    Module {
-                        path,
-                        file,
-                        source,
-                        faults,
-                    },
-                )
-            })
-            .collect()
-    })
+    MODULES_CELL.get_or_init(load_modules)
+}
+
+/// Parses and checks the embedded files. Fault kinds are read first, since
+/// compliance policies name them.
+fn load_modules() -> BTreeMap<&'static str, Module> {
+    // The embedded files are checked by the test suite, so a failure here
+    // is a bug in chaosc, not in the user's input.
+    let parsed: Vec<(&str, &str, &str, syntax::File)> = MODULES
+        .iter()
+        .map(|(path, file, source)| {
+            let parsed = syntax::parse_file(source)
+                .unwrap_or_else(|errors| panic!("stdlib `{file}` is invalid: {errors:?}"));
+            (*path, *file, *source, parsed)
+        })
+        .collect();
+
+    let mut faults: Vec<FaultDef> = Vec::new();
+    for (_, file, _, parsed) in &parsed {
+        for item in &parsed.items {
+            if let Item::Fault(decl) = item {
+                let mut diagnostics = Vec::new();
+                let def = super::faults::check_fault_decl(&mut diagnostics, decl);
+                faults.push(def.unwrap_or_else(|| panic!("stdlib `{file}`: {diagnostics:?}")));
+            }
+        }
+    }
+
+    let all_faults: Vec<&FaultDef> = faults.iter().collect();
+    let mut modules = BTreeMap::new();
+    for (path, file, source, parsed) in &parsed {
+        let mut module = Module {
+            path,
+            file,
+            source,
+            faults: Vec::new(),
+            frameworks: Vec::new(),
+            alert_rules: Vec::new(),
+        };
+        let mut diagnostics = Vec::new();
+        for item in &parsed.items {
+            match item {
+                Item::Fault(decl) => {
+                    let def = faults.iter().find(|fault| fault.name == decl.name.name);
+                    module.faults.extend(def.cloned());
+                }
+                Item::Framework(decl) => module.frameworks.extend(
+                    super::compliance::check_framework(&mut diagnostics, decl, &all_faults, source),
+                ),
+                Item::Alert(decl) => module.alert_rules.extend(super::monitoring::check_alert(
+                    &mut diagnostics,
+                    decl,
+                    &BTreeSet::new(),
+                )),
+                _ => {}
+            }
+        }
+        assert!(
+            diagnostics.is_empty(),
+            "stdlib `{file}` is invalid: {diagnostics:?}"
+        );
+        modules.insert(*path, module);
+    }
+    modules
 }
 
 /// Finds a fault kind in any stdlib module, with the module's path.
@@ -99,15 +180,9 @@ pub fn all_faults() -> impl Iterator<Item = &'static FaultDef> {
     modules().values().flat_map(|module| module.faults.iter())
 }
 
-fn fault_def(decl: &FaultDecl) -> FaultDef {
-    let mut diagnostics = Vec::new();
-    let def = super::faults::check_fault_decl(&mut diagnostics, decl);
-    // The test suite checks every stdlib file, so a failure here is a bug in
-    // chaosc, not in the user's input.
-    def.unwrap_or_else(|| {
-        panic!(
-            "stdlib fault `{}` is invalid: {diagnostics:?}",
-            decl.name.name
-        )
-    })
+/// Every compliance framework of the standard library.
+pub fn frameworks() -> impl Iterator<Item = &'static FrameworkPolicy> {
+    modules()
+        .values()
+        .flat_map(|module| module.frameworks.iter())
 }

@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::experiment::{distinct, format_duration};
+use super::experiment::format_duration;
 use super::graph::DependencyGraph;
 use super::schema::{Settings, known_names_help};
 use super::stdlib::{self, FaultDef};
 use super::suggest::did_you_mean;
 use super::types::type_value;
 use super::{CheckError, Checker};
-use crate::model::{FaultSpec, Step, TypedValue, ValueType};
+use crate::model::{FaultSpec, RevertKind, Step, TargetSpec, TypedValue, ValueType};
 use crate::syntax::{ExperimentDecl, FaultCall, Selector, StepDecl};
 
 impl Checker<'_> {
@@ -72,16 +72,30 @@ impl Checker<'_> {
                 .ok()
         });
         let probability = match &decl.probability {
-            Some(value) => match type_value(value, &ValueType::Percent) {
-                Ok(TypedValue::Percent(share)) => share,
-                Ok(_) => 1.0,
-                Err(error) => {
-                    self.report(error);
-                    1.0
-                }
-            },
+            Some(value) => self.check_share(value, "probability").unwrap_or(1.0),
             None => 1.0,
         };
+        let ramp = decl.ramp.as_ref().and_then(|value| {
+            type_value(value, &ValueType::Duration)
+                .map_err(|error| self.report(error))
+                .ok()
+        });
+        let rate = decl.rate.as_ref().and_then(|value| {
+            type_value(value, &ValueType::Rate)
+                .map_err(|error| self.report(error))
+                .ok()
+        });
+        if let (Some(value), None) = (&decl.rate, &decl.ramp) {
+            self.report(CheckError::InvalidValue {
+                what: "injection rate".to_owned(),
+                reason: "it applies only to gradual injection".to_owned(),
+                span: value.span.into(),
+                help: Some("add `ramp DURATION` to inject gradually at this rate".to_owned()),
+            });
+        }
+        if let Some(targets) = &targets {
+            self.check_reversible(&def, decl, targets);
+        }
 
         if self.diagnostics.len() > before {
             return None;
@@ -96,7 +110,56 @@ impl Checker<'_> {
             hold: hold.and_then(|value| value.as_duration()),
             after: decl.after.iter().map(|name| name.name.clone()).collect(),
             probability,
+            ramp: ramp.and_then(|value| value.as_duration()),
+            rate: rate.and_then(|value| value.as_number()),
+            irreversible: decl.irreversible.is_some(),
         })
+    }
+
+    /// Types a share that must be above 0% and at most 100%.
+    fn check_share(&mut self, value: &crate::syntax::Value, what: &'static str) -> Option<f64> {
+        let share = match type_value(value, &ValueType::Percent) {
+            Ok(TypedValue::Percent(share)) => share,
+            Ok(_) => return None,
+            Err(error) => {
+                self.report(error);
+                return None;
+            }
+        };
+        if share <= 0.0 {
+            self.report(CheckError::ShareOutOfRange {
+                what,
+                value: format!("{}%", share * 100.0),
+                span: value.span.into(),
+                help: Some("write a share above 0%, such as `10%`".to_owned()),
+            });
+            return None;
+        }
+        Some(share)
+    }
+
+    /// Reports a fault that cannot be undone on one of its targets (such as
+    /// killing a process chaosc did not launch) unless the step accepts it.
+    fn check_reversible(&mut self, def: &FaultDef, decl: &StepDecl, targets: &[String]) {
+        if def.revert != RevertKind::Restart || decl.irreversible.is_some() {
+            return;
+        }
+        for name in targets {
+            let is_attached = self
+                .target(name)
+                .is_some_and(|t| matches!(t.spec, TargetSpec::Attached { .. }));
+            if is_attached {
+                self.report(CheckError::IrreversibleFault {
+                    fault: def.name.clone(),
+                    target: name.clone(),
+                    span: decl.fault.name.span.into(),
+                    help: Some(format!(
+                        "`{name}` is attached through `pid_file`, so chaosc cannot start it again; \
+                         add `irreversible` to the step to accept that, or launch it with `command`"
+                    )),
+                });
+            }
+        }
     }
 
     fn resolve_fault(&mut self, call: &FaultCall) -> Option<&FaultDef> {
@@ -220,8 +283,8 @@ impl Checker<'_> {
         let before = self.diagnostics.len();
         let (names, span) = match selector {
             Selector::Name(name) => {
-                if !self.targets.contains_key(&name.name) {
-                    let known = self.targets.keys().map(String::as_str);
+                if !self.has_target(&name.name) {
+                    let known = self.model.targets.iter().map(|target| target.name.as_str());
                     let help = match did_you_mean(&name.name, known) {
                         Some(close) => format!("did you mean `{close}`?"),
                         None => "declare it with `target NAME = process { ... }`".to_owned(),
@@ -292,13 +355,23 @@ impl Checker<'_> {
             .map(|target| target.name.clone())
             .collect();
         if matched.is_empty() {
-            self.report(CheckError::InvalidValue {
-                what: "selector".to_owned(),
-                reason: "it matches no target".to_owned(),
+            let labels: std::collections::BTreeSet<&str> = self
+                .model
+                .targets
+                .iter()
+                .flat_map(|target| target.labels.keys().map(String::as_str))
+                .collect();
+            let help = if labels.is_empty() {
+                "no target has `labels`; add `labels = { app = \"...\" }` to the targets".to_owned()
+            } else {
+                format!(
+                    "check the label values; the targets have the labels {}",
+                    super::types::backticked(&labels.into_iter().collect::<Vec<_>>())
+                )
+            };
+            self.report(CheckError::SelectorMatchesNothing {
                 span: span.into(),
-                help: Some(
-                    "check the label names and values against the targets' `labels`".to_owned(),
-                ),
+                help: Some(help),
             });
             return None;
         }
@@ -310,12 +383,7 @@ impl Checker<'_> {
             crate::syntax::ValueKind::Quantity {
                 unit: Some(unit), ..
             } if unit == "%" => {
-                let TypedValue::Percent(share) = type_value(pick, &ValueType::Percent)
-                    .map_err(|e| self.report(e))
-                    .ok()?
-                else {
-                    return None;
-                };
+                let share = self.check_share(pick, "pick")?;
                 (share * matched.len() as f64).ceil() as usize
             }
             _ => {
@@ -444,32 +512,5 @@ impl Checker<'_> {
                 )),
             });
         }
-    }
-
-    fn check_blast_radius_limit(&mut self, decl: &ExperimentDecl, steps: &[Step], limit: u32) {
-        let touched = distinct(steps.iter().flat_map(|step| step.targets.iter()));
-        if touched.len() <= limit as usize {
-            return;
-        }
-        let span = decl
-            .block
-            .sections
-            .iter()
-            .find(|section| section.name.name == "blast_radius")
-            .and_then(|section| section.block.property("limit"))
-            .map_or(decl.name.span, |property| property.value.span);
-        self.report(CheckError::BlastRadiusExceeded {
-            count: touched.len(),
-            limit,
-            span: span.into(),
-            help: Some(format!(
-                "the steps act on {}; raise `limit` in `blast_radius` or select fewer targets",
-                touched
-                    .iter()
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        });
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::CheckError;
 use super::schema::{Field, check_properties, check_section_names, known_names_help};
 use crate::model::{LaunchSpec, ProxySpec, Target, TargetKind, TargetSpec, TypedValue, ValueType};
-use crate::syntax::{ServiceDecl, TargetDecl};
+use crate::syntax::TargetDecl;
 
 /// How long a launched target may take to accept connections on `ready`
 /// when the file does not say.
@@ -82,6 +82,7 @@ pub fn check_target(diagnostics: &mut Vec<CheckError>, decl: &TargetDecl) -> Opt
 
     (diagnostics.len() == before).then(|| Target {
         name: decl.name.name.clone(),
+        service: settings.text("service").map(str::to_owned),
         labels,
         spec,
     })
@@ -152,51 +153,4 @@ fn process_spec(
             }))
         }
     }
-}
-
-/// The tiers of the service catalog, most critical first.
-pub const TIERS: &[&str] = &["critical", "high", "medium", "low"];
-
-/// The data classes a service may hold.
-pub const DATA_CLASSES: &[&str] = &[
-    "public",
-    "internal",
-    "confidential",
-    "pii",
-    "phi",
-    "cardholder",
-    "financial",
-];
-
-/// Checks a service declaration of the service catalog.
-pub fn check_service(diagnostics: &mut Vec<CheckError>, decl: &ServiceDecl) {
-    let data_class = ValueType::Enum {
-        name: "data class",
-        members: DATA_CLASSES.to_vec(),
-    };
-    let fields = vec![
-        Field::optional(
-            "tier",
-            ValueType::Enum {
-                name: "tier",
-                members: TIERS.to_vec(),
-            },
-        ),
-        Field::optional("revenue_per_minute", ValueType::Money),
-        Field::optional("customers", ValueType::Integer),
-        Field::optional("data", ValueType::List(Box::new(data_class))),
-        Field::optional("mtd", ValueType::Duration),
-        Field::optional("rto", ValueType::Duration),
-        Field::optional("rpo", ValueType::Duration),
-        Field::optional("owner", ValueType::String),
-        Field::optional("description", ValueType::String),
-    ];
-    check_section_names(diagnostics, &decl.block.sections, &[]);
-    check_properties(
-        diagnostics,
-        &decl.block.properties,
-        &fields,
-        "service setting",
-        decl.name.span,
-    );
 }

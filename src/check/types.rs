@@ -45,6 +45,18 @@ pub fn type_value(value: &Value, expected: &ValueType) -> Result<TypedValue, Che
                 help: Some(members_help(member, members)),
             })
         }
+        (ValueType::Secret, ValueKind::Call { name, args }) => type_secret(name, args, value),
+        (ValueType::Secret, ValueKind::String(_)) => Err(CheckError::SecretLiteral {
+            span,
+            help: Some(
+                "read it at run time with `env(\"NAME\")` or `file(\"PATH\")`, and keep it \
+                 out of version control"
+                    .to_owned(),
+            ),
+        }),
+        (ValueType::Reference { .. }, ValueKind::Name(path)) if path.len() == 1 => {
+            Ok(TypedValue::Enum(path[0].name.clone()))
+        }
         (ValueType::List(item), ValueKind::List(values)) => {
             let typed: Result<Vec<_>, _> = values.iter().map(|v| type_value(v, item)).collect();
             typed.map(TypedValue::List)
@@ -170,6 +182,39 @@ mod units {
     ];
     /// Events per second.
     pub const RATE: &[(&str, f64)] = &[("/s", 1.0), ("/m", 1.0 / 60.0), ("/h", 1.0 / 3600.0)];
+}
+
+fn type_secret(
+    name: &crate::syntax::Ident,
+    args: &[Value],
+    value: &Value,
+) -> Result<TypedValue, CheckError> {
+    let text = match args {
+        [
+            Value {
+                kind: ValueKind::String(text),
+                ..
+            },
+        ] => text.clone(),
+        _ => {
+            return Err(CheckError::InvalidValue {
+                what: "secret".to_owned(),
+                reason: format!("`{}` takes one string", name.name),
+                span: value.span.into(),
+                help: Some("write `env(\"NAME\")` or `file(\"PATH\")`".to_owned()),
+            });
+        }
+    };
+    match name.name.as_str() {
+        "env" => Ok(TypedValue::Secret(crate::model::Secret::Env(text))),
+        "file" => Ok(TypedValue::Secret(crate::model::Secret::File(text))),
+        other => Err(CheckError::UnknownName {
+            kind: "secret source",
+            name: other.to_owned(),
+            span: name.span.into(),
+            help: Some("secrets are read with `env(\"NAME\")` or `file(\"PATH\")`".to_owned()),
+        }),
+    }
 }
 
 fn type_integer(number: f64, value: &Value) -> Result<TypedValue, CheckError> {

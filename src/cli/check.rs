@@ -3,13 +3,26 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::render::{JsonDiagnostic, Style, render_human, to_json};
-use super::source::{expand_paths, read_source};
-use super::{OutputFormat, exit};
-use crate::check::{self, CheckError, is_error};
+use super::findings::{FileFindings, check_paths};
+use super::render::{JsonDiagnostic, Style};
+use super::{exit, github, sarif};
+
+/// The output formats of `chaosc check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Reports for people, on standard error.
+    Human,
+    /// One JSON document on standard output.
+    Json,
+    /// A SARIF 2.1.0 log on standard output, for code-scanning services.
+    Sarif,
+    /// GitHub Actions workflow commands on standard output, shown as
+    /// annotations on pull requests.
+    Github,
+}
 
 /// Arguments of `chaosc check`.
 #[derive(Debug, Args)]
@@ -19,15 +32,15 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
 
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
 }
 
-/// The findings for one file.
+/// The findings for one file, as JSON.
 #[derive(Debug, Serialize)]
 struct FileReport {
     path: String,
@@ -44,99 +57,64 @@ struct CheckReport {
 
 /// Runs `chaosc check` and returns its exit code.
 pub fn execute(args: &CheckArgs) -> u8 {
-    let style = Style::for_stderr();
-    let mut report = CheckReport {
-        files: Vec::new(),
-        errors: 0,
-        warnings: 0,
-    };
-    let mut human = String::new();
-    let mut io_failed = false;
-
-    for path in expand_paths(&args.paths) {
-        let source = match path.and_then(|path| read_source(&path)) {
-            Ok(source) => source,
-            Err(error) => {
-                io_failed = true;
-                human.push_str(&render_human(&error, None, style));
-                report.files.push(FileReport {
-                    path: String::new(),
-                    diagnostics: vec![to_json(&error, None)],
-                });
-                continue;
-            }
-        };
-        let name = source.display_name();
-        let mut file = FileReport {
-            path: name.clone(),
-            diagnostics: Vec::new(),
-        };
-        match check::check_source(&source.text) {
-            Err(syntax_error) => {
-                report.errors += 1;
-                human.push_str(&render_human(
-                    &syntax_error,
-                    Some((&name, &source.text)),
-                    style,
-                ));
-                file.diagnostics
-                    .push(to_json(&syntax_error, Some(&source.text)));
-            }
-            Ok(output) => {
-                for diagnostic in &output.diagnostics {
-                    count(&mut report, diagnostic, args.deny_warnings);
-                    human.push_str(&render_human(
-                        diagnostic,
-                        Some((&name, &source.text)),
-                        style,
-                    ));
-                    file.diagnostics
-                        .push(to_json(diagnostic, Some(&source.text)));
-                }
-            }
-        }
-        report.files.push(file);
-    }
+    let files = check_paths(&args.paths);
+    let (errors, warnings) = files.iter().fold((0, 0), |(errors, warnings), file| {
+        let (e, w) = file.counts(args.deny_warnings);
+        (errors + e, warnings + w)
+    });
 
     let printed = match args.format {
-        OutputFormat::Human => {
-            let summary = summary_line(&report);
-            writeln!(std::io::stderr(), "{human}{summary}")
+        CheckFormat::Human => {
+            let style = Style::for_stderr();
+            let mut text: String = files.iter().map(|file| file.render_human(style)).collect();
+            text.push_str(&summary_line(files.len(), errors, warnings));
+            writeln!(std::io::stderr(), "{text}")
         }
-        OutputFormat::Json => {
+        CheckFormat::Json => {
+            let report = CheckReport {
+                files: files
+                    .iter()
+                    .map(|file| FileReport {
+                        path: file.path.clone(),
+                        diagnostics: file.to_json(),
+                    })
+                    .collect(),
+                errors,
+                warnings,
+            };
             let json = serde_json::to_string_pretty(&report).expect("the report serializes");
             writeln!(std::io::stdout(), "{json}")
         }
+        CheckFormat::Sarif => {
+            let log = sarif::render(&files);
+            let json = serde_json::to_string_pretty(&log).expect("the log serializes");
+            writeln!(std::io::stdout(), "{json}")
+        }
+        CheckFormat::Github => write!(std::io::stdout(), "{}", github::render(&files)),
     };
     // A closed pipe (as in `chaosc check | head`) is not an error of the check.
     drop(printed);
 
-    if io_failed {
+    if has_input_error(&files) {
         exit::USAGE
-    } else if report.errors > 0 {
+    } else if errors > 0 {
         exit::CHECK_FAILED
     } else {
         exit::SUCCESS
     }
 }
 
-fn count(report: &mut CheckReport, diagnostic: &CheckError, deny_warnings: bool) {
-    if is_error(diagnostic) || deny_warnings {
-        report.errors += 1;
-    } else {
-        report.warnings += 1;
-    }
+/// Tells whether some file could not be read at all.
+fn has_input_error(files: &[FileFindings]) -> bool {
+    files.iter().any(|file| file.source.is_none())
 }
 
-fn summary_line(report: &CheckReport) -> String {
-    let files = report.files.len();
+fn summary_line(files: usize, errors: usize, warnings: usize) -> String {
     format!(
-        "checked {files} {}: {} {}, {} {}",
+        "checked {files} {}: {errors} {}, {warnings} {}",
         plural(files, "file", "files"),
-        report.errors,
-        plural(report.errors, "error", "errors"),
-        report.warnings,
-        plural(report.warnings, "warning", "warnings"),
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
     )
 }
 

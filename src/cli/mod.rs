@@ -2,11 +2,17 @@
 
 mod check;
 pub mod exit;
+pub mod explain;
+pub mod findings;
+pub mod github;
 mod history;
 mod recover;
 pub mod render;
 mod run;
+pub mod sarif;
 pub mod source;
+
+pub use check::CheckFormat;
 
 use std::path::PathBuf;
 
@@ -60,6 +66,9 @@ pub enum OutputFormat {
 pub enum Command {
     /// Check files for errors without running anything.
     Check(check::CheckArgs),
+    /// Print the page of a diagnostic code: what it means, why, an example
+    /// and the fix.
+    Explain(explain::ExplainArgs),
     /// Check a file, then run its experiment: inject, observe, revert.
     Run(run::RunArgs),
     /// Print what `run` would do, touching nothing (same as `run --dry-run`).
@@ -84,6 +93,7 @@ pub fn execute(cli: Cli) -> u8 {
         .unwrap_or_else(|| crate::store::Store::default_path(&state_dir));
     match cli.command {
         Command::Check(args) => check::execute(&args),
+        Command::Explain(args) => explain::execute(&args),
         Command::Run(args) => run::execute(args, &state_dir, &db),
         Command::Plan(args) => run::execute_plan(&args),
         Command::Recover(args) => recover::execute(&args, &state_dir, &db),

@@ -95,7 +95,7 @@ impl Diagnostic for WithSource<'_> {
 }
 
 /// A diagnostic as JSON.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct JsonDiagnostic {
     pub code: String,
     pub severity: &'static str,
@@ -109,11 +109,14 @@ pub struct JsonDiagnostic {
 }
 
 /// A labelled span of a diagnostic, as JSON.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct JsonLabel {
     pub message: Option<String>,
     pub line: usize,
     pub column: usize,
+    /// 1-based line and column just past the end of the span.
+    pub end_line: usize,
+    pub end_column: usize,
     pub span: Span,
 }
 
@@ -127,10 +130,14 @@ pub fn to_json(diagnostic: &dyn Diagnostic, source: Option<&str>) -> JsonDiagnos
                 .map(|label| {
                     let span = Span::new(label.offset(), label.offset() + label.len());
                     let (line, column) = source.map_or((0, 0), |text| span.line_col(text));
+                    let end = Span::new(span.end, span.end);
+                    let (end_line, end_column) = source.map_or((0, 0), |text| end.line_col(text));
                     JsonLabel {
                         message: label.label().map(str::to_owned),
                         line,
                         column,
+                        end_line,
+                        end_column,
                         span,
                     }
                 })

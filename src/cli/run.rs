@@ -294,11 +294,13 @@ pub(super) fn load_plan(file: &Path, experiment: Option<&str>) -> Result<Plan, u
         exit::USAGE
     })?;
     let name = source.display_name();
-    let output = check::check_source(&source.text).map_err(|error| {
-        eprint!(
-            "{}",
-            render_human(&error, Some((&name, &source.text)), style)
-        );
+    let output = check::check_file_at(file, &source.text).map_err(|errors| {
+        for error in &errors {
+            eprint!(
+                "{}",
+                render_human(error, Some((&name, &source.text)), style)
+            );
+        }
         exit::CHECK_FAILED
     })?;
     for diagnostic in &output.diagnostics {

@@ -162,3 +162,93 @@ named_enum! {
         Options = "OPTIONS",
     }
 }
+
+named_enum! {
+    /// The severity of an alert.
+    MonitorSeverity {
+        Info = "info",
+        Warning = "warning",
+        Error = "error",
+        Critical = "critical",
+    }
+}
+
+named_enum! {
+    /// The lifecycle state of an alert.
+    AlertStatus {
+        Active = "active",
+        Acknowledged = "acknowledged",
+        Resolved = "resolved",
+    }
+}
+
+named_enum! {
+    /// A regulatory or security framework an experiment must comply with.
+    ComplianceFramework {
+        Sox = "sox",
+        PciDss = "pci_dss",
+        Hipaa = "hipaa",
+        Gdpr = "gdpr",
+        Nist = "nist",
+        Iso27001 = "iso27001",
+    }
+}
+
+named_enum! {
+    /// The assessed risk of running an experiment.
+    RiskLevel {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Critical = "critical",
+    }
+}
+
+named_enum! {
+    /// How critical a service is to the business, most critical first.
+    ServiceTier {
+        Critical = "critical",
+        High = "high",
+        Medium = "medium",
+        Low = "low",
+    }
+}
+
+named_enum! {
+    /// The class of data a service holds, for compliance rules.
+    DataClass {
+        Public = "public",
+        Internal = "internal",
+        Confidential = "confidential",
+        /// Personally identifiable information.
+        Pii = "pii",
+        /// Protected health information.
+        Phi = "phi",
+        /// Payment card data.
+        Cardholder = "cardholder",
+        Financial = "financial",
+    }
+}
+
+named_enum! {
+    /// The kind of a notification channel.
+    ChannelKind {
+        /// A Slack incoming webhook.
+        Slack = "slack",
+        /// PagerDuty Events API v2.
+        Pagerduty = "pagerduty",
+        /// Email through an SMTP server.
+        Email = "email",
+    }
+}
+
+named_enum! {
+    /// How reverting a fault restores its target.
+    RevertKind {
+        /// The fault's effect is undone in place (a proxy stops delaying).
+        Undo = "undo",
+        /// The target must be started again from its launch command, so a
+        /// process chaosc did not launch cannot be restored.
+        Restart = "restart",
+    }
+}

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::enums::*;
+use super::governance::{ComplianceSpec, FrameworkPolicy, Metadata, Service};
+use super::monitoring::{AlertRule, Channel};
 use super::value::TypedValue;
 use crate::syntax::CompareOp;
 
@@ -13,6 +15,10 @@ use crate::syntax::CompareOp;
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     pub targets: Vec<Target>,
+    pub services: Vec<Service>,
+    pub channels: Vec<Channel>,
+    pub alert_rules: Vec<AlertRule>,
+    pub frameworks: Vec<FrameworkPolicy>,
     pub experiments: Vec<Experiment>,
 }
 
@@ -21,6 +27,11 @@ impl Model {
     pub fn target(&self, name: &str) -> Option<&Target> {
         self.targets.iter().find(|target| target.name == name)
     }
+
+    /// Finds a service of the catalog by name.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|service| service.name == name)
+    }
 }
 
 /// Something an experiment acts on.
@@ -28,6 +39,8 @@ impl Model {
 pub struct Target {
     pub name: String,
     pub labels: BTreeMap<String, String>,
+    /// The service of the catalog the target belongs to.
+    pub service: Option<String>,
     pub spec: TargetSpec,
 }
 
@@ -76,7 +89,6 @@ pub struct ProxySpec {
 #[derive(Debug, Clone)]
 pub struct Experiment {
     pub name: String,
-    pub description: Option<String>,
     pub category: Category,
     pub severity: Severity,
     /// The longest the experiment may run before every fault is reverted.
@@ -88,6 +100,12 @@ pub struct Experiment {
     pub stop_conditions: Vec<Condition>,
     pub success: Vec<Condition>,
     pub recovery_plans: Vec<RecoveryPlan>,
+    pub metadata: Metadata,
+    pub compliance: ComplianceSpec,
+    /// The alert rules watched during the run.
+    pub alerts: Vec<String>,
+    /// Channels that receive every alert of the run, besides each rule's own.
+    pub alert_channels: Vec<String>,
 }
 
 impl Experiment {
@@ -198,6 +216,12 @@ pub struct Step {
     pub after: Vec<String>,
     /// The share of traffic or time the fault affects, from 0 to 1.
     pub probability: f64,
+    /// Gradual injection: the time to reach full strength.
+    pub ramp: Option<Duration>,
+    /// Gradual injection: injections per second.
+    pub rate: Option<f64>,
+    /// Whether the author accepted a fault that cannot be fully undone.
+    pub irreversible: bool,
 }
 
 /// A fault kind with its typed arguments, defaults filled in.
@@ -336,4 +360,43 @@ pub enum ActionKind {
     Command { argv: Vec<String>, expect_exit: i32 },
     /// Waits.
     Wait { duration: Duration },
+    /// Sets the number of instances of a target.
+    Scale { target: String, replicas: i64 },
+    /// Deploys a target again from its definition.
+    Redeploy { target: String },
+    /// Restores a target's data from a backup.
+    Restore { target: String, from: String },
+    /// Points a proxy target at another upstream address.
+    SwitchTraffic {
+        target: String,
+        upstream: SocketAddr,
+    },
+}
+
+impl ActionKind {
+    /// Returns the name the kind is written with.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActionKind::Restart { .. } => "restart",
+            ActionKind::Probe { .. } => "probe",
+            ActionKind::Command { .. } => "command",
+            ActionKind::Wait { .. } => "wait",
+            ActionKind::Scale { .. } => "scale",
+            ActionKind::Redeploy { .. } => "redeploy",
+            ActionKind::Restore { .. } => "restore",
+            ActionKind::SwitchTraffic { .. } => "switch_traffic",
+        }
+    }
+
+    /// Returns the target the action acts on, if it acts on one.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            ActionKind::Restart { target }
+            | ActionKind::Scale { target, .. }
+            | ActionKind::Redeploy { target }
+            | ActionKind::Restore { target, .. }
+            | ActionKind::SwitchTraffic { target, .. } => Some(target),
+            ActionKind::Probe { .. } | ActionKind::Command { .. } | ActionKind::Wait { .. } => None,
+        }
+    }
 }

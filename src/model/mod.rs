@@ -4,8 +4,12 @@
 
 mod enums;
 mod experiment;
+mod governance;
+mod monitoring;
 mod value;
 
 pub use enums::*;
 pub use experiment::*;
+pub use governance::*;
+pub use monitoring::*;
 pub use value::{TypedValue, ValueType};

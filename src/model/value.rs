@@ -36,6 +36,12 @@ pub enum ValueType {
     List(Box<ValueType>),
     /// A map of names to strings, such as labels or an environment.
     StringMap,
+    /// A secret read at run time: `env("NAME")` or `file("PATH")`.
+    Secret,
+    /// A bare name that refers to a declaration of `kind`, such as a channel.
+    Reference {
+        kind: &'static str,
+    },
 }
 
 impl ValueType {
@@ -96,6 +102,8 @@ impl fmt::Display for ValueType {
             ValueType::Enum { name, .. } => write!(f, "a {name}"),
             ValueType::List(item) => write!(f, "a list of {}", plural_of(item)),
             ValueType::StringMap => f.write_str("a map of names to strings"),
+            ValueType::Secret => f.write_str("a secret (`env(\"NAME\")` or `file(\"PATH\")`)"),
+            ValueType::Reference { kind } => write!(f, "the name of a {kind}"),
         }
     }
 }
@@ -103,6 +111,8 @@ impl fmt::Display for ValueType {
 fn plural_of(item: &ValueType) -> String {
     match item {
         ValueType::String => "strings".to_owned(),
+        ValueType::Reference { kind } => format!("{kind} names"),
+        ValueType::StringMap => "maps of names to strings".to_owned(),
         other => format!("values of type {other}"),
     }
 }
@@ -133,6 +143,7 @@ pub enum TypedValue {
     Enum(String),
     List(Vec<TypedValue>),
     StringMap(BTreeMap<String, String>),
+    Secret(crate::model::Secret),
 }
 
 impl TypedValue {

@@ -262,6 +262,10 @@ async fn perform(
             let pid = restart_launched(target, launched, &context.journal).await?;
             Ok(format!("restarted `{target}` as process {pid}"))
         }
+        other => Err(format!(
+            "the runtime cannot perform `{}` actions yet",
+            other.name()
+        )),
     }
 }
 

@@ -11,6 +11,7 @@ use super::proxy::ProxyHandle;
 
 /// A process target during a run.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum ProcessTarget {
     Launched(Box<LaunchedProcess>),
     /// A process chaosc did not start, read from a pid file.

@@ -19,11 +19,84 @@ pub struct File {
 /// A top-level declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
+    /// `use "./common.chaos"`.
+    Import(ImportDecl),
     Use(UseDecl),
     Service(ServiceDecl),
     Target(TargetDecl),
     Fault(FaultDecl),
     Experiment(ExperimentDecl),
+    Alert(AlertDecl),
+    Channel(ChannelDecl),
+    Framework(FrameworkDecl),
+}
+
+impl Item {
+    /// Returns the span of the whole declaration.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Import(decl) => decl.span,
+            Item::Use(decl) => decl.span,
+            Item::Service(decl) => decl.span,
+            Item::Target(decl) => decl.span,
+            Item::Fault(decl) => decl.span,
+            Item::Experiment(decl) => decl.span,
+            Item::Alert(decl) => decl.span,
+            Item::Channel(decl) => decl.span,
+            Item::Framework(decl) => decl.span,
+        }
+    }
+}
+
+/// `use "./common.chaos"`: the declarations of another file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportDecl {
+    /// The path as written, relative to the importing file.
+    pub path: String,
+    pub path_span: Span,
+    pub span: Span,
+}
+
+/// `channel oncall = pagerduty { ... }`: a notification channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelDecl {
+    pub name: Ident,
+    pub kind: Ident,
+    pub block: Block,
+    pub span: Span,
+}
+
+/// `alert errors { ... }`: an alert rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertDecl {
+    pub name: Ident,
+    /// The settings of the rule (`severity`, `cooldown`, `channels`, ...).
+    pub block: Block,
+    pub thresholds: Vec<ThresholdDecl>,
+    pub span: Span,
+}
+
+/// `threshold error_rate gt 5% for 1m severity critical`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThresholdDecl {
+    /// A quoted metric name or a name such as `health.failure_rate`.
+    pub metric: Value,
+    pub op: CompareOp,
+    /// The operator as written, `gt` or `>`.
+    pub op_text: String,
+    pub value: Value,
+    /// How long the comparison must hold before the alert fires.
+    pub hold: Option<Value>,
+    pub severity: Option<Ident>,
+    pub span: Span,
+}
+
+/// `framework pci_dss { ... }`: the policy data of a compliance framework.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameworkDecl {
+    pub name: Ident,
+    pub block: Block,
+    pub span: Span,
 }
 
 /// `use std::faults::{latency, process_kill}`.
@@ -151,6 +224,11 @@ pub enum ValueKind {
     Map(Vec<MapEntry>),
     /// A name or a dotted path such as `health.failures`.
     Name(Vec<Ident>),
+    /// `env("NAME")`: a value computed from its arguments.
+    Call {
+        name: Ident,
+        args: Vec<Value>,
+    },
 }
 
 impl ValueKind {
@@ -172,6 +250,7 @@ impl ValueKind {
                 let joined: Vec<&str> = path.iter().map(|part| part.name.as_str()).collect();
                 format!("the name `{}`", joined.join("."))
             }
+            ValueKind::Call { name, .. } => format!("a call of `{}`", name.name),
         }
     }
 }
@@ -270,6 +349,12 @@ pub struct StepDecl {
     pub hold: Option<Value>,
     pub after: Vec<Ident>,
     pub probability: Option<Value>,
+    /// `ramp 30s`: gradual injection reaching full strength after this long.
+    pub ramp: Option<Value>,
+    /// `rate 2/s`: injections per second in gradual mode.
+    pub rate: Option<Value>,
+    /// The span of `irreversible`, when the step accepts an irreversible fault.
+    pub irreversible: Option<Span>,
     pub span: Span,
 }
 

@@ -10,31 +10,193 @@ use super::{Span, SyntaxError};
 #[grammar = "../grammar/chaos.pest"]
 pub(super) struct ChaosGrammar;
 
-/// Parses the text of one `.chaos` file.
-pub fn parse_file(source: &str) -> Result<File, SyntaxError> {
-    let mut pairs = match ChaosGrammar::parse(Rule::file, source) {
-        Ok(pairs) => pairs,
-        Err(_) => {
-            // Parse again with attempt tracking, which names the keywords and
-            // punctuation that could follow; it slows parsing, so it is only
-            // turned on once the text is known to be invalid.
-            pest::set_error_detail(true);
-            let error = ChaosGrammar::parse(Rule::file, source).err();
-            let error = error.expect("a text that failed to parse fails again");
-            return Err(SyntaxError::from_pest(&error, source));
-        }
-    };
-    let file = pairs
-        .next()
-        .expect("the `file` rule always yields one pair");
+/// The most syntax errors reported for one file; past this many, the rest
+/// are mostly consequences of the first ones.
+const MAX_SYNTAX_ERRORS: usize = 20;
 
+/// The words that start a top-level declaration, where the parser resumes
+/// after a syntax error.
+const ITEM_KEYWORDS: &[&str] = &[
+    "use",
+    "service",
+    "target",
+    "fault",
+    "experiment",
+    "alert",
+    "channel",
+    "policy",
+];
+
+/// Parses the text of one `.chaos` file, reporting every syntax error it
+/// can find rather than only the first.
+pub fn parse_file(source: &str) -> Result<File, Vec<SyntaxError>> {
+    match ChaosGrammar::parse(Rule::file, source) {
+        Ok(mut pairs) => {
+            let file = pairs
+                .next()
+                .expect("the `file` rule always yields one pair");
+            Ok(build_file(file, source))
+        }
+        Err(_) => Err(collect_syntax_errors(source)),
+    }
+}
+
+fn build_file(file: Pair<'_, Rule>, source: &str) -> File {
     let mut items = Vec::new();
     for pair in file.into_inner() {
         if pair.as_rule() == Rule::item {
             items.push(parse_item(inner_one(pair), source));
         }
     }
-    Ok(File { items })
+    File { items }
+}
+
+/// Finds the syntax errors of an invalid text. After each error the
+/// declaration that holds it is blanked out (replaced by spaces, newlines
+/// kept, so that every offset stays valid) and the text is parsed again, so
+/// the parser resumes at the next line that starts a top-level declaration.
+fn collect_syntax_errors(source: &str) -> Vec<SyntaxError> {
+    // Attempt tracking names the keywords and punctuation that could follow;
+    // it slows parsing, so it is only turned on once a text is known to be
+    // invalid. It stays on for the rest of the process, so that messages do
+    // not depend on which thread parsed first.
+    pest::set_error_detail(true);
+    let item_starts = item_line_starts(source);
+    let mut text = source.as_bytes().to_vec();
+    let mut errors = Vec::new();
+
+    while errors.len() < MAX_SYNTAX_ERRORS {
+        let current = std::str::from_utf8(&text).expect("blanking keeps the text UTF-8");
+        let Err(error) = ChaosGrammar::parse(Rule::file, current) else {
+            break;
+        };
+        let syntax_error = SyntaxError::from_pest(&error, source);
+        let position = syntax_error.span().start;
+        errors.push(syntax_error);
+
+        let (start, end) = recovery_region(&item_starts, position, source.len());
+        let region = &mut text[start..end];
+        if region.iter().all(u8::is_ascii_whitespace) {
+            // Nothing left to skip: a further parse would find the same error.
+            break;
+        }
+        for byte in region.iter_mut().filter(|byte| **byte != b'\n') {
+            *byte = b' ';
+        }
+    }
+    errors
+}
+
+/// Chooses the bytes to skip after an error at `position`. An error right at
+/// the start of a declaration belongs to the one before it (usually a
+/// missing `}`); any other error skips its own declaration.
+fn recovery_region(item_starts: &[usize], position: usize, len: usize) -> (usize, usize) {
+    let index = item_starts.partition_point(|&start| start <= position);
+    let at_item_start = index > 0 && item_starts[index - 1] == position;
+    if at_item_start {
+        let start = if index >= 2 {
+            item_starts[index - 2]
+        } else {
+            0
+        };
+        return (start, position);
+    }
+    let start = if index >= 1 {
+        item_starts[index - 1]
+    } else {
+        0
+    };
+    let end = item_starts.get(index).copied().unwrap_or(len);
+    (start, end)
+}
+
+/// Returns the offsets of the first word of every line that starts with a
+/// top-level keyword.
+fn item_line_starts(source: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let is_item = ITEM_KEYWORDS.iter().any(|keyword| {
+            trimmed.strip_prefix(keyword).is_some_and(|rest| {
+                !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+        });
+        if is_item {
+            starts.push(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    starts
+}
+
+/// Returns the last child of a pair, such as the value after a clause word.
+fn last_child(pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    pair.into_inner()
+        .last()
+        .expect("the grammar guarantees a child")
+}
+
+fn parse_alert(pair: Pair<'_, Rule>) -> AlertDecl {
+    let span: Span = pair.as_span().into();
+    let mut inner = pair.into_inner();
+    let name = parse_ident(inner.next().unwrap());
+    let mut alert = AlertDecl {
+        name,
+        block: Block {
+            span,
+            ..Block::default()
+        },
+        thresholds: Vec::new(),
+        span,
+    };
+    for entry in inner.filter(|p| p.as_rule() == Rule::alert_entry) {
+        let entry = inner_one(entry);
+        match entry.as_rule() {
+            Rule::threshold_decl => alert.thresholds.push(parse_threshold(entry)),
+            Rule::property => alert.block.properties.push(parse_property(entry)),
+            Rule::section => alert.block.sections.push(parse_section(entry)),
+            rule => unreachable!("`alert_entry` never holds {rule:?}"),
+        }
+    }
+    alert
+}
+
+fn parse_threshold(pair: Pair<'_, Rule>) -> ThresholdDecl {
+    let span = pair.as_span().into();
+    let mut metric = None;
+    let mut op = None;
+    let mut values = Vec::new();
+    let mut severity = None;
+    for part in pair.into_inner() {
+        match part.as_rule() {
+            Rule::metric => metric = Some(parse_value(inner_one(part))),
+            Rule::threshold_op => op = Some(part.as_str().to_owned()),
+            Rule::value => values.push(parse_value(part)),
+            Rule::ident => severity = Some(parse_ident(part)),
+            _ => {}
+        }
+    }
+    let op_text = op.expect("a threshold has an operator");
+    let op = match op_text.as_str() {
+        "gt" | ">" => CompareOp::Gt,
+        "lt" | "<" => CompareOp::Lt,
+        "ge" | ">=" => CompareOp::Ge,
+        "le" | "<=" => CompareOp::Le,
+        "eq" | "==" => CompareOp::Eq,
+        _ => CompareOp::Ne,
+    };
+    let mut values = values.into_iter();
+    let value = values.next().expect("a threshold has a value");
+    ThresholdDecl {
+        metric: metric.expect("a threshold has a metric"),
+        op,
+        op_text,
+        value,
+        hold: values.next(),
+        severity,
+        span,
+    }
 }
 
 /// Returns the single child of a pair whose rule wraps exactly one rule.
@@ -69,6 +231,38 @@ fn parse_item(pair: Pair<'_, Rule>, source: &str) -> Item {
         }
         Rule::fault_decl => Item::Fault(parse_fault_decl(pair, source)),
         Rule::experiment_decl => Item::Experiment(parse_experiment(pair)),
+        Rule::import_decl => {
+            let span = pair.as_span().into();
+            let string = inner_one(pair);
+            let path_span = string.as_span().into();
+            let path = unescape(inner_one(string).as_str());
+            Item::Import(ImportDecl {
+                path,
+                path_span,
+                span,
+            })
+        }
+        Rule::channel_decl => {
+            let span = pair.as_span().into();
+            let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::assign);
+            let name = parse_ident(inner.next().unwrap());
+            let kind = parse_ident(inner.next().unwrap());
+            let block = parse_block(inner.next().unwrap());
+            Item::Channel(ChannelDecl {
+                name,
+                kind,
+                block,
+                span,
+            })
+        }
+        Rule::framework_decl => {
+            let span = pair.as_span().into();
+            let mut inner = pair.into_inner();
+            let name = parse_ident(inner.next().unwrap());
+            let block = parse_block(inner.next().unwrap());
+            Item::Framework(FrameworkDecl { name, block, span })
+        }
+        Rule::alert_decl => Item::Alert(parse_alert(pair)),
         rule => unreachable!("`item` never holds {rule:?}"),
     }
 }
@@ -241,6 +435,15 @@ fn parse_value(pair: Pair<'_, Rule>) -> Value {
         Rule::map => {
             let entries = pair.into_inner().filter(|p| p.as_rule() == Rule::map_entry);
             ValueKind::Map(entries.map(parse_map_entry).collect())
+        }
+        Rule::call_value => {
+            let mut inner = pair.into_inner();
+            let name = parse_ident(inner.next().unwrap());
+            let args = inner
+                .filter(|p| p.as_rule() == Rule::value)
+                .map(parse_value)
+                .collect();
+            ValueKind::Call { name, args }
         }
         Rule::name_value => {
             let parts = pair.into_inner().filter(|p| p.as_rule() == Rule::ident);
@@ -416,6 +619,9 @@ fn parse_step(pair: Pair<'_, Rule>) -> StepDecl {
         hold: None,
         after: Vec::new(),
         probability: None,
+        ramp: None,
+        rate: None,
+        irreversible: None,
         span,
     };
 
@@ -425,6 +631,9 @@ fn parse_step(pair: Pair<'_, Rule>) -> StepDecl {
             Rule::for_clause => step.hold = Some(parse_value(inner_one(clause))),
             Rule::after_clause => step.after.extend(parse_after(clause)),
             Rule::probability_clause => step.probability = Some(parse_value(inner_one(clause))),
+            Rule::ramp_clause => step.ramp = Some(parse_value(last_child(clause))),
+            Rule::rate_clause => step.rate = Some(parse_value(last_child(clause))),
+            Rule::irreversible_clause => step.irreversible = Some(clause.as_span().into()),
             rule => unreachable!("`step_clause` never holds {rule:?}"),
         }
     }

@@ -1,0 +1,3 @@
+//! Benchmarks of `chaosc check`; filled in with the checker's workloads.
+
+fn main() {}

@@ -1,0 +1,208 @@
+//! Checking the kind and arguments of each recovery action.
+
+use super::probes::ProbeScope;
+use super::schema::known_names_help;
+use super::{CheckError, Checker};
+use crate::model::{ActionKind, Probe, TypedValue, ValueType};
+use crate::syntax::{ActionDecl, Value};
+
+/// The kinds of recovery action.
+pub const ACTION_KINDS: &[&str] = &[
+    "restart",
+    "redeploy",
+    "scale",
+    "restore",
+    "switch_traffic",
+    "command",
+    "probe",
+    "wait",
+];
+
+impl Checker<'_> {
+    pub(super) fn check_action_kind(
+        &mut self,
+        decl: &ActionDecl,
+        probes: &[Probe],
+        probe_scope: &mut ProbeScope,
+    ) -> Option<ActionKind> {
+        let arity = |checker: &mut Self, expected: &str| {
+            checker.report(CheckError::InvalidValue {
+                what: format!("`{}` action", decl.kind.name),
+                reason: format!("it has {} arguments", decl.args.len()),
+                span: decl.kind.span.into(),
+                help: Some(format!("a `{}` action takes {expected}", decl.kind.name)),
+            });
+        };
+        match (decl.kind.name.as_str(), decl.args.as_slice()) {
+            ("restart", [value]) => Some(ActionKind::Restart {
+                target: self.target_argument(value)?,
+            }),
+            ("redeploy", [value]) => Some(ActionKind::Redeploy {
+                target: self.target_argument(value)?,
+            }),
+            ("scale", [target, replicas]) => {
+                let target = self.target_argument(target);
+                let replicas = match self.typed(replicas, &ValueType::Integer)? {
+                    TypedValue::Integer(count) if count >= 0 => count,
+                    _ => {
+                        self.report(CheckError::InvalidValue {
+                            what: "replica count".to_owned(),
+                            reason: "it is negative".to_owned(),
+                            span: replicas.span.into(),
+                            help: Some("scale to zero or more instances".to_owned()),
+                        });
+                        return None;
+                    }
+                };
+                Some(ActionKind::Scale {
+                    target: target?,
+                    replicas,
+                })
+            }
+            ("restore", [target, from]) => {
+                let target = self.target_argument(target);
+                let from = self.typed(from, &ValueType::Path)?.as_str()?.to_owned();
+                Some(ActionKind::Restore {
+                    target: target?,
+                    from,
+                })
+            }
+            ("switch_traffic", [target, upstream]) => {
+                let target = self.target_argument(target);
+                let TypedValue::Address(upstream) = self.typed(upstream, &ValueType::Address)?
+                else {
+                    return None;
+                };
+                Some(ActionKind::SwitchTraffic {
+                    target: target?,
+                    upstream,
+                })
+            }
+            ("probe", [value]) => {
+                let name = self.name_argument(value, "probe")?;
+                if !probes.iter().any(|probe| probe.name == name) {
+                    if !probe_scope.declared.contains_key(&name) {
+                        let known = probe_scope.declared.keys().map(String::as_str);
+                        self.report(CheckError::UnknownName {
+                            kind: "probe",
+                            name: name.clone(),
+                            span: value.span.into(),
+                            help: Some(known_names_help(&name, known)),
+                        });
+                    }
+                    return None;
+                }
+                probe_scope.used.insert(name.clone());
+                Some(ActionKind::Probe { probe: name })
+            }
+            ("command", [argv, rest @ ..]) if rest.len() <= 1 => {
+                let argv_type = ValueType::List(Box::new(ValueType::String));
+                let TypedValue::List(items) = self.typed(argv, &argv_type)? else {
+                    return None;
+                };
+                let argv: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_owned))
+                    .collect();
+                if argv.is_empty() {
+                    arity(
+                        self,
+                        "a non-empty command such as `[\"systemctl\", \"restart\", \"app\"]`",
+                    );
+                    return None;
+                }
+                let expect_exit = match rest.first() {
+                    Some(value) => match self.typed(value, &ValueType::Integer)? {
+                        TypedValue::Integer(code) => code as i32,
+                        _ => return None,
+                    },
+                    None => 0,
+                };
+                Some(ActionKind::Command { argv, expect_exit })
+            }
+            ("wait", [value]) => {
+                let duration = self.typed(value, &ValueType::Duration)?.as_duration()?;
+                Some(ActionKind::Wait { duration })
+            }
+            ("restart" | "redeploy", _) => {
+                arity(self, "a target name");
+                None
+            }
+            ("scale", _) => {
+                arity(
+                    self,
+                    "a target name and a replica count, as in `scale api 3`",
+                );
+                None
+            }
+            ("restore", _) => {
+                arity(
+                    self,
+                    "a target name and a backup path, as in `restore db \"/backups/db\"`",
+                );
+                None
+            }
+            ("switch_traffic", _) => {
+                arity(
+                    self,
+                    "a proxy target and an address, as in `switch_traffic front 127.0.0.1:9001`",
+                );
+                None
+            }
+            ("probe", _) => {
+                arity(self, "a probe name");
+                None
+            }
+            ("command", _) => {
+                arity(self, "a command and an optional expected exit code");
+                None
+            }
+            ("wait", _) => {
+                arity(self, "a duration");
+                None
+            }
+            (other, _) => {
+                self.report(CheckError::UnknownName {
+                    kind: "action kind",
+                    name: other.to_owned(),
+                    span: decl.kind.span.into(),
+                    help: Some(known_names_help(other, ACTION_KINDS.iter().copied())),
+                });
+                None
+            }
+        }
+    }
+
+    /// Reads a bare name argument such as the target of `restart`.
+    fn name_argument(&mut self, value: &Value, kind: &'static str) -> Option<String> {
+        match &value.kind {
+            crate::syntax::ValueKind::Name(path) if path.len() == 1 => Some(path[0].name.clone()),
+            other => {
+                self.report(CheckError::TypeMismatch {
+                    expected: format!("a {kind} name"),
+                    found: other.describe(),
+                    span: value.span.into(),
+                    help: None,
+                });
+                None
+            }
+        }
+    }
+
+    /// Reads a target name argument and checks that the target exists.
+    fn target_argument(&mut self, value: &Value) -> Option<String> {
+        let name = self.name_argument(value, "target")?;
+        if !self.has_target(&name) {
+            let known = self.model.targets.iter().map(|target| target.name.as_str());
+            self.report(CheckError::UnknownName {
+                kind: "target",
+                name: name.clone(),
+                span: value.span.into(),
+                help: Some(known_names_help(&name, known)),
+            });
+            return None;
+        }
+        self.used_targets.insert(name.clone());
+        Some(name)
+    }
+}

@@ -1,0 +1,239 @@
+//! Checking notification channels and alert rules.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::CheckError;
+use super::schema::{Field, check_properties, check_section_names, known_names_help};
+use crate::model::{
+    AlertRule, Channel, ChannelKind, MonitorSeverity, Threshold, TypedValue, ValueType,
+};
+use crate::syntax::{AlertDecl, ChannelDecl, Property, ThresholdDecl, Value, ValueKind};
+
+/// The least time between two alerts of a rule when it does not say.
+pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(5 * 60);
+
+fn channel_fields(kind: ChannelKind) -> Vec<Field> {
+    let strings = || ValueType::List(Box::new(ValueType::String));
+    match kind {
+        ChannelKind::Slack => vec![
+            Field::required("webhook", ValueType::Secret),
+            Field::optional("channel", ValueType::String),
+        ],
+        ChannelKind::Pagerduty => vec![Field::required("routing_key", ValueType::Secret)],
+        ChannelKind::Email => vec![
+            Field::required("to", strings()),
+            Field::optional("from", ValueType::String),
+            Field::optional("server", ValueType::String),
+            Field::optional("password", ValueType::Secret),
+        ],
+    }
+}
+
+/// Checks a notification channel.
+pub fn check_channel(diagnostics: &mut Vec<CheckError>, decl: &ChannelDecl) -> Option<Channel> {
+    let before = diagnostics.len();
+    let Some(kind) = ChannelKind::from_name(&decl.kind.name) else {
+        let known = ChannelKind::ALL.iter().map(|kind| kind.name());
+        diagnostics.push(CheckError::UnknownName {
+            kind: "channel kind",
+            name: decl.kind.name.clone(),
+            span: decl.kind.span.into(),
+            help: Some(known_names_help(&decl.kind.name, known)),
+        });
+        return None;
+    };
+    check_section_names(diagnostics, &decl.block.sections, &[]);
+    let settings = check_properties(
+        diagnostics,
+        &decl.block.properties,
+        &channel_fields(kind),
+        "channel setting",
+        decl.name.span,
+    );
+    let secret = ["webhook", "routing_key", "password"]
+        .iter()
+        .find_map(|name| match settings.get(name) {
+            Some(TypedValue::Secret(secret)) => Some(secret.clone()),
+            _ => None,
+        });
+    (diagnostics.len() == before).then(|| Channel {
+        name: decl.name.name.clone(),
+        kind,
+        secret,
+        to: settings.texts("to"),
+    })
+}
+
+fn alert_fields() -> Vec<Field> {
+    let channel = ValueType::Reference { kind: "channel" };
+    vec![
+        Field::optional("description", ValueType::String),
+        Field::optional("severity", severity_type()),
+        Field::optional("cooldown", ValueType::Duration),
+        Field::optional("channels", ValueType::List(Box::new(channel))),
+        Field::optional("enabled", ValueType::Bool),
+    ]
+}
+
+fn severity_type() -> ValueType {
+    ValueType::enumeration(
+        "monitor severity",
+        MonitorSeverity::ALL,
+        MonitorSeverity::name,
+    )
+}
+
+/// Checks an alert rule; `channels` are the channels in scope.
+pub fn check_alert(
+    diagnostics: &mut Vec<CheckError>,
+    decl: &AlertDecl,
+    channels: &BTreeSet<&str>,
+) -> Option<AlertRule> {
+    let before = diagnostics.len();
+    check_section_names(diagnostics, &decl.block.sections, &[]);
+    let settings = check_properties(
+        diagnostics,
+        &decl.block.properties,
+        &alert_fields(),
+        "alert setting",
+        decl.name.span,
+    );
+    let severity = settings
+        .text("severity")
+        .and_then(MonitorSeverity::from_name)
+        .unwrap_or(MonitorSeverity::Warning);
+    if let Some(property) = decl.block.property("channels") {
+        check_channel_names(diagnostics, property, channels);
+    }
+    if decl.thresholds.is_empty() {
+        diagnostics.push(CheckError::MissingField {
+            kind: "alert setting",
+            name: "threshold".to_owned(),
+            span: decl.name.span.into(),
+            help: Some("add a threshold such as `threshold error_rate gt 5% for 1m`".to_owned()),
+        });
+    }
+    let thresholds: Vec<Threshold> = decl
+        .thresholds
+        .iter()
+        .filter_map(|t| check_threshold(diagnostics, t, severity))
+        .collect();
+
+    (diagnostics.len() == before).then(|| AlertRule {
+        name: decl.name.name.clone(),
+        description: settings.text("description").map(str::to_owned),
+        severity,
+        thresholds,
+        channels: settings.texts("channels"),
+        cooldown: settings.duration("cooldown", DEFAULT_COOLDOWN),
+        enabled: settings.bool("enabled", true),
+    })
+}
+
+/// Reports the names in a list of channel names that are not in scope.
+pub fn check_channel_names(
+    diagnostics: &mut Vec<CheckError>,
+    property: &Property,
+    channels: &BTreeSet<&str>,
+) {
+    let ValueKind::List(items) = &property.value.kind else {
+        return;
+    };
+    for item in items {
+        let ValueKind::Name(path) = &item.kind else {
+            continue;
+        };
+        let name = path[0].name.as_str();
+        if path.len() == 1 && !channels.contains(name) {
+            diagnostics.push(CheckError::UnknownName {
+                kind: "channel",
+                name: name.to_owned(),
+                span: item.span.into(),
+                help: Some(format!(
+                    "{}; declare it with `channel {name} = slack {{ webhook = env(\"...\") }}`",
+                    known_names_help(name, channels.iter().copied())
+                )),
+            });
+        }
+    }
+}
+
+fn check_threshold(
+    diagnostics: &mut Vec<CheckError>,
+    decl: &ThresholdDecl,
+    default_severity: MonitorSeverity,
+) -> Option<Threshold> {
+    let metric = match &decl.metric.kind {
+        ValueKind::String(name) => name.clone(),
+        ValueKind::Name(path) => path
+            .iter()
+            .map(|part| part.name.as_str())
+            .collect::<Vec<_>>()
+            .join("."),
+        _ => return None,
+    };
+    let value = threshold_value(diagnostics, &decl.value)?;
+    let hold = match &decl.hold {
+        Some(value) => super::types::type_value(value, &ValueType::Duration)
+            .map_err(|error| diagnostics.push(error))
+            .ok()?
+            .as_duration()?,
+        None => Duration::ZERO,
+    };
+    let severity = match &decl.severity {
+        None => default_severity,
+        Some(name) => {
+            let value = Value {
+                kind: ValueKind::Name(vec![name.clone()]),
+                span: name.span,
+            };
+            let typed = super::types::type_value(&value, &severity_type())
+                .map_err(|error| diagnostics.push(error))
+                .ok()?;
+            MonitorSeverity::from_name(typed.as_str()?)?
+        }
+    };
+    Some(Threshold {
+        metric,
+        op: decl.op,
+        value,
+        hold,
+        severity,
+    })
+}
+
+/// Types the value of a threshold: a plain number, or a percentage,
+/// duration, size or rate in its base unit.
+fn threshold_value(diagnostics: &mut Vec<CheckError>, value: &Value) -> Option<f64> {
+    let ValueKind::Quantity { unit, .. } = &value.kind else {
+        diagnostics.push(CheckError::TypeMismatch {
+            expected: "a number or a quantity".to_owned(),
+            found: value.kind.describe(),
+            span: value.span.into(),
+            help: Some("write a number such as `5`, `5%` or `300ms`".to_owned()),
+        });
+        return None;
+    };
+    let candidates = [
+        ValueType::Number,
+        ValueType::Percent,
+        ValueType::Duration,
+        ValueType::Size,
+        ValueType::Bandwidth,
+        ValueType::Rate,
+    ];
+    let typed = match unit {
+        None => super::types::type_value(value, &ValueType::Number),
+        Some(_) => candidates
+            .iter()
+            .skip(1)
+            .map(|ty| super::types::type_value(value, ty))
+            .find(|result| result.is_ok())
+            .unwrap_or_else(|| super::types::type_value(value, &ValueType::Duration)),
+    };
+    typed
+        .map_err(|error| diagnostics.push(error))
+        .ok()?
+        .as_number()
+}

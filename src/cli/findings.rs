@@ -1,0 +1,116 @@
+//! The findings of `chaosc check` for each file, kept as diagnostics so that
+//! every output format renders the same list.
+
+use std::path::{Path, PathBuf};
+
+use miette::Diagnostic;
+
+use super::render::{JsonDiagnostic, Style, render_human, to_json};
+use super::source::{expand_paths, read_source};
+use crate::check;
+
+/// A diagnostic of any stage: input, syntax or check.
+pub type BoxedDiagnostic = Box<dyn Diagnostic + Send + Sync>;
+
+/// The findings of one file.
+#[derive(Debug)]
+pub struct FileFindings {
+    /// The path as given on the command line or found in a directory.
+    pub path: String,
+    /// The text of the file; `None` when it could not be read.
+    pub source: Option<String>,
+    pub diagnostics: Vec<BoxedDiagnostic>,
+}
+
+impl FileFindings {
+    /// Renders every diagnostic for people, in order.
+    pub fn render_human(&self, style: Style) -> String {
+        let mut out = String::new();
+        for diagnostic in &self.diagnostics {
+            let source = self
+                .source
+                .as_deref()
+                .map(|text| (self.path.as_str(), text));
+            out.push_str(&render_human(diagnostic.as_ref(), source, style));
+        }
+        out
+    }
+
+    /// Converts every diagnostic into its JSON form.
+    pub fn to_json(&self) -> Vec<JsonDiagnostic> {
+        let source = self.source.as_deref();
+        self.diagnostics
+            .iter()
+            .map(|diagnostic| to_json(diagnostic.as_ref(), source))
+            .collect()
+    }
+
+    /// Counts errors and warnings; `deny_warnings` counts warnings as errors.
+    pub fn counts(&self, deny_warnings: bool) -> (usize, usize) {
+        let errors = self
+            .diagnostics
+            .iter()
+            .filter(|d| is_error_diagnostic(d.as_ref()))
+            .count();
+        let warnings = self.diagnostics.len() - errors;
+        if deny_warnings {
+            (errors + warnings, 0)
+        } else {
+            (errors, warnings)
+        }
+    }
+}
+
+/// Tells whether a diagnostic of any stage is an error.
+fn is_error_diagnostic(diagnostic: &dyn Diagnostic) -> bool {
+    !matches!(
+        diagnostic.severity(),
+        Some(miette::Severity::Warning | miette::Severity::Advice)
+    )
+}
+
+/// Checks every file named, searching directories for `.chaos` files.
+pub fn check_paths(paths: &[PathBuf]) -> Vec<FileFindings> {
+    expand_paths(paths)
+        .into_iter()
+        .map(|path| match path {
+            Ok(path) => check_path(&path),
+            Err(error) => FileFindings {
+                path: String::new(),
+                source: None,
+                diagnostics: vec![Box::new(error)],
+            },
+        })
+        .collect()
+}
+
+/// Reads and checks one file.
+pub fn check_path(path: &Path) -> FileFindings {
+    let source = match read_source(path) {
+        Ok(source) => source,
+        Err(error) => {
+            return FileFindings {
+                path: path.display().to_string(),
+                source: None,
+                diagnostics: vec![Box::new(error)],
+            };
+        }
+    };
+    let diagnostics: Vec<BoxedDiagnostic> = match check::check_file_at(path, &source.text) {
+        Err(errors) => errors
+            .into_iter()
+            .map(|error| Box::new(error) as BoxedDiagnostic)
+            .collect(),
+        Ok(output) => {
+            let diagnostics = output.diagnostics.into_iter();
+            diagnostics
+                .map(|diagnostic| Box::new(diagnostic) as BoxedDiagnostic)
+                .collect()
+        }
+    };
+    FileFindings {
+        path: source.display_name(),
+        source: Some(source.text),
+        diagnostics,
+    }
+}
