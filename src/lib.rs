@@ -6,10 +6,10 @@
 //! into an execution plan, [`runtime`] executes it, [`store`] keeps the
 //! journal, and [`cli`] puts commands on top.
 
-pub mod syntax;
 pub mod check;
-pub mod model;
 pub mod cli;
+pub mod model;
 pub mod plan;
 pub mod runtime;
 pub mod store;
+pub mod syntax;

@@ -19,7 +19,10 @@ pub enum CheckError {
     },
 
     #[error("{kind} `{name}` is declared twice")]
-    #[diagnostic(code(chaos::E0102), help("rename one of them; names must be unique within a file"))]
+    #[diagnostic(
+        code(chaos::E0102),
+        help("rename one of them; names must be unique within a file")
+    )]
     Duplicate {
         kind: &'static str,
         name: String,
@@ -150,7 +153,10 @@ pub enum CheckError {
     },
 
     #[error("cycle in the {graph} graph: {path}")]
-    #[diagnostic(code(chaos::E0301), help("remove one of the `after` dependencies on this path"))]
+    #[diagnostic(
+        code(chaos::E0301),
+        help("remove one of the `after` dependencies on this path")
+    )]
     Cycle {
         graph: &'static str,
         path: String,
@@ -158,7 +164,9 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
-    #[error("step `{name}` holds its fault until the end of the experiment, so no step can run after it")]
+    #[error(
+        "step `{name}` holds its fault until the end of the experiment, so no step can run after it"
+    )]
     #[diagnostic(code(chaos::E0302))]
     AfterOpenStep {
         name: String,

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use super::schema::{Field, Settings, check_properties, check_section_names};
 use super::{CheckError, Checker, probes};
-use crate::model::{
-    BlastRadius, Category, Experiment, SafetyNet, Severity, ValueType,
-};
+use crate::model::{BlastRadius, Category, Experiment, SafetyNet, Severity, ValueType};
 use crate::syntax::{ExperimentDecl, Section, Span};
 
 /// No experiment may run longer than this (8 hours).
@@ -22,8 +20,14 @@ const DEFAULT_ROLLBACK_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn experiment_fields() -> Vec<Field> {
     vec![
-        Field::required("category", ValueType::enumeration("category", Category::ALL, Category::name)),
-        Field::required("severity", ValueType::enumeration("severity", Severity::ALL, Severity::name)),
+        Field::required(
+            "category",
+            ValueType::enumeration("category", Category::ALL, Category::name),
+        ),
+        Field::required(
+            "severity",
+            ValueType::enumeration("severity", Severity::ALL, Severity::name),
+        ),
         Field::required("duration", ValueType::Duration),
         Field::optional("description", ValueType::String),
         Field::optional("tags", ValueType::List(Box::new(ValueType::String))),
@@ -51,7 +55,11 @@ fn blast_radius_fields() -> Vec<Field> {
 impl Checker<'_> {
     /// Checks one experiment and builds its model when it has no error.
     pub(super) fn check_experiment(&mut self, decl: &ExperimentDecl) -> Option<Experiment> {
-        let before = self.diagnostics.iter().filter(|d| super::is_error(d)).count();
+        let before = self
+            .diagnostics
+            .iter()
+            .filter(|d| super::is_error(d))
+            .count();
         let settings = check_properties(
             &mut self.diagnostics,
             &decl.block.properties,
@@ -59,7 +67,11 @@ impl Checker<'_> {
             "experiment setting",
             decl.name.span,
         );
-        check_section_names(&mut self.diagnostics, &decl.block.sections, &["blast_radius", "safety"]);
+        check_section_names(
+            &mut self.diagnostics,
+            &decl.block.sections,
+            &["blast_radius", "safety"],
+        );
         let safety = self.check_safety(section(decl, "safety"));
         let blast_radius = self.check_blast_radius(section(decl, "blast_radius"));
 
@@ -73,14 +85,24 @@ impl Checker<'_> {
             .stop_conditions
             .iter()
             .filter_map(|condition| {
-                probes::check_condition(&mut self.diagnostics, condition, &mut probe_scope, self.source)
+                probes::check_condition(
+                    &mut self.diagnostics,
+                    condition,
+                    &mut probe_scope,
+                    self.source,
+                )
             })
             .collect::<Vec<_>>();
         let success = decl
             .success
             .iter()
             .filter_map(|condition| {
-                probes::check_condition(&mut self.diagnostics, condition, &mut probe_scope, self.source)
+                probes::check_condition(
+                    &mut self.diagnostics,
+                    condition,
+                    &mut probe_scope,
+                    self.source,
+                )
             })
             .collect();
         let recovery_plans = decl
@@ -93,7 +115,11 @@ impl Checker<'_> {
         self.check_rollback(decl, &safety);
         probes::report_unused(&mut self.diagnostics, &decl.probes, &probe_scope);
 
-        let after = self.diagnostics.iter().filter(|d| super::is_error(d)).count();
+        let after = self
+            .diagnostics
+            .iter()
+            .filter(|d| super::is_error(d))
+            .count();
         if after > before {
             return None;
         }
@@ -148,29 +174,32 @@ impl Checker<'_> {
                     "blast radius setting",
                     section.name.span,
                 );
-                if let Some(property) = section.block.property("limit") {
-                    if settings.integer("limit", 1) < 1 {
-                        self.report(CheckError::InvalidValue {
-                            what: "blast radius limit".to_owned(),
-                            reason: "it is below 1".to_owned(),
-                            span: property.value.span.into(),
-                            help: Some("allow at least one target".to_owned()),
-                        });
-                    }
+                if let Some(property) = section.block.property("limit")
+                    && settings.integer("limit", 1) < 1
+                {
+                    self.report(CheckError::InvalidValue {
+                        what: "blast radius limit".to_owned(),
+                        reason: "it is below 1".to_owned(),
+                        span: property.value.span.into(),
+                        help: Some("allow at least one target".to_owned()),
+                    });
                 }
                 settings
             }
             None => Settings::default(),
         };
         BlastRadius {
-            limit: settings.integer("limit", DEFAULT_BLAST_RADIUS_LIMIT).clamp(0, u32::MAX.into())
-                as u32,
+            limit: settings
+                .integer("limit", DEFAULT_BLAST_RADIUS_LIMIT)
+                .clamp(0, u32::MAX.into()) as u32,
             services: settings.texts("services"),
         }
     }
 
     fn check_duration(&mut self, decl: &ExperimentDecl, duration: Duration) {
-        let Some(property) = decl.block.property("duration") else { return };
+        let Some(property) = decl.block.property("duration") else {
+            return;
+        };
         if duration > MAX_DURATION {
             self.report(CheckError::DurationTooLong {
                 duration: format_duration(duration),
@@ -208,7 +237,10 @@ impl Checker<'_> {
         };
         let needs_stop = matches!(severity, Severity::High | Severity::Critical);
         if needs_stop && (!safety.emergency_stop || stop_conditions == 0) {
-            let span = decl.block.property("severity").map_or(decl.name.span, |p| p.value.span);
+            let span = decl
+                .block
+                .property("severity")
+                .map_or(decl.name.span, |p| p.value.span);
             let missing = match (safety.emergency_stop, stop_conditions) {
                 (false, 0) => "set `emergency_stop = true` in `safety` and add `stop when ...`",
                 (false, _) => "set `emergency_stop = true` in `safety`",
@@ -226,27 +258,35 @@ impl Checker<'_> {
         if safety.rollback {
             return;
         }
-        let Some(step) = decl.steps.first() else { return };
+        let Some(step) = decl.steps.first() else {
+            return;
+        };
         let span = section(decl, "safety")
             .and_then(|section| section.block.property("rollback"))
             .map_or(decl.name.span, |property| property.span);
-        self.report(CheckError::RollbackDisabled { step: step.name.name.clone(), span: span.into() });
+        self.report(CheckError::RollbackDisabled {
+            step: step.name.name.clone(),
+            span: span.into(),
+        });
     }
 }
 
 /// Finds the section `name` of an experiment.
 fn section<'a>(decl: &'a ExperimentDecl, name: &str) -> Option<&'a Section> {
-    decl.block.sections.iter().find(|section| section.name.name == name)
+    decl.block
+        .sections
+        .iter()
+        .find(|section| section.name.name == name)
 }
 
 /// Formats a duration the way it would be written in a file.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis % 3_600_000 == 0 && millis > 0 {
+    if millis.is_multiple_of(3_600_000) && millis > 0 {
         format!("{}h", millis / 3_600_000)
-    } else if millis % 60_000 == 0 && millis > 0 {
+    } else if millis.is_multiple_of(60_000) && millis > 0 {
         format!("{}m", millis / 60_000)
-    } else if millis % 1000 == 0 {
+    } else if millis.is_multiple_of(1000) {
         format!("{}s", millis / 1000)
     } else {
         format!("{millis}ms")
@@ -256,5 +296,9 @@ pub fn format_duration(duration: Duration) -> String {
 /// Returns the distinct names in `names`, in order.
 pub fn distinct<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     let mut seen = BTreeSet::new();
-    names.into_iter().filter(|name| seen.insert(*name)).cloned().collect()
+    names
+        .into_iter()
+        .filter(|name| seen.insert(*name))
+        .cloned()
+        .collect()
 }

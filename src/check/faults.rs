@@ -16,7 +16,10 @@ fn fields() -> Vec<Field> {
             "mode",
             ValueType::enumeration("failure mode", FailureMode::ALL, FailureMode::name),
         ),
-        Field::required("category", ValueType::enumeration("category", Category::ALL, Category::name)),
+        Field::required(
+            "category",
+            ValueType::enumeration("category", Category::ALL, Category::name),
+        ),
         Field::required(
             "privilege",
             ValueType::enumeration("privilege", Privilege::ALL, Privilege::name),
@@ -30,7 +33,11 @@ pub fn check_fault_decl(diagnostics: &mut Vec<CheckError>, decl: &FaultDecl) -> 
     let mut params: Vec<ParamDef> = Vec::new();
     for param in &decl.params {
         if params.iter().any(|known| known.name == param.name.name) {
-            let first = decl.params.iter().find(|p| p.name.name == param.name.name).unwrap();
+            let first = decl
+                .params
+                .iter()
+                .find(|p| p.name.name == param.name.name)
+                .unwrap();
             diagnostics.push(CheckError::Duplicate {
                 kind: "parameter",
                 name: param.name.name.clone(),
@@ -52,7 +59,11 @@ pub fn check_fault_decl(diagnostics: &mut Vec<CheckError>, decl: &FaultDecl) -> 
             });
             continue;
         };
-        let ty = if param.ty.is_list { ValueType::List(Box::new(base)) } else { base };
+        let ty = if param.ty.is_list {
+            ValueType::List(Box::new(base))
+        } else {
+            base
+        };
         let default = match &param.default {
             Some(value) => match type_value(value, &ty) {
                 Ok(typed) => Some(typed),
@@ -63,11 +74,20 @@ pub fn check_fault_decl(diagnostics: &mut Vec<CheckError>, decl: &FaultDecl) -> 
             },
             None => None,
         };
-        params.push(ParamDef { name: param.name.name.clone(), ty, default });
+        params.push(ParamDef {
+            name: param.name.name.clone(),
+            ty,
+            default,
+        });
     }
 
-    let settings =
-        check_properties(diagnostics, &decl.block.properties, &fields(), "fault setting", decl.name.span);
+    let settings = check_properties(
+        diagnostics,
+        &decl.block.properties,
+        &fields(),
+        "fault setting",
+        decl.name.span,
+    );
     if diagnostics.len() > before {
         return None;
     }

@@ -84,19 +84,34 @@ impl DependencyGraph {
 /// Computes the critical path of a recovery plan: the slowest chain of
 /// actions, each counted at its timeout times its attempts.
 pub fn critical_path(plan: &crate::model::RecoveryPlan) -> (Duration, Vec<String>) {
-    let index_of =
-        |name: &str| plan.actions.iter().position(|action| action.name == name).unwrap_or(0);
+    let index_of = |name: &str| {
+        plan.actions
+            .iter()
+            .position(|action| action.name == name)
+            .unwrap_or(0)
+    };
     let mut edges = Vec::new();
     for (index, action) in plan.actions.iter().enumerate() {
-        edges.extend(action.depends_on.iter().map(|dependency| (index_of(dependency), index)));
+        edges.extend(
+            action
+                .depends_on
+                .iter()
+                .map(|dependency| (index_of(dependency), index)),
+        );
     }
-    let weights: Vec<Duration> =
-        plan.actions.iter().map(|action| action.timeout * (action.retries + 1)).collect();
+    let weights: Vec<Duration> = plan
+        .actions
+        .iter()
+        .map(|action| action.timeout * (action.retries + 1))
+        .collect();
     let graph = DependencyGraph::new(plan.actions.len(), &edges);
     match graph.longest_path(&weights) {
-        Some((total, path)) => {
-            (total, path.into_iter().map(|index| plan.actions[index].name.clone()).collect())
-        }
+        Some((total, path)) => (
+            total,
+            path.into_iter()
+                .map(|index| plan.actions[index].name.clone())
+                .collect(),
+        ),
         None => (Duration::ZERO, Vec::new()),
     }
 }
@@ -123,7 +138,9 @@ mod tests {
     fn longest_path_follows_slowest_chain() {
         let second = Duration::from_secs(1);
         let graph = DependencyGraph::new(4, &[(0, 1), (0, 2), (2, 3)]);
-        let (total, path) = graph.longest_path(&[second, 5 * second, second, second]).unwrap();
+        let (total, path) = graph
+            .longest_path(&[second, 5 * second, second, second])
+            .unwrap();
         assert_eq!(total, 6 * second);
         assert_eq!(path, vec![0, 1]);
     }

@@ -10,8 +10,8 @@ mod graph;
 pub(crate) mod probes;
 mod recovery;
 mod schema;
-mod steps;
 pub mod stdlib;
+mod steps;
 mod suggest;
 mod targets;
 mod types;
@@ -19,10 +19,10 @@ mod types;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use error::CheckError;
-pub use graph::critical_path;
 pub use experiment::format_duration;
-pub use probes::parse_http_url;
+pub use graph::critical_path;
 use miette::Diagnostic;
+pub use probes::parse_http_url;
 pub use stdlib::{FaultDef, ParamDef};
 
 use crate::model::{Model, Target};
@@ -46,7 +46,10 @@ impl CheckOutput {
 
 /// Tells whether a diagnostic is an error rather than a warning.
 pub fn is_error(diagnostic: &CheckError) -> bool {
-    !matches!(diagnostic.severity(), Some(miette::Severity::Warning | miette::Severity::Advice))
+    !matches!(
+        diagnostic.severity(),
+        Some(miette::Severity::Warning | miette::Severity::Advice)
+    )
 }
 
 /// Parses and checks the text of one file.
@@ -62,7 +65,10 @@ pub fn check_file(file: &syntax::File, source: &str) -> CheckOutput {
 
     let mut diagnostics = checker.diagnostics;
     diagnostics.sort_by_key(|diagnostic| {
-        diagnostic.labels().and_then(|mut labels| labels.next()).map_or(0, |label| label.offset())
+        diagnostic
+            .labels()
+            .and_then(|mut labels| labels.next())
+            .map_or(0, |label| label.offset())
     });
     let has_errors = diagnostics.iter().any(is_error);
     let model = (!has_errors).then_some(checker.model);
@@ -138,10 +144,10 @@ impl<'src> Checker<'src> {
         }
 
         for item in &file.items {
-            if let Item::Experiment(decl) = item {
-                if let Some(experiment) = self.check_experiment(decl) {
-                    self.model.experiments.push(experiment);
-                }
+            if let Item::Experiment(decl) = item
+                && let Some(experiment) = self.check_experiment(decl)
+            {
+                self.model.experiments.push(experiment);
             }
         }
         self.check_unused(file);
@@ -175,7 +181,9 @@ impl<'src> Checker<'src> {
         let modules = stdlib::modules();
         let Some(module) = modules.get(path.as_str()) else {
             let span = decl.module.first().map_or(decl.span, |first| {
-                first.span.to(decl.module.last().map_or(first.span, |last| last.span))
+                first
+                    .span
+                    .to(decl.module.last().map_or(first.span, |last| last.span))
             });
             let known = modules.keys().copied();
             self.report(CheckError::UnknownModule {
@@ -188,7 +196,11 @@ impl<'src> Checker<'src> {
 
         let names: Vec<(String, Span)> = match &decl.names {
             UseNames::Names(names) => names.iter().map(|n| (n.name.clone(), n.span)).collect(),
-            UseNames::Glob(span) => module.faults.iter().map(|f| (f.name.clone(), *span)).collect(),
+            UseNames::Glob(span) => module
+                .faults
+                .iter()
+                .map(|f| (f.name.clone(), *span))
+                .collect(),
         };
         let is_glob = matches!(decl.names, UseNames::Glob(_));
         for (name, span) in names {
@@ -202,8 +214,12 @@ impl<'src> Checker<'src> {
                 });
                 continue;
             };
-            let entry =
-                ImportedFault { def: def.clone(), span, is_used: false, is_import: !is_glob };
+            let entry = ImportedFault {
+                def: def.clone(),
+                span,
+                is_used: false,
+                is_import: !is_glob,
+            };
             if let Some(previous) = self.faults.insert(name.clone(), entry) {
                 self.report(CheckError::Duplicate {
                     kind: "import",
@@ -217,7 +233,10 @@ impl<'src> Checker<'src> {
 
     /// Warns about imports and targets that nothing uses.
     fn check_unused(&mut self, file: &syntax::File) {
-        let has_experiment = file.items.iter().any(|item| matches!(item, Item::Experiment(_)));
+        let has_experiment = file
+            .items
+            .iter()
+            .any(|item| matches!(item, Item::Experiment(_)));
         if !has_experiment {
             return;
         }

@@ -43,7 +43,9 @@ pub fn check_probes(
             });
             continue;
         }
-        scope.declared.insert(decl.name.name.clone(), decl.name.span);
+        scope
+            .declared
+            .insert(decl.name.name.clone(), decl.name.span);
         if let Some(probe) = check_probe(diagnostics, decl) {
             probes.push(probe);
         }
@@ -57,14 +59,24 @@ fn check_probe(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<Pr
         "http" => check_http_args(diagnostics, decl),
         "tcp" => {
             let address = single_arg(diagnostics, decl, &ValueType::Address, "an address")?;
-            let TypedValue::Address(address) = address else { return None };
+            let TypedValue::Address(address) = address else {
+                return None;
+            };
             Some(ProbeKind::Tcp { address })
         }
         "command" => {
             let argv_type = ValueType::List(Box::new(ValueType::String));
-            let argv = single_arg(diagnostics, decl, &argv_type, "a command as a list of strings")?;
+            let argv = single_arg(
+                diagnostics,
+                decl,
+                &argv_type,
+                "a command as a list of strings",
+            )?;
             let argv: Vec<String> = match argv {
-                TypedValue::List(items) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+                TypedValue::List(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect(),
                 _ => return None,
             };
             if argv.is_empty() {
@@ -72,7 +84,9 @@ fn check_probe(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<Pr
                     what: "command".to_owned(),
                     reason: "it is empty".to_owned(),
                     span: decl.args[0].span.into(),
-                    help: Some("name the program to run, as in `[\"curl\", \"-f\", URL]`".to_owned()),
+                    help: Some(
+                        "name the program to run, as in `[\"curl\", \"-f\", URL]`".to_owned(),
+                    ),
                 });
                 return None;
             }
@@ -83,7 +97,7 @@ fn check_probe(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<Pr
                 kind: "probe kind",
                 name: other.to_owned(),
                 span: decl.kind.span.into(),
-                help: Some(known_names_help(other, ["http", "tcp", "command"].into_iter())),
+                help: Some(known_names_help(other, ["http", "tcp", "command"])),
             });
             None
         }
@@ -111,16 +125,24 @@ fn check_http_args(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Optio
     let (method, url) = match decl.args.as_slice() {
         [url] => (HttpMethod::Get, url),
         [method, url] => {
-            let method_type = ValueType::enumeration("HTTP method", HttpMethod::ALL, HttpMethod::name);
-            let typed = type_value(method, &method_type).map_err(|e| diagnostics.push(e)).ok()?;
+            let method_type =
+                ValueType::enumeration("HTTP method", HttpMethod::ALL, HttpMethod::name);
+            let typed = type_value(method, &method_type)
+                .map_err(|e| diagnostics.push(e))
+                .ok()?;
             (HttpMethod::from_name(typed.as_str()?)?, url)
         }
         _ => {
-            diagnostics.push(arity_error(decl, "an optional method and a URL, as in `GET \"http://127.0.0.1:8080/\"`"));
+            diagnostics.push(arity_error(
+                decl,
+                "an optional method and a URL, as in `GET \"http://127.0.0.1:8080/\"`",
+            ));
             return None;
         }
     };
-    let url_text = type_value(url, &ValueType::String).map_err(|e| diagnostics.push(e)).ok()?;
+    let url_text = type_value(url, &ValueType::String)
+        .map_err(|e| diagnostics.push(e))
+        .ok()?;
     let url_text = url_text.as_str()?.to_owned();
     if parse_http_url(&url_text).is_none() {
         diagnostics.push(CheckError::InvalidValue {
@@ -131,7 +153,10 @@ fn check_http_args(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Optio
         });
         return None;
     }
-    Some(ProbeKind::Http { method, url: url_text })
+    Some(ProbeKind::Http {
+        method,
+        url: url_text,
+    })
 }
 
 /// Splits an `http://IP:PORT/path` URL into its address and path.
@@ -142,7 +167,10 @@ pub fn parse_http_url(url: &str) -> Option<(SocketAddr, String)> {
         None => (rest, "/"),
     };
     let authority = authority.replace("localhost", "127.0.0.1");
-    let address = authority.parse().ok().or_else(|| format!("{authority}:80").parse().ok())?;
+    let address = authority
+        .parse()
+        .ok()
+        .or_else(|| format!("{authority}:80").parse().ok())?;
     Some((address, path.to_owned()))
 }
 
@@ -156,7 +184,9 @@ fn single_arg(
         diagnostics.push(arity_error(decl, expected));
         return None;
     };
-    type_value(arg, ty).map_err(|error| diagnostics.push(error)).ok()
+    type_value(arg, ty)
+        .map_err(|error| diagnostics.push(error))
+        .ok()
 }
 
 fn arity_error(decl: &ProbeDecl, expected: &str) -> CheckError {
@@ -197,8 +227,14 @@ fn check_expectation(
         });
         return None;
     };
-    let value = type_value(&tolerance.value, ty).map_err(|error| diagnostics.push(error)).ok()?;
-    Some(Expectation { field: *field, op: tolerance.op, value })
+    let value = type_value(&tolerance.value, ty)
+        .map_err(|error| diagnostics.push(error))
+        .ok()?;
+    Some(Expectation {
+        field: *field,
+        op: tolerance.op,
+        value,
+    })
 }
 
 fn optional_duration(
@@ -261,7 +297,11 @@ pub fn check_condition(
         }
         any_of.push(all_of);
     }
-    let text = source.get(condition.span.start..condition.span.end).unwrap_or("").trim().to_owned();
+    let text = source
+        .get(condition.span.start..condition.span.end)
+        .unwrap_or("")
+        .trim()
+        .to_owned();
     (diagnostics.len() == before).then_some(Condition { any_of, text })
 }
 
@@ -297,7 +337,12 @@ fn check_comparison(
             return None;
         }
     };
-    Some(Comparison { left, op: comparison.op, right, window })
+    Some(Comparison {
+        left,
+        op: comparison.op,
+        right,
+        window,
+    })
 }
 
 /// Resolves a name such as `health.failures` or `recovery_time` into a
@@ -309,7 +354,9 @@ fn measure_of(
     value: &Value,
     scope: &mut ProbeScope,
 ) -> Option<Result<(Operand, ValueType), ()>> {
-    let ValueKind::Name(path) = &value.kind else { return None };
+    let ValueKind::Name(path) = &value.kind else {
+        return None;
+    };
     let result = match path.as_slice() {
         [name] => match name.name.as_str() {
             "recovery_time" => Ok((Operand::Run(RunMeasure::RecoveryTime), ValueType::Duration)),
@@ -379,10 +426,18 @@ fn probe_measure(
             ValueType::Duration
         }
     };
-    Ok((Operand::Probe { probe: probe.name.clone(), measure: kind }, ty))
+    Ok((
+        Operand::Probe {
+            probe: probe.name.clone(),
+            measure: kind,
+        },
+        ty,
+    ))
 }
 
 fn constant(diagnostics: &mut Vec<CheckError>, value: &Value, ty: &ValueType) -> Option<Operand> {
-    let typed = type_value(value, ty).map_err(|error| diagnostics.push(error)).ok()?;
+    let typed = type_value(value, ty)
+        .map_err(|error| diagnostics.push(error))
+        .ok()?;
     typed.as_number().map(Operand::Constant)
 }

@@ -60,7 +60,7 @@ impl Checker<'_> {
                     kind: "recovery plan setting",
                     name: other.to_owned(),
                     span: name.span.into(),
-                    help: Some(known_names_help(other, ["strategy", "rto", "rpo"].into_iter())),
+                    help: Some(known_names_help(other, ["strategy", "rto", "rpo"])),
                 }),
             }
         }
@@ -97,7 +97,9 @@ impl Checker<'_> {
     }
 
     fn typed(&mut self, value: &Value, ty: &ValueType) -> Option<TypedValue> {
-        type_value(value, ty).map_err(|error| self.report(error)).ok()
+        type_value(value, ty)
+            .map_err(|error| self.report(error))
+            .ok()
     }
 
     fn check_action(
@@ -194,11 +196,18 @@ impl Checker<'_> {
             }
             ("command", [argv, rest @ ..]) if rest.len() <= 1 => {
                 let argv_type = ValueType::List(Box::new(ValueType::String));
-                let TypedValue::List(items) = self.typed(argv, &argv_type)? else { return None };
-                let argv: Vec<String> =
-                    items.iter().filter_map(|item| item.as_str().map(str::to_owned)).collect();
+                let TypedValue::List(items) = self.typed(argv, &argv_type)? else {
+                    return None;
+                };
+                let argv: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_owned))
+                    .collect();
                 if argv.is_empty() {
-                    arity(self, "a non-empty command such as `[\"systemctl\", \"restart\", \"app\"]`");
+                    arity(
+                        self,
+                        "a non-empty command such as `[\"systemctl\", \"restart\", \"app\"]`",
+                    );
                     return None;
                 }
                 let expect_exit = match rest.first() {
@@ -285,7 +294,10 @@ impl Checker<'_> {
         }
         let graph = DependencyGraph::new(decl.actions.len(), &edges);
         if let Some(cycle) = graph.find_cycle() {
-            let path: Vec<&str> = cycle.iter().map(|&i| decl.actions[i].name.name.as_str()).collect();
+            let path: Vec<&str> = cycle
+                .iter()
+                .map(|&i| decl.actions[i].name.name.as_str())
+                .collect();
             self.report(CheckError::Cycle {
                 graph: "recovery",
                 path: path.join(" -> "),

@@ -19,12 +19,20 @@ pub struct Field {
 impl Field {
     /// A setting that must be written.
     pub fn required(name: &'static str, ty: ValueType) -> Field {
-        Field { name, ty, required: true }
+        Field {
+            name,
+            ty,
+            required: true,
+        }
     }
 
     /// A setting that may be left out.
     pub fn optional(name: &'static str, ty: ValueType) -> Field {
-        Field { name, ty, required: false }
+        Field {
+            name,
+            ty,
+            required: false,
+        }
     }
 }
 
@@ -42,7 +50,9 @@ impl Settings {
 
     /// Returns a duration setting or `default`.
     pub fn duration(&self, name: &str, default: Duration) -> Duration {
-        self.get(name).and_then(TypedValue::as_duration).unwrap_or(default)
+        self.get(name)
+            .and_then(TypedValue::as_duration)
+            .unwrap_or(default)
     }
 
     /// Returns a boolean setting or `default`.
@@ -69,9 +79,10 @@ impl Settings {
     /// Returns a list of strings or enumeration members, or an empty list.
     pub fn texts(&self, name: &str) -> Vec<String> {
         match self.get(name) {
-            Some(TypedValue::List(items)) => {
-                items.iter().filter_map(|item| item.as_str().map(str::to_owned)).collect()
-            }
+            Some(TypedValue::List(items)) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -152,7 +163,10 @@ pub fn check_section_names(
                 kind: "section",
                 name: section.name.name.clone(),
                 span: section.name.span.into(),
-                help: Some(known_names_help(&section.name.name, allowed.iter().copied())),
+                help: Some(known_names_help(
+                    &section.name.name,
+                    allowed.iter().copied(),
+                )),
             });
         }
     }

@@ -8,10 +8,12 @@ use std::sync::OnceLock;
 use crate::model::{Category, FailureMode, Privilege, TargetKind, TypedValue, ValueType};
 use crate::syntax::{self, FaultDecl, Item};
 
-
 /// The embedded stdlib files, by module path.
-const MODULES: &[(&str, &str, &str)] =
-    &[("std::faults", "stdlib/faults.chaos", include_str!("../../stdlib/faults.chaos"))];
+const MODULES: &[(&str, &str, &str)] = &[(
+    "std::faults",
+    "stdlib/faults.chaos",
+    include_str!("../../stdlib/faults.chaos"),
+)];
 
 /// One parameter of a fault kind.
 #[derive(Debug, Clone)]
@@ -71,7 +73,15 @@ pub fn modules() -> &'static BTreeMap<&'static str, Module> {
                         _ => None,
                     })
                     .collect();
-                (*path, Module { path, file, source, faults })
+                (
+                    *path,
+                    Module {
+                        path,
+                        file,
+                        source,
+                        faults,
+                    },
+                )
             })
             .collect()
     })
@@ -79,7 +89,9 @@ pub fn modules() -> &'static BTreeMap<&'static str, Module> {
 
 /// Finds a fault kind in any stdlib module, with the module's path.
 pub fn find_fault(name: &str) -> Option<(&'static str, &'static FaultDef)> {
-    modules().values().find_map(|module| module.fault(name).map(|fault| (module.path, fault)))
+    modules()
+        .values()
+        .find_map(|module| module.fault(name).map(|fault| (module.path, fault)))
 }
 
 /// Every fault kind of the catalog.
@@ -92,5 +104,10 @@ fn fault_def(decl: &FaultDecl) -> FaultDef {
     let def = super::faults::check_fault_decl(&mut diagnostics, decl);
     // The test suite checks every stdlib file, so a failure here is a bug in
     // chaosc, not in the user's input.
-    def.unwrap_or_else(|| panic!("stdlib fault `{}` is invalid: {diagnostics:?}", decl.name.name))
+    def.unwrap_or_else(|| {
+        panic!(
+            "stdlib fault `{}` is invalid: {diagnostics:?}",
+            decl.name.name
+        )
+    })
 }

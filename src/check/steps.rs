@@ -35,7 +35,11 @@ impl Checker<'_> {
             }
         }
 
-        let steps: Vec<Step> = decl.steps.iter().filter_map(|step| self.check_step(step)).collect();
+        let steps: Vec<Step> = decl
+            .steps
+            .iter()
+            .filter_map(|step| self.check_step(step))
+            .collect();
         if steps.len() != decl.steps.len() {
             // Graph and radius rules would only repeat errors about the
             // steps that failed to check.
@@ -56,7 +60,9 @@ impl Checker<'_> {
         let targets = self.check_selector(&def, &decl.selector);
 
         let hold = decl.hold.as_ref().and_then(|value| {
-            type_value(value, &ValueType::Duration).map_err(|error| self.report(error)).ok()
+            type_value(value, &ValueType::Duration)
+                .map_err(|error| self.report(error))
+                .ok()
         });
         let probability = match &decl.probability {
             Some(value) => match type_value(value, &ValueType::Percent) {
@@ -75,7 +81,10 @@ impl Checker<'_> {
         }
         Some(Step {
             name: decl.name.name.clone(),
-            fault: FaultSpec { kind: def.name.clone(), params: params? },
+            fault: FaultSpec {
+                kind: def.name.clone(),
+                params: params?,
+            },
             targets: targets?,
             hold: hold.and_then(|value| value.as_duration()),
             after: decl.after.iter().map(|name| name.name.clone()).collect(),
@@ -120,25 +129,29 @@ impl Checker<'_> {
         let mut given = BTreeMap::new();
         for (position, argument) in call.args.iter().enumerate() {
             let param = match &argument.name {
-                Some(name) => def.params.iter().find(|param| param.name == name.name).or_else(|| {
-                    let known = def.params.iter().map(|param| param.name.as_str());
-                    self.report(CheckError::UnknownField {
-                        kind: "parameter",
-                        name: name.name.clone(),
-                        span: name.span.into(),
-                        help: Some(format!(
-                            "`{}` takes {}",
-                            def.name,
-                            if def.params.is_empty() {
-                                "no parameters".to_owned()
-                            } else {
-                                known_names_help("", known)
-                                    .replace("expected one of", "the parameters")
-                            }
-                        )),
-                    });
-                    None
-                }),
+                Some(name) => def
+                    .params
+                    .iter()
+                    .find(|param| param.name == name.name)
+                    .or_else(|| {
+                        let known = def.params.iter().map(|param| param.name.as_str());
+                        self.report(CheckError::UnknownField {
+                            kind: "parameter",
+                            name: name.name.clone(),
+                            span: name.span.into(),
+                            help: Some(format!(
+                                "`{}` takes {}",
+                                def.name,
+                                if def.params.is_empty() {
+                                    "no parameters".to_owned()
+                                } else {
+                                    known_names_help("", known)
+                                        .replace("expected one of", "the parameters")
+                                }
+                            )),
+                        });
+                        None
+                    }),
                 None => def.params.get(position).or_else(|| {
                     self.report(CheckError::InvalidValue {
                         what: "argument".to_owned(),
@@ -216,7 +229,11 @@ impl Checker<'_> {
                 }
                 (vec![name.name.clone()], name.span)
             }
-            Selector::Labels { matches, pick, span } => {
+            Selector::Labels {
+                matches,
+                pick,
+                span,
+            } => {
                 let names = self.select_by_labels(matches, pick.as_ref(), *span)?;
                 (names, *span)
             }
@@ -225,7 +242,9 @@ impl Checker<'_> {
         for name in &names {
             self.used_targets.insert(name.clone());
             // A target that failed its own checks has been reported already.
-            let Some(target) = self.target(name) else { continue };
+            let Some(target) = self.target(name) else {
+                continue;
+            };
             let kind = target.kind();
             if !def.applies_to.contains(&kind) {
                 let kinds: Vec<&str> = def.applies_to.iter().map(|kind| kind.name()).collect();
@@ -234,7 +253,11 @@ impl Checker<'_> {
                     target: name.clone(),
                     target_kind: kind.name().to_owned(),
                     span: span.into(),
-                    help: Some(format!("`{}` acts on {} targets", def.name, kinds.join(" and "))),
+                    help: Some(format!(
+                        "`{}` acts on {} targets",
+                        def.name,
+                        kinds.join(" and ")
+                    )),
                 });
             }
         }
@@ -266,24 +289,32 @@ impl Checker<'_> {
                 what: "selector".to_owned(),
                 reason: "it matches no target".to_owned(),
                 span: span.into(),
-                help: Some("check the label names and values against the targets' `labels`".to_owned()),
+                help: Some(
+                    "check the label names and values against the targets' `labels`".to_owned(),
+                ),
             });
             return None;
         }
 
-        let Some(pick) = pick else { return Some(matched) };
+        let Some(pick) = pick else {
+            return Some(matched);
+        };
         let count = match &pick.kind {
-            crate::syntax::ValueKind::Quantity { unit: Some(unit), .. } if unit == "%" => {
-                let TypedValue::Percent(share) =
-                    type_value(pick, &ValueType::Percent).map_err(|e| self.report(e)).ok()?
+            crate::syntax::ValueKind::Quantity {
+                unit: Some(unit), ..
+            } if unit == "%" => {
+                let TypedValue::Percent(share) = type_value(pick, &ValueType::Percent)
+                    .map_err(|e| self.report(e))
+                    .ok()?
                 else {
                     return None;
                 };
                 (share * matched.len() as f64).ceil() as usize
             }
             _ => {
-                let TypedValue::Integer(count) =
-                    type_value(pick, &ValueType::Integer).map_err(|e| self.report(e)).ok()?
+                let TypedValue::Integer(count) = type_value(pick, &ValueType::Integer)
+                    .map_err(|e| self.report(e))
+                    .ok()?
                 else {
                     return None;
                 };
@@ -349,7 +380,10 @@ impl Checker<'_> {
 
         let graph = DependencyGraph::new(decl.steps.len(), &edges);
         if let Some(cycle) = graph.find_cycle() {
-            let path: Vec<&str> = cycle.iter().map(|&i| decl.steps[i].name.name.as_str()).collect();
+            let path: Vec<&str> = cycle
+                .iter()
+                .map(|&i| decl.steps[i].name.name.as_str())
+                .collect();
             self.report(CheckError::Cycle {
                 graph: "step",
                 path: path.join(" -> "),
@@ -377,16 +411,25 @@ impl Checker<'_> {
             .enumerate()
             .flat_map(|(index, step)| step.after.iter().map(move |name| (index_of(name), index)))
             .collect();
-        let weights: Vec<Duration> = steps.iter().map(|step| step.hold.unwrap_or_default()).collect();
+        let weights: Vec<Duration> = steps
+            .iter()
+            .map(|step| step.hold.unwrap_or_default())
+            .collect();
         let graph = DependencyGraph::new(steps.len(), &edges);
-        let Some((total, path)) = graph.longest_path(&weights) else { return };
+        let Some((total, path)) = graph.longest_path(&weights) else {
+            return;
+        };
         if total > duration {
             let last = &decl.steps[*path.last().unwrap()];
             let chain: Vec<&str> = path.iter().map(|&i| steps[i].name.as_str()).collect();
             self.report(CheckError::TimelineTooLong {
                 timeline: format_duration(total),
                 duration: format_duration(duration),
-                span: last.hold.as_ref().map_or(last.name.span, |hold| hold.span).into(),
+                span: last
+                    .hold
+                    .as_ref()
+                    .map_or(last.name.span, |hold| hold.span)
+                    .into(),
                 help: Some(format!(
                     "the chain {} ends after {}; shorten a step or lengthen the experiment",
                     chain.join(" -> "),
@@ -414,7 +457,11 @@ impl Checker<'_> {
             span: span.into(),
             help: Some(format!(
                 "the steps act on {}; raise `limit` in `blast_radius` or select fewer targets",
-                touched.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                touched
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         });
     }

@@ -2,7 +2,10 @@
 
 /// Returns the candidate closest to `name`, if one is close enough to be a
 /// likely typo: at most a third of its characters differ.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
@@ -33,7 +36,10 @@ mod tests {
 
     #[test]
     fn suggests_close_name() {
-        assert_eq!(did_you_mean("latncy", ["latency", "blackhole"]), Some("latency"));
+        assert_eq!(
+            did_you_mean("latncy", ["latency", "blackhole"]),
+            Some("latency")
+        );
     }
 
     #[test]

@@ -57,8 +57,13 @@ pub fn check_target(diagnostics: &mut Vec<CheckError>, decl: &TargetDecl) -> Opt
         TargetKind::Process => process_fields(),
         TargetKind::Proxy => proxy_fields(),
     };
-    let settings =
-        check_properties(diagnostics, &decl.block.properties, &fields, kind_label, decl.name.span);
+    let settings = check_properties(
+        diagnostics,
+        &decl.block.properties,
+        &fields,
+        kind_label,
+        decl.name.span,
+    );
     let labels = settings.map("labels");
 
     let spec = match kind {
@@ -67,12 +72,19 @@ pub fn check_target(diagnostics: &mut Vec<CheckError>, decl: &TargetDecl) -> Opt
                 Some(TypedValue::Address(address)) => Some(*address),
                 _ => None,
             };
-            TargetSpec::Proxy(ProxySpec { listen: address("listen")?, upstream: address("upstream")? })
+            TargetSpec::Proxy(ProxySpec {
+                listen: address("listen")?,
+                upstream: address("upstream")?,
+            })
         }
         TargetKind::Process => process_spec(diagnostics, decl, &settings)?,
     };
 
-    (diagnostics.len() == before).then(|| Target { name: decl.name.name.clone(), labels, spec })
+    (diagnostics.len() == before).then(|| Target {
+        name: decl.name.name.clone(),
+        labels,
+        spec,
+    })
 }
 
 fn process_spec(
@@ -112,14 +124,18 @@ fn process_spec(
             });
             None
         }
-        (None, Some(pid_file)) => Some(TargetSpec::Attached { pid_file: PathBuf::from(pid_file) }),
+        (None, Some(pid_file)) => Some(TargetSpec::Attached {
+            pid_file: PathBuf::from(pid_file),
+        }),
         (Some(property), None) => {
             if command.is_empty() {
                 diagnostics.push(CheckError::InvalidValue {
                     what: "command".to_owned(),
                     reason: "it is empty".to_owned(),
                     span: property.value.span.into(),
-                    help: Some("name the program to run, as in `[\"python3\", \"app.py\"]`".to_owned()),
+                    help: Some(
+                        "name the program to run, as in `[\"python3\", \"app.py\"]`".to_owned(),
+                    ),
                 });
                 return None;
             }
@@ -142,14 +158,30 @@ fn process_spec(
 pub const TIERS: &[&str] = &["critical", "high", "medium", "low"];
 
 /// The data classes a service may hold.
-pub const DATA_CLASSES: &[&str] =
-    &["public", "internal", "confidential", "pii", "phi", "cardholder", "financial"];
+pub const DATA_CLASSES: &[&str] = &[
+    "public",
+    "internal",
+    "confidential",
+    "pii",
+    "phi",
+    "cardholder",
+    "financial",
+];
 
 /// Checks a service declaration of the service catalog.
 pub fn check_service(diagnostics: &mut Vec<CheckError>, decl: &ServiceDecl) {
-    let data_class = ValueType::Enum { name: "data class", members: DATA_CLASSES.to_vec() };
+    let data_class = ValueType::Enum {
+        name: "data class",
+        members: DATA_CLASSES.to_vec(),
+    };
     let fields = vec![
-        Field::optional("tier", ValueType::Enum { name: "tier", members: TIERS.to_vec() }),
+        Field::optional(
+            "tier",
+            ValueType::Enum {
+                name: "tier",
+                members: TIERS.to_vec(),
+            },
+        ),
         Field::optional("revenue_per_minute", ValueType::Money),
         Field::optional("customers", ValueType::Integer),
         Field::optional("data", ValueType::List(Box::new(data_class))),
@@ -160,5 +192,11 @@ pub fn check_service(diagnostics: &mut Vec<CheckError>, decl: &ServiceDecl) {
         Field::optional("description", ValueType::String),
     ];
     check_section_names(diagnostics, &decl.block.sections, &[]);
-    check_properties(diagnostics, &decl.block.properties, &fields, "service setting", decl.name.span);
+    check_properties(
+        diagnostics,
+        &decl.block.properties,
+        &fields,
+        "service setting",
+        decl.name.span,
+    );
 }

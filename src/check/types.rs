@@ -1,5 +1,9 @@
 //! Typing of literal values: units, ranges and enumeration members.
 
+// Typing errors are built once per bad literal and never on a hot path, so
+// boxing `CheckError` would only add noise to every caller.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -29,9 +33,10 @@ pub fn type_value(value: &Value, expected: &ValueType) -> Result<TypedValue, Che
         (ValueType::Bool, ValueKind::Bool(flag)) => Ok(TypedValue::Bool(*flag)),
         (ValueType::Signal, ValueKind::Signal(name)) => type_signal(name, value),
         (ValueType::Address, ValueKind::Address(text)) => type_address(text, value),
-        (ValueType::Money, ValueKind::Money { amount, currency }) => {
-            Ok(TypedValue::Money { amount: *amount, currency: currency.clone() })
-        }
+        (ValueType::Money, ValueKind::Money { amount, currency }) => Ok(TypedValue::Money {
+            amount: *amount,
+            currency: currency.clone(),
+        }),
         (ValueType::Enum { name, members }, ValueKind::Name(path)) if path.len() == 1 => {
             let member = &path[0].name;
             if members.iter().any(|known| known == member) {
@@ -52,7 +57,9 @@ pub fn type_value(value: &Value, expected: &ValueType) -> Result<TypedValue, Che
             let mut map = BTreeMap::new();
             for entry in entries {
                 let typed = type_value(&entry.value, &ValueType::String)?;
-                let TypedValue::String(text) = typed else { unreachable!() };
+                let TypedValue::String(text) = typed else {
+                    unreachable!()
+                };
                 map.insert(entry.key.clone(), text);
             }
             Ok(TypedValue::StringMap(map))
@@ -159,8 +166,12 @@ mod units {
         ("TiB", 1099511627776.0),
     ];
     /// Bits per second.
-    pub const BANDWIDTH: &[(&str, f64)] =
-        &[("bit/s", 1.0), ("kbit/s", 1e3), ("Mbit/s", 1e6), ("Gbit/s", 1e9)];
+    pub const BANDWIDTH: &[(&str, f64)] = &[
+        ("bit/s", 1.0),
+        ("kbit/s", 1e3),
+        ("Mbit/s", 1e6),
+        ("Gbit/s", 1e9),
+    ];
     /// Events per second.
     pub const RATE: &[(&str, f64)] = &[("/s", 1.0), ("/m", 1.0 / 60.0), ("/h", 1.0 / 3600.0)];
 }
@@ -178,14 +189,14 @@ fn type_integer(number: f64, value: &Value) -> Result<TypedValue, CheckError> {
 }
 
 fn duration_from_secs(seconds: f64, value: &Value) -> Result<TypedValue, CheckError> {
-    Duration::try_from_secs_f64(seconds).map(TypedValue::Duration).map_err(|_| {
-        CheckError::InvalidValue {
+    Duration::try_from_secs_f64(seconds)
+        .map(TypedValue::Duration)
+        .map_err(|_| CheckError::InvalidValue {
             what: "duration".to_owned(),
             reason: "it is too large".to_owned(),
             span: value.span.into(),
             help: None,
-        }
-    })
+        })
 }
 
 fn type_percent(share: f64, value: &Value) -> Result<TypedValue, CheckError> {
@@ -201,21 +212,25 @@ fn type_percent(share: f64, value: &Value) -> Result<TypedValue, CheckError> {
 }
 
 fn type_signal(name: &str, value: &Value) -> Result<TypedValue, CheckError> {
-    Signal::from_str(name).map(TypedValue::Signal).map_err(|_| CheckError::InvalidValue {
-        what: "signal".to_owned(),
-        reason: format!("`{name}` is not a signal of this system"),
-        span: value.span.into(),
-        help: Some("use a name such as `SIGTERM`, `SIGKILL`, `SIGINT` or `SIGHUP`".to_owned()),
-    })
+    Signal::from_str(name)
+        .map(TypedValue::Signal)
+        .map_err(|_| CheckError::InvalidValue {
+            what: "signal".to_owned(),
+            reason: format!("`{name}` is not a signal of this system"),
+            span: value.span.into(),
+            help: Some("use a name such as `SIGTERM`, `SIGKILL`, `SIGINT` or `SIGHUP`".to_owned()),
+        })
 }
 
 fn type_address(text: &str, value: &Value) -> Result<TypedValue, CheckError> {
-    SocketAddr::from_str(text).map(TypedValue::Address).map_err(|_| CheckError::InvalidValue {
-        what: "socket address".to_owned(),
-        reason: format!("`{text}` is not an IP address and port"),
-        span: value.span.into(),
-        help: Some("write an address such as `127.0.0.1:8080` or `[::1]:8080`".to_owned()),
-    })
+    SocketAddr::from_str(text)
+        .map(TypedValue::Address)
+        .map_err(|_| CheckError::InvalidValue {
+            what: "socket address".to_owned(),
+            reason: format!("`{text}` is not an IP address and port"),
+            span: value.span.into(),
+            help: Some("write an address such as `127.0.0.1:8080` or `[::1]:8080`".to_owned()),
+        })
 }
 
 fn missing_unit_help(number: f64, expected: &ValueType) -> String {
@@ -242,7 +257,10 @@ fn quantity_help(expected: &ValueType) -> Option<String> {
 
 fn members_help(name: &str, members: &[&'static str]) -> String {
     match did_you_mean(name, members.iter().copied()) {
-        Some(close) => format!("did you mean `{close}`? the members are {}", backticked(members)),
+        Some(close) => format!(
+            "did you mean `{close}`? the members are {}",
+            backticked(members)
+        ),
         None => format!("the members are {}", backticked(members)),
     }
 }

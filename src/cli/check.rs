@@ -45,7 +45,11 @@ struct CheckReport {
 /// Runs `chaosc check` and returns its exit code.
 pub fn execute(args: &CheckArgs) -> u8 {
     let style = Style::for_stderr();
-    let mut report = CheckReport { files: Vec::new(), errors: 0, warnings: 0 };
+    let mut report = CheckReport {
+        files: Vec::new(),
+        errors: 0,
+        warnings: 0,
+    };
     let mut human = String::new();
     let mut io_failed = false;
 
@@ -63,18 +67,31 @@ pub fn execute(args: &CheckArgs) -> u8 {
             }
         };
         let name = source.display_name();
-        let mut file = FileReport { path: name.clone(), diagnostics: Vec::new() };
+        let mut file = FileReport {
+            path: name.clone(),
+            diagnostics: Vec::new(),
+        };
         match check::check_source(&source.text) {
             Err(syntax_error) => {
                 report.errors += 1;
-                human.push_str(&render_human(&syntax_error, Some((&name, &source.text)), style));
-                file.diagnostics.push(to_json(&syntax_error, Some(&source.text)));
+                human.push_str(&render_human(
+                    &syntax_error,
+                    Some((&name, &source.text)),
+                    style,
+                ));
+                file.diagnostics
+                    .push(to_json(&syntax_error, Some(&source.text)));
             }
             Ok(output) => {
                 for diagnostic in &output.diagnostics {
                     count(&mut report, diagnostic, args.deny_warnings);
-                    human.push_str(&render_human(diagnostic, Some((&name, &source.text)), style));
-                    file.diagnostics.push(to_json(diagnostic, Some(&source.text)));
+                    human.push_str(&render_human(
+                        diagnostic,
+                        Some((&name, &source.text)),
+                        style,
+                    ));
+                    file.diagnostics
+                        .push(to_json(diagnostic, Some(&source.text)));
                 }
             }
         }
@@ -84,7 +101,7 @@ pub fn execute(args: &CheckArgs) -> u8 {
     let printed = match args.format {
         OutputFormat::Human => {
             let summary = summary_line(&report);
-            write!(std::io::stderr(), "{human}{summary}\n")
+            writeln!(std::io::stderr(), "{human}{summary}")
         }
         OutputFormat::Json => {
             let json = serde_json::to_string_pretty(&report).expect("the report serializes");

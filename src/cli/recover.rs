@@ -48,11 +48,18 @@ pub fn execute(args: &RecoverArgs, state_dir: &Path) -> u8 {
 
     match args.format {
         OutputFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&reports).expect("reports serialize"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&reports).expect("reports serialize")
+            );
         }
         OutputFormat::Human => print_human(&reports),
     }
-    if failed { exit::ROLLBACK_FAILED } else { exit::SUCCESS }
+    if failed {
+        exit::ROLLBACK_FAILED
+    } else {
+        exit::SUCCESS
+    }
 }
 
 fn print_human(reports: &[JournalRecovery]) {
@@ -68,7 +75,11 @@ fn print_human(reports: &[JournalRecovery]) {
         }
         println!("run {run}:");
         for action in &report.actions {
-            println!("  {} {}", if action.ok { "ok    " } else { "FAILED" }, action.what);
+            println!(
+                "  {} {}",
+                if action.ok { "ok    " } else { "FAILED" },
+                action.what
+            );
         }
         if report.clean {
             println!("  journal removed");
@@ -94,10 +105,17 @@ pub fn execute_guardian(args: &GuardianArgs) -> u8 {
             for action in &report.actions {
                 eprintln!("chaosc guardian: {}", action.what);
             }
-            if report.clean { exit::SUCCESS } else { exit::ROLLBACK_FAILED }
+            if report.clean {
+                exit::SUCCESS
+            } else {
+                exit::ROLLBACK_FAILED
+            }
         }
         Err(error) => {
-            eprintln!("chaosc guardian: cannot read `{}`: {error}", args.journal.display());
+            eprintln!(
+                "chaosc guardian: cannot read `{}`: {error}",
+                args.journal.display()
+            );
             exit::ROLLBACK_FAILED
         }
     }

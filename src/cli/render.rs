@@ -31,13 +31,19 @@ pub fn render_human(
     source: Option<(&str, &str)>,
     style: Style,
 ) -> String {
-    let theme =
-        if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width);
     let mut out = String::new();
     let result = match source {
         Some((name, text)) => {
-            let wrapped = WithSource { inner: diagnostic, source: NamedSource::new(name, text.to_owned()) };
+            let wrapped = WithSource {
+                inner: diagnostic,
+                source: NamedSource::new(name, text.to_owned()),
+            };
             handler.render_report(&mut out, &wrapped)
         }
         None => handler.render_report(&mut out, diagnostic),
@@ -121,14 +127,22 @@ pub fn to_json(diagnostic: &dyn Diagnostic, source: Option<&str>) -> JsonDiagnos
                 .map(|label| {
                     let span = Span::new(label.offset(), label.offset() + label.len());
                     let (line, column) = source.map_or((0, 0), |text| span.line_col(text));
-                    JsonLabel { message: label.label().map(str::to_owned), line, column, span }
+                    JsonLabel {
+                        message: label.label().map(str::to_owned),
+                        line,
+                        column,
+                        span,
+                    }
                 })
                 .collect()
         })
         .unwrap_or_default();
     let first = labels.first();
     JsonDiagnostic {
-        code: diagnostic.code().map(|code| code.to_string()).unwrap_or_default(),
+        code: diagnostic
+            .code()
+            .map(|code| code.to_string())
+            .unwrap_or_default(),
         severity: severity_name(diagnostic),
         message: diagnostic.to_string(),
         help: diagnostic.help().map(|help| help.to_string()),

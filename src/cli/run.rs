@@ -75,8 +75,13 @@ pub enum PreflightError {
     )]
     StaleJournal { count: usize, journal: String },
 
-    #[error("experiment `{name}` may run only in business hours (Monday to Friday, 09:00 to 17:00 local time)")]
-    #[diagnostic(code(chaos::E0913), help("run it in business hours, or set `business_hours_only = false` in `safety`"))]
+    #[error(
+        "experiment `{name}` may run only in business hours (Monday to Friday, 09:00 to 17:00 local time)"
+    )]
+    #[diagnostic(
+        code(chaos::E0913),
+        help("run it in business hours, or set `business_hours_only = false` in `safety`")
+    )]
     OutsideBusinessHours { name: String },
 
     #[error("cannot start the async runtime: {reason}")]
@@ -118,11 +123,15 @@ pub fn execute(args: RunArgs, state_dir: &Path) -> u8 {
         guardian: !args.no_guardian,
         progress: Progress::new(args.quiet),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
     let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(error) => {
-            let error = PreflightError::Runtime { reason: error.to_string() };
+            let error = PreflightError::Runtime {
+                reason: error.to_string(),
+            };
             eprint!("{}", render_human(&error, None, Style::for_stderr()));
             return exit::USAGE;
         }
@@ -143,7 +152,10 @@ pub fn execute(args: RunArgs, state_dir: &Path) -> u8 {
 
     match args.format {
         OutputFormat::Json => {
-            print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result).expect("results serialize")));
+            print_stdout(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&result).expect("results serialize")
+            ));
         }
         OutputFormat::Human => print_stdout(&render_result(&result)),
     }
@@ -155,7 +167,10 @@ pub fn execute(args: RunArgs, state_dir: &Path) -> u8 {
 /// leave faults in place.
 async fn forward_signals(interrupt: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut terminate), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::error!("cannot listen for SIGINT and SIGTERM");
         return;
     };
@@ -183,15 +198,24 @@ fn load_plan(file: &Path, experiment: Option<&str>) -> Result<Plan, u8> {
     })?;
     let name = source.display_name();
     let output = check::check_source(&source.text).map_err(|error| {
-        eprint!("{}", render_human(&error, Some((&name, &source.text)), style));
+        eprint!(
+            "{}",
+            render_human(&error, Some((&name, &source.text)), style)
+        );
         exit::CHECK_FAILED
     })?;
     for diagnostic in &output.diagnostics {
-        eprint!("{}", render_human(diagnostic, Some((&name, &source.text)), style));
+        eprint!(
+            "{}",
+            render_human(diagnostic, Some((&name, &source.text)), style)
+        );
     }
     let errors = output.diagnostics.iter().filter(|d| is_error(d)).count();
     let Some(model) = output.model.filter(|_| errors == 0) else {
-        eprintln!("{name}: {errors} {} found; nothing was run", super::check::plural(errors, "error", "errors"));
+        eprintln!(
+            "{name}: {errors} {} found; nothing was run",
+            super::check::plural(errors, "error", "errors")
+        );
         return Err(exit::CHECK_FAILED);
     };
     plan::lower(&model, experiment, &name).map_err(|error| {
@@ -204,15 +228,24 @@ fn load_plan(file: &Path, experiment: Option<&str>) -> Result<Plan, u8> {
 /// hours when the experiment asks for them.
 fn preflight(plan: &Plan, state_dir: &Path) -> Result<(), PreflightError> {
     for path in journal::list(state_dir) {
-        let Ok(state) = JournalState::read(&path) else { continue };
-        let owner_alive = state.owner().is_some_and(|(pid, start)| crate::runtime::process::is_alive(pid, start));
+        let Ok(state) = JournalState::read(&path) else {
+            continue;
+        };
+        let owner_alive = state
+            .owner()
+            .is_some_and(|(pid, start)| crate::runtime::process::is_alive(pid, start));
         let left = state.pending.iter().filter(|record| match record {
-            crate::store::Record::Apply { revert, .. } => crate::runtime::recover::acts_outside_run(revert),
+            crate::store::Record::Apply { revert, .. } => {
+                crate::runtime::recover::acts_outside_run(revert)
+            }
             _ => false,
         });
         let count = left.count();
         if !owner_alive && count > 0 {
-            return Err(PreflightError::StaleJournal { count, journal: path.display().to_string() });
+            return Err(PreflightError::StaleJournal {
+                count,
+                journal: path.display().to_string(),
+            });
         }
     }
 
@@ -220,7 +253,9 @@ fn preflight(plan: &Plan, state_dir: &Path) -> Result<(), PreflightError> {
         let now = Local::now();
         let weekday = !matches!(now.weekday(), Weekday::Sat | Weekday::Sun);
         if !(weekday && (9..17).contains(&now.hour())) {
-            return Err(PreflightError::OutsideBusinessHours { name: plan.experiment.name.clone() });
+            return Err(PreflightError::OutsideBusinessHours {
+                name: plan.experiment.name.clone(),
+            });
         }
     }
     Ok(())
@@ -240,14 +275,28 @@ fn exit_code(result: &RunResult) -> u8 {
 /// Renders the final result for people.
 fn render_result(result: &RunResult) -> String {
     let mut out = String::new();
-    let verdict = if result.success { "success criteria met" } else { "success criteria not met" };
-    out.push_str(&format!("\n{}: {} ({verdict}) in {:.1}s\n", result.experiment, result.status, result.duration_seconds));
+    let verdict = if result.success {
+        "success criteria met"
+    } else {
+        "success criteria not met"
+    };
+    out.push_str(&format!(
+        "\n{}: {} ({verdict}) in {:.1}s\n",
+        result.experiment, result.status, result.duration_seconds
+    ));
     if let Some(reason) = &result.reason {
         out.push_str(&format!("  reason: {reason}\n"));
     }
     for step in &result.steps {
-        let error = step.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
-        out.push_str(&format!("  step {:<16} {:?}{error}\n", step.name, step.status));
+        let error = step
+            .error
+            .as_deref()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  step {:<16} {:?}{error}\n",
+            step.name, step.status
+        ));
     }
     for fault in &result.faults {
         out.push_str(&format!(
@@ -256,8 +305,13 @@ fn render_result(result: &RunResult) -> String {
         ));
     }
     for probe in &result.probes {
-        let rate = probe.success_rate.map_or("n/a".to_owned(), |rate| format!("{:.0}%", rate * 100.0));
-        out.push_str(&format!("  probe {:<16} {} samples, {rate} passed\n", probe.name, probe.samples));
+        let rate = probe
+            .success_rate
+            .map_or("n/a".to_owned(), |rate| format!("{:.0}%", rate * 100.0));
+        out.push_str(&format!(
+            "  probe {:<16} {} samples, {rate} passed\n",
+            probe.name, probe.samples
+        ));
     }
     for criterion in &result.success_criteria {
         let met = if criterion.met { "met" } else { "not met" };
@@ -269,7 +323,10 @@ fn render_result(result: &RunResult) -> String {
             recovery.plan, recovery.status, recovery.recovery_time_seconds
         ));
     }
-    out.push_str(&format!("  seed {} (replay with --seed {})\n", result.seed, result.seed));
+    out.push_str(&format!(
+        "  seed {} (replay with --seed {})\n",
+        result.seed, result.seed
+    ));
     out
 }
 

@@ -22,15 +22,24 @@ pub enum InputError {
     IsDirectory { path: String },
 
     #[error("`{path}` is not UTF-8 text: invalid byte at offset {offset}")]
-    #[diagnostic(code(chaos::E0903), help("`.chaos` files are UTF-8 text; check the file's encoding"))]
+    #[diagnostic(
+        code(chaos::E0903),
+        help("`.chaos` files are UTF-8 text; check the file's encoding")
+    )]
     NotUtf8 { path: String, offset: usize },
 
     #[error("`{path}` is {size} bytes, more than the limit of {limit} bytes")]
-    #[diagnostic(code(chaos::E0904), help("`.chaos` files are small text files; check that this is the right file"))]
+    #[diagnostic(
+        code(chaos::E0904),
+        help("`.chaos` files are small text files; check that this is the right file")
+    )]
     TooLarge { path: String, size: u64, limit: u64 },
 
     #[error("no `.chaos` files under `{path}`")]
-    #[diagnostic(code(chaos::E0905), help("name a `.chaos` file or a directory that holds some"))]
+    #[diagnostic(
+        code(chaos::E0905),
+        help("name a `.chaos` file or a directory that holds some")
+    )]
     NoFiles { path: String },
 }
 
@@ -51,24 +60,36 @@ impl SourceFile {
 /// Reads one file as UTF-8 text.
 pub fn read_source(path: &Path) -> Result<SourceFile, InputError> {
     let name = path.display().to_string();
-    let metadata = std::fs::metadata(path)
-        .map_err(|error| InputError::Unreadable { path: name.clone(), reason: describe(&error) })?;
+    let metadata = std::fs::metadata(path).map_err(|error| InputError::Unreadable {
+        path: name.clone(),
+        reason: describe(&error),
+    })?;
     if metadata.is_dir() {
         return Err(InputError::IsDirectory { path: name });
     }
     if metadata.len() > MAX_SOURCE_BYTES {
-        return Err(InputError::TooLarge { path: name, size: metadata.len(), limit: MAX_SOURCE_BYTES });
+        return Err(InputError::TooLarge {
+            path: name,
+            size: metadata.len(),
+            limit: MAX_SOURCE_BYTES,
+        });
     }
 
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|file| file.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|error| InputError::Unreadable { path: name.clone(), reason: describe(&error) })?;
+        .map_err(|error| InputError::Unreadable {
+            path: name.clone(),
+            reason: describe(&error),
+        })?;
     let text = String::from_utf8(bytes).map_err(|error| InputError::NotUtf8 {
         path: name,
         offset: error.utf8_error().valid_up_to(),
     })?;
-    Ok(SourceFile { path: path.to_owned(), text })
+    Ok(SourceFile {
+        path: path.to_owned(),
+        text,
+    })
 }
 
 /// Expands directories into the `.chaos` files below them, sorted.
@@ -83,7 +104,9 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<Result<PathBuf, InputError>> {
         collect_chaos_files(path, &mut found);
         found.sort();
         if found.is_empty() {
-            expanded.push(Err(InputError::NoFiles { path: path.display().to_string() }));
+            expanded.push(Err(InputError::NoFiles {
+                path: path.display().to_string(),
+            }));
         }
         expanded.extend(found.into_iter().map(Ok));
     }
@@ -91,11 +114,15 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<Result<PathBuf, InputError>> {
 }
 
 fn collect_chaos_files(directory: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(directory) else { return };
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         // Symbolic links are not followed, so a link cycle cannot loop.
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             collect_chaos_files(&path, found);
         } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "chaos") {

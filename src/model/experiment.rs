@@ -135,10 +135,17 @@ pub struct Probe {
 /// What a probe does to take one sample.
 #[derive(Debug, Clone)]
 pub enum ProbeKind {
-    Http { method: HttpMethod, url: String },
-    Tcp { address: SocketAddr },
+    Http {
+        method: HttpMethod,
+        url: String,
+    },
+    Tcp {
+        address: SocketAddr,
+    },
     /// A program and its arguments, run without a shell.
-    Command { argv: Vec<String> },
+    Command {
+        argv: Vec<String>,
+    },
 }
 
 /// One condition a sample must meet.
@@ -236,7 +243,10 @@ pub struct Comparison {
 #[derive(Debug, Clone)]
 pub enum Operand {
     /// A measure over the samples of a probe.
-    Probe { probe: String, measure: ProbeMeasure },
+    Probe {
+        probe: String,
+        measure: ProbeMeasure,
+    },
     /// A measure of the run itself.
     Run(RunMeasure),
     /// A constant, as a number in the measure's base unit.
@@ -275,7 +285,10 @@ impl ProbeMeasure {
 
     /// Finds a measure by name.
     pub fn from_name(name: &str) -> Option<ProbeMeasure> {
-        Self::ALL.iter().find(|(text, _)| *text == name).map(|(_, measure)| *measure)
+        Self::ALL
+            .iter()
+            .find(|(text, _)| *text == name)
+            .map(|(_, measure)| *measure)
     }
 }
 

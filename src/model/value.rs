@@ -29,7 +29,10 @@ pub enum ValueType {
     Money,
     Path,
     /// One of the named members, such as the severities.
-    Enum { name: &'static str, members: Vec<&'static str> },
+    Enum {
+        name: &'static str,
+        members: Vec<&'static str>,
+    },
     List(Box<ValueType>),
     /// A map of names to strings, such as labels or an environment.
     StringMap,
@@ -67,7 +70,10 @@ impl ValueType {
         all: &[T],
         to_name: fn(T) -> &'static str,
     ) -> ValueType {
-        ValueType::Enum { name, members: all.iter().map(|member| to_name(*member)).collect() }
+        ValueType::Enum {
+            name,
+            members: all.iter().map(|member| to_name(*member)).collect(),
+        }
     }
 }
 
@@ -119,7 +125,10 @@ pub enum TypedValue {
     Bandwidth(u64),
     /// Events per second.
     Rate(f64),
-    Money { amount: f64, currency: String },
+    Money {
+        amount: f64,
+        currency: String,
+    },
     /// A member of an enumeration, by name.
     Enum(String),
     List(Vec<TypedValue>),

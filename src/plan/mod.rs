@@ -16,7 +16,10 @@ use crate::model::{Experiment, Model, Target, TargetSpec};
 #[derive(Debug, Error, Diagnostic)]
 pub enum PlanError {
     #[error("the file declares no experiment")]
-    #[diagnostic(code(chaos::E0407), help("add `experiment NAME {{ ... }}`; only files with an experiment can run"))]
+    #[diagnostic(
+        code(chaos::E0407),
+        help("add `experiment NAME {{ ... }}`; only files with an experiment can run")
+    )]
     NoExperiment,
 
     #[error("the file declares several experiments: {names}")]
@@ -51,15 +54,25 @@ pub struct Plan {
 /// Lowers the experiment `name` (or the file's only experiment) of `model`.
 pub fn lower(model: &Model, name: Option<&str>, file: &str) -> Result<Plan, PlanError> {
     let names = || {
-        model.experiments.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", ")
+        model
+            .experiments
+            .iter()
+            .map(|e| format!("`{}`", e.name))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let experiment = match (name, model.experiments.as_slice()) {
         (_, []) => return Err(PlanError::NoExperiment),
         (None, [only]) => only,
         (None, _) => return Err(PlanError::SeveralExperiments { names: names() }),
-        (Some(name), all) => all.iter().find(|e| e.name == name).ok_or_else(|| {
-            PlanError::UnknownExperiment { name: name.to_owned(), names: names() }
-        })?,
+        (Some(name), all) => {
+            all.iter()
+                .find(|e| e.name == name)
+                .ok_or_else(|| PlanError::UnknownExperiment {
+                    name: name.to_owned(),
+                    names: names(),
+                })?
+        }
     };
     Ok(Plan {
         file: file.to_owned(),
@@ -85,9 +98,17 @@ fn schedule(experiment: &Experiment) -> Vec<ScheduledStep> {
                 .map(|dependency| placed.iter().find(|p| &p.name == dependency).map(|p| p.end))
                 .collect();
             let Some(ends) = ends else { continue };
-            let start = ends.into_iter().map(|end| end.unwrap_or(experiment.duration)).max().unwrap_or_default();
+            let start = ends
+                .into_iter()
+                .map(|end| end.unwrap_or(experiment.duration))
+                .max()
+                .unwrap_or_default();
             let end = step.hold.map(|hold| start + hold);
-            placed.push(ScheduledStep { name: step.name.clone(), start, end });
+            placed.push(ScheduledStep {
+                name: step.name.clone(),
+                start,
+                end,
+            });
         }
     }
     placed
@@ -124,12 +145,19 @@ impl Plan {
 
         let _ = writeln!(out, "\nsteady state:");
         for probe in experiment.probes.iter().filter(|p| p.is_steady_state) {
-            let _ = writeln!(out, "  probe {} every {}", probe.name, format_duration(probe.interval));
+            let _ = writeln!(
+                out,
+                "  probe {} every {}",
+                probe.name,
+                format_duration(probe.interval)
+            );
         }
 
         let _ = writeln!(out, "\ntimeline:");
         for (scheduled, step) in self.schedule.iter().zip(&experiment.steps) {
-            let end = scheduled.end.map_or("end of run".to_owned(), format_duration);
+            let end = scheduled
+                .end
+                .map_or("end of run".to_owned(), format_duration);
             let _ = writeln!(
                 out,
                 "  {:>8} .. {:<10} {} = {} on {}",
@@ -146,7 +174,9 @@ impl Plan {
 
         for plan in &experiment.recovery_plans {
             let (total, path) = critical_path(plan);
-            let rto = plan.rto.map_or("no RTO".to_owned(), |rto| format!("RTO {}", format_duration(rto)));
+            let rto = plan.rto.map_or("no RTO".to_owned(), |rto| {
+                format!("RTO {}", format_duration(rto))
+            });
             let _ = writeln!(
                 out,
                 "\nrecovery plan `{}` ({}, {rto}): critical path {} = {}",
@@ -163,7 +193,9 @@ impl Plan {
 fn describe_target(target: &Target) -> String {
     match &target.spec {
         TargetSpec::Launched(spec) => format!("process, launched: {}", spec.command.join(" ")),
-        TargetSpec::Attached { pid_file } => format!("process, attached through {}", pid_file.display()),
+        TargetSpec::Attached { pid_file } => {
+            format!("process, attached through {}", pid_file.display())
+        }
         TargetSpec::Proxy(proxy) => format!("proxy {} -> {}", proxy.listen, proxy.upstream),
     }
 }

@@ -36,7 +36,10 @@ impl Guardian {
     /// makes it look at the journal, find it gone, and exit.
     pub async fn release(mut self) {
         drop(self.child.stdin.take());
-        if tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+            .await
+            .is_err()
+        {
             // It should have exited at once; do not leave it behind.
             let _ = self.child.kill().await;
         }

@@ -26,7 +26,10 @@ pub struct Injector {
 impl Injector {
     /// Creates an injector that journals to `journal`.
     pub fn new(journal: JournalHandle) -> Self {
-        Injector { journal, entries: Mutex::new(Vec::new()) }
+        Injector {
+            journal,
+            entries: Mutex::new(Vec::new()),
+        }
     }
 
     /// Journals, injects and verifies a fault. On success returns the fault's
@@ -50,10 +53,9 @@ impl Injector {
         };
         // The record must be on disk before the fault exists: without it a
         // crash could leave a fault that nothing knows how to revert.
-        self.journal
-            .append(&[record])
-            .await
-            .map_err(|error| format!("cannot write the journal, so `{kind}` was not injected: {error}"))?;
+        self.journal.append(&[record]).await.map_err(|error| {
+            format!("cannot write the journal, so `{kind}` was not injected: {error}")
+        })?;
 
         let fault = Arc::new(tokio::sync::Mutex::new(fault));
         self.entries.lock().unwrap().push(Entry {
@@ -75,7 +77,9 @@ impl Injector {
         let mut guard = fault.lock().await;
         if let Err(failure) = guard.inject().await {
             drop(guard);
-            self.update(id, |result| result.verification = Some(format!("injection failed: {failure}")));
+            self.update(id, |result| {
+                result.verification = Some(format!("injection failed: {failure}"))
+            });
             error!(step, target, fault = kind, error = %failure, "injection failed");
             self.revert(id).await;
             return Err(format!("cannot inject `{kind}` on `{target}`: {failure}"));
@@ -97,7 +101,9 @@ impl Injector {
                 self.update(id, |result| result.verification = Some(failure.to_string()));
                 error!(step, target, fault = kind, error = %failure, "fault not observed");
                 self.revert(id).await;
-                Err(format!("`{kind}` on `{target}` was injected but not observed: {failure}"))
+                Err(format!(
+                    "`{kind}` on `{target}` was injected but not observed: {failure}"
+                ))
             }
         }
     }
@@ -105,17 +111,29 @@ impl Injector {
     /// Reverts the fault `id` if it is still in place; returns whether it is
     /// gone now.
     pub async fn revert(&self, id: u64) -> bool {
-        let Some(fault) = self.fault(id) else { return false };
+        let Some(fault) = self.fault(id) else {
+            return false;
+        };
         let mut guard = fault.lock().await;
         // Another caller may have reverted it while this one waited.
-        let state = self.entries.lock().unwrap().iter().find(|e| e.result.id == id).map(|e| e.result.rollback);
+        let state = self
+            .entries
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| e.result.id == id)
+            .map(|e| e.result.rollback);
         if state != Some(RollbackOutcome::Pending) {
-            return state == Some(RollbackOutcome::Reverted) || state == Some(RollbackOutcome::NotApplied);
+            return state == Some(RollbackOutcome::Reverted)
+                || state == Some(RollbackOutcome::NotApplied);
         }
 
         let outcome = guard.revert().await;
         drop(guard);
-        let kind = self.result(id).map(|result| result.fault).unwrap_or_default();
+        let kind = self
+            .result(id)
+            .map(|result| result.fault)
+            .unwrap_or_default();
         match outcome {
             Ok(detail) => {
                 if let Err(error) = self.journal.append(&[Record::Reverted { id }]).await {
@@ -148,7 +166,12 @@ impl Injector {
     pub async fn revert_all(&self) -> bool {
         let ids: Vec<u64> = {
             let entries = self.entries.lock().unwrap();
-            entries.iter().rev().filter(|e| e.result.rollback == RollbackOutcome::Pending).map(|e| e.result.id).collect()
+            entries
+                .iter()
+                .rev()
+                .filter(|e| e.result.rollback == RollbackOutcome::Pending)
+                .map(|e| e.result.id)
+                .collect()
         };
         let mut all_gone = true;
         for id in ids {
@@ -160,25 +183,49 @@ impl Injector {
     /// Tells whether no fault is in place or failed to revert.
     pub fn all_reverted(&self) -> bool {
         self.entries.lock().unwrap().iter().all(|entry| {
-            matches!(entry.result.rollback, RollbackOutcome::Reverted | RollbackOutcome::NotApplied)
+            matches!(
+                entry.result.rollback,
+                RollbackOutcome::Reverted | RollbackOutcome::NotApplied
+            )
         })
     }
 
     /// Returns the results of every fault, in order of application.
     pub fn results(&self) -> Vec<FaultResult> {
-        self.entries.lock().unwrap().iter().map(|entry| entry.result.clone()).collect()
+        self.entries
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|entry| entry.result.clone())
+            .collect()
     }
 
     fn result(&self, id: u64) -> Option<FaultResult> {
-        self.entries.lock().unwrap().iter().find(|e| e.result.id == id).map(|e| e.result.clone())
+        self.entries
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| e.result.id == id)
+            .map(|e| e.result.clone())
     }
 
     fn fault(&self, id: u64) -> Option<Arc<tokio::sync::Mutex<Box<dyn Fault>>>> {
-        self.entries.lock().unwrap().iter().find(|e| e.result.id == id).map(|e| Arc::clone(&e.fault))
+        self.entries
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| e.result.id == id)
+            .map(|e| Arc::clone(&e.fault))
     }
 
     fn update(&self, id: u64, change: impl FnOnce(&mut FaultResult)) {
-        if let Some(entry) = self.entries.lock().unwrap().iter_mut().find(|e| e.result.id == id) {
+        if let Some(entry) = self
+            .entries
+            .lock()
+            .unwrap()
+            .iter_mut()
+            .find(|e| e.result.id == id)
+        {
             change(&mut entry.result);
         }
     }

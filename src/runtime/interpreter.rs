@@ -62,12 +62,17 @@ pub enum RunSetupError {
     #[error("cannot create the journal in `{path}`: {reason}")]
     #[diagnostic(
         code(chaos::E0910),
-        help("chaosc records every fault there before injecting it; choose another directory with `--state-dir`")
+        help(
+            "chaosc records every fault there before injecting it; choose another directory with `--state-dir`"
+        )
     )]
     Journal { path: String, reason: String },
 
     #[error("cannot start the guardian process: {reason}")]
-    #[diagnostic(code(chaos::E0911), help("run with `--no-guardian` to rely on `chaosc recover` alone"))]
+    #[diagnostic(
+        code(chaos::E0911),
+        help("run with `--no-guardian` to rely on `chaosc recover` alone")
+    )]
     Guardian { reason: String },
 }
 
@@ -102,13 +107,21 @@ pub async fn run(
         seed: options.seed,
         started_at,
     };
-    let journal = Journal::create(&options.state_dir, &options.run_id, &header).map_err(|error| {
-        RunSetupError::Journal { path: options.state_dir.display().to_string(), reason: error.to_string() }
-    })?;
+    let journal =
+        Journal::create(&options.state_dir, &options.run_id, &header).map_err(|error| {
+            RunSetupError::Journal {
+                path: options.state_dir.display().to_string(),
+                reason: error.to_string(),
+            }
+        })?;
     let journal_path = journal.path().to_owned();
     let journal = JournalHandle::new(journal);
     let guardian = if options.guardian {
-        Some(Guardian::spawn(&journal_path).map_err(|error| RunSetupError::Guardian { reason: error.to_string() })?)
+        Some(
+            Guardian::spawn(&journal_path).map_err(|error| RunSetupError::Guardian {
+                reason: error.to_string(),
+            })?,
+        )
     } else {
         None
     };
@@ -149,14 +162,29 @@ pub async fn run(
     let monitors = start_monitors(plan, &log, &sampled, &monitor_stop);
     let injector = Arc::new(Injector::new(journal.clone()));
     let steps_stop = CancellationToken::new();
-    let mut steps = start_steps(plan, &targets, &injector, &journal, &steps_stop, &progress, &rng);
+    let mut steps = start_steps(
+        plan,
+        &targets,
+        &injector,
+        &journal,
+        &steps_stop,
+        &progress,
+        &rng,
+    );
 
     let deadline = started + experiment.duration;
-    let ending = watch_run(plan, &mut steps, &mut state, &log, &sampled, &interrupt, deadline, started).await;
+    let ending = watch_run(
+        plan, &mut steps, &mut state, &log, &sampled, &interrupt, deadline, started,
+    )
+    .await;
     match &ending {
         Ending::Finished => progress.line("all steps ended; rolling back"),
-        Ending::StopCondition(condition) => progress.line(format!("stop condition fired: {condition}; rolling back")),
-        Ending::StepFailed(reason) => progress.line(format!("a step failed: {reason}; rolling back")),
+        Ending::StopCondition(condition) => {
+            progress.line(format!("stop condition fired: {condition}; rolling back"))
+        }
+        Ending::StepFailed(reason) => {
+            progress.line(format!("a step failed: {reason}; rolling back"))
+        }
         Ending::Interrupted => progress.line("interrupted; rolling back"),
     }
 
@@ -178,7 +206,11 @@ pub async fn run(
             fault.fault,
             fault.target,
             fault.rollback,
-            fault.rollback_detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+            fault
+                .rollback_detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
         ));
     }
     monitor_stop.cancel();
@@ -187,13 +219,15 @@ pub async fn run(
 
     if ending != Ending::Interrupted {
         for recovery_plan in &experiment.recovery_plans {
-            progress.line(format!("recovery plan `{}` ({})", recovery_plan.name, recovery_plan.strategy));
-            let result = execute_plan(recovery_plan, experiment, &targets, &journal, hard_deadline).await;
+            progress.line(format!(
+                "recovery plan `{}` ({})",
+                recovery_plan.name, recovery_plan.strategy
+            ));
+            let result =
+                execute_plan(recovery_plan, experiment, &targets, &journal, hard_deadline).await;
             progress.line(format!(
                 "recovery plan `{}`: {} in {:.2}s",
-                result.plan,
-                result.status,
-                result.recovery_time_seconds
+                result.plan, result.status, result.recovery_time_seconds
             ));
             state.result.recovery.push(result);
         }
@@ -202,10 +236,22 @@ pub async fn run(
         state.result.steady_state.after = after;
     }
 
-    let recovery_time = state.result.recovery.last().map(|result| {
-        Duration::from_secs_f64(result.recovery_time_seconds)
-    }).or_else(|| Some(rolled_back_at.saturating_duration_since(rolled_back_at)));
-    judge(&mut state, plan, &ending, &log, RunMeasures { elapsed: started.elapsed(), recovery_time });
+    let recovery_time = state
+        .result
+        .recovery
+        .last()
+        .map(|result| Duration::from_secs_f64(result.recovery_time_seconds))
+        .or_else(|| Some(rolled_back_at.saturating_duration_since(rolled_back_at)));
+    judge(
+        &mut state,
+        plan,
+        &ending,
+        &log,
+        RunMeasures {
+            elapsed: started.elapsed(),
+            recovery_time,
+        },
+    );
     Ok(finish(state, targets, &journal, guardian, &progress, Some(&log)).await)
 }
 
@@ -286,7 +332,9 @@ async fn set_up_targets(
                 let log = log_dir.join(format!("{}.log", target.name));
                 let mut process = match LaunchedProcess::spawn(spec, Some(&log)).await {
                     Ok(process) => process,
-                    Err(error) => return Err((targets, format!("target `{}`: {error}", target.name))),
+                    Err(error) => {
+                        return Err((targets, format!("target `{}`: {error}", target.name)));
+                    }
                 };
                 let launch = Record::Launch {
                     target: target.name.clone(),
@@ -297,7 +345,10 @@ async fn set_up_targets(
                 let journaled = journal.append(&[launch]).await;
                 let pid = process.pid;
                 let ready = process.wait_ready().await;
-                targets.processes.insert(target.name.clone(), Arc::new(tokio::sync::Mutex::new(ProcessTarget::Launched(process))));
+                targets.processes.insert(
+                    target.name.clone(),
+                    Arc::new(tokio::sync::Mutex::new(ProcessTarget::Launched(process))),
+                );
                 if let Err(error) = journaled {
                     return Err((targets, format!("cannot write the journal: {error}")));
                 }
@@ -309,15 +360,23 @@ async fn set_up_targets(
             TargetSpec::Attached { pid_file } => {
                 let read = std::fs::read_to_string(pid_file);
                 let pid = read.ok().and_then(|text| text.trim().parse::<u32>().ok());
-                let Some((pid, stat)) = pid.and_then(|pid| proc_stat(pid).map(|stat| (pid, stat))) else {
+                let Some((pid, stat)) = pid.and_then(|pid| proc_stat(pid).map(|stat| (pid, stat)))
+                else {
                     return Err((
                         targets,
-                        format!("target `{}`: no running process in pid file {}", target.name, pid_file.display()),
+                        format!(
+                            "target `{}`: no running process in pid file {}",
+                            target.name,
+                            pid_file.display()
+                        ),
                     ));
                 };
                 targets.processes.insert(
                     target.name.clone(),
-                    Arc::new(tokio::sync::Mutex::new(ProcessTarget::Attached { pid, start_time: stat.start_time })),
+                    Arc::new(tokio::sync::Mutex::new(ProcessTarget::Attached {
+                        pid,
+                        start_time: stat.start_time,
+                    })),
                 );
                 progress.line(format!("attached to `{}` as process {pid}", target.name));
             }
@@ -325,11 +384,20 @@ async fn set_up_targets(
                 let proxy_rng = ChaCha8Rng::seed_from_u64(rand::RngExt::random(rng));
                 match ProxyHandle::start(spec.listen, spec.upstream, proxy_rng).await {
                     Ok(proxy) => {
-                        progress.line(format!("proxy `{}` on {} -> {}", target.name, spec.listen, spec.upstream));
+                        progress.line(format!(
+                            "proxy `{}` on {} -> {}",
+                            target.name, spec.listen, spec.upstream
+                        ));
                         targets.proxies.insert(target.name.clone(), Arc::new(proxy));
                     }
                     Err(error) => {
-                        return Err((targets, format!("proxy `{}` cannot listen on {}: {error}", target.name, spec.listen)));
+                        return Err((
+                            targets,
+                            format!(
+                                "proxy `{}` cannot listen on {}: {error}",
+                                target.name, spec.listen
+                            ),
+                        ));
                     }
                 }
             }
@@ -341,7 +409,11 @@ async fn set_up_targets(
 /// Samples every steady-state probe, each up to `attempts` times until it
 /// passes.
 async fn check_steady_state(plan: &Plan, attempts: u32, progress: &Progress) -> Vec<Sample> {
-    let probes = plan.experiment.probes.iter().filter(|probe| probe.is_steady_state);
+    let probes = plan
+        .experiment
+        .probes
+        .iter()
+        .filter(|probe| probe.is_steady_state);
     let checks = probes.map(|probe| async move {
         let mut last = sample(probe).await;
         for _ in 1..attempts {
@@ -355,14 +427,24 @@ async fn check_steady_state(plan: &Plan, attempts: u32, progress: &Progress) -> 
     });
     let samples = futures_join_all(checks).await;
     for sample in &samples {
-        let verdict = if sample.ok { "holds".to_owned() } else { format!("fails: {}", sample.error.as_deref().unwrap_or("")) };
-        progress.line(format!("steady state probe `{}` {verdict} ({:.1}ms)", sample.probe, sample.latency.as_secs_f64() * 1000.0));
+        let verdict = if sample.ok {
+            "holds".to_owned()
+        } else {
+            format!("fails: {}", sample.error.as_deref().unwrap_or(""))
+        };
+        progress.line(format!(
+            "steady state probe `{}` {verdict} ({:.1}ms)",
+            sample.probe,
+            sample.latency.as_secs_f64() * 1000.0
+        ));
     }
     samples
 }
 
 /// Awaits futures concurrently, keeping their order.
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
     let futures: Vec<F> = futures.collect();
     let mut outputs = Vec::with_capacity(futures.len());
     let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
@@ -373,7 +455,12 @@ async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = 
 }
 
 /// Starts one sampling task per probe.
-fn start_monitors(plan: &Plan, log: &Arc<Mutex<ProbeLog>>, sampled: &Arc<Notify>, stop: &CancellationToken) -> JoinSet<()> {
+fn start_monitors(
+    plan: &Plan,
+    log: &Arc<Mutex<ProbeLog>>,
+    sampled: &Arc<Notify>,
+    stop: &CancellationToken,
+) -> JoinSet<()> {
     let mut monitors = JoinSet::new();
     for probe in plan.experiment.probes.clone() {
         let log = Arc::clone(log);
@@ -421,14 +508,23 @@ fn start_steps(
     }
 
     let expires_at = Utc::now()
-        + chrono::Duration::from_std(plan.experiment.duration + plan.experiment.safety.rollback_timeout)
-            .unwrap_or(chrono::Duration::MAX);
+        + chrono::Duration::from_std(
+            plan.experiment.duration + plan.experiment.safety.rollback_timeout,
+        )
+        .unwrap_or(chrono::Duration::MAX);
     let mut tasks = JoinSet::new();
     for step in plan.experiment.steps.clone() {
-        let dependencies: Vec<watch::Receiver<Option<bool>>> =
-            step.after.iter().filter_map(|name| done_rx.get(name).cloned()).collect();
+        let dependencies: Vec<watch::Receiver<Option<bool>>> = step
+            .after
+            .iter()
+            .filter_map(|name| done_rx.get(name).cloned())
+            .collect();
         let done = done_tx.remove(&step.name).expect("one sender per step");
-        let handles: Vec<_> = step.targets.iter().filter_map(|name| targets.handle(name)).collect();
+        let handles: Vec<_> = step
+            .targets
+            .iter()
+            .filter_map(|name| targets.handle(name))
+            .collect();
         let context = StepContext {
             injector: Arc::clone(injector),
             journal: journal.clone(),
@@ -489,9 +585,17 @@ async fn run_step(
     result.started_at = Some(Utc::now());
     let mut applied = Vec::new();
     for handle in &handles {
-        let fault_context = FaultContext { probability: step.probability, journal: context.journal.clone() };
+        let fault_context = FaultContext {
+            probability: step.probability,
+            journal: context.journal.clone(),
+        };
         let outcome = match faults::build(&step.fault, handle, fault_context).await {
-            Ok(fault) => context.injector.apply(&step.name, handle.name(), fault, context.expires_at).await,
+            Ok(fault) => {
+                context
+                    .injector
+                    .apply(&step.name, handle.name(), fault, context.expires_at)
+                    .await
+            }
             Err(error) => Err(error.to_string()),
         };
         match outcome {
@@ -512,7 +616,9 @@ async fn run_step(
                 applied.push(id);
             }
             Err(error) => {
-                context.progress.line(format!("step `{}` failed: {error}", step.name));
+                context
+                    .progress
+                    .line(format!("step `{}` failed: {error}", step.name));
                 result.status = StepStatus::Failed;
                 result.error = Some(error);
                 break;
@@ -536,12 +642,16 @@ async fn run_step(
     for id in applied.into_iter().rev() {
         if !context.injector.revert(id).await {
             result.status = StepStatus::Failed;
-            result.error.get_or_insert_with(|| format!("fault {id} could not be reverted"));
+            result
+                .error
+                .get_or_insert_with(|| format!("fault {id} could not be reverted"));
         }
     }
     if result.status == StepStatus::Injected {
         result.status = StepStatus::Reverted;
-        context.progress.line(format!("step `{}`: reverted", step.name));
+        context
+            .progress
+            .line(format!("step `{}`: reverted", step.name));
     }
     result.ended_at = Some(Utc::now());
     result
@@ -620,14 +730,23 @@ async fn drain_steps(steps: &mut JoinSet<StepResult>, state: &mut RunState, dead
 }
 
 /// Sets the final status and success from the ending and the criteria.
-fn judge(state: &mut RunState, plan: &Plan, ending: &Ending, log: &Arc<Mutex<ProbeLog>>, measures: RunMeasures) {
+fn judge(
+    state: &mut RunState,
+    plan: &Plan,
+    ending: &Ending,
+    log: &Arc<Mutex<ProbeLog>>,
+    measures: RunMeasures,
+) {
     let now = Utc::now();
     let log = log.lock().unwrap();
     state.result.success_criteria = plan
         .experiment
         .success
         .iter()
-        .map(|condition| CriterionResult { condition: condition.text.clone(), met: log.holds(condition, measures, now) })
+        .map(|condition| CriterionResult {
+            condition: condition.text.clone(),
+            met: log.holds(condition, measures, now),
+        })
         .collect();
     drop(log);
 
@@ -635,7 +754,10 @@ fn judge(state: &mut RunState, plan: &Plan, ending: &Ending, log: &Arc<Mutex<Pro
         Ending::Interrupted => {}
         Ending::StopCondition(condition) => {
             state.result.status = ExperimentStatus::RolledBack;
-            state.result.reason.get_or_insert(format!("stop condition fired: {condition}"));
+            state
+                .result
+                .reason
+                .get_or_insert(format!("stop condition fired: {condition}"));
         }
         Ending::StepFailed(reason) => state.fail(reason.clone()),
         Ending::Finished => {}
@@ -648,10 +770,19 @@ fn judge(state: &mut RunState, plan: &Plan, ending: &Ending, log: &Arc<Mutex<Pro
     }
     for recovery in &state.result.recovery.clone() {
         if recovery.status != crate::model::RecoveryStatus::Completed {
-            state.fail(format!("recovery plan `{}` ended {}", recovery.plan, recovery.status));
+            state.fail(format!(
+                "recovery plan `{}` ended {}",
+                recovery.plan, recovery.status
+            ));
         }
     }
-    let unmet: Vec<String> = state.result.success_criteria.iter().filter(|c| !c.met).map(|c| c.condition.clone()).collect();
+    let unmet: Vec<String> = state
+        .result
+        .success_criteria
+        .iter()
+        .filter(|c| !c.met)
+        .map(|c| c.condition.clone())
+        .collect();
     if !unmet.is_empty() && state.result.status == ExperimentStatus::Running {
         state.fail(format!("success criteria not met: {}", unmet.join(", ")));
     }
@@ -677,7 +808,10 @@ async fn finish(
         let mut guard = process.lock().await;
         if let ProcessTarget::Launched(launched) = &mut *guard {
             launched.stop(STOP_GRACE).await;
-            let record = Record::Stop { target: name.clone(), pid: launched.pid };
+            let record = Record::Stop {
+                target: name.clone(),
+                pid: launched.pid,
+            };
             stopped_all &= journal.append(&[record]).await.is_ok();
             progress.line(format!("stopped `{name}`"));
         }
@@ -700,7 +834,10 @@ async fn finish(
             warn!(%error, path = %path.display(), "cannot remove the journal");
         }
     } else {
-        progress.line(format!("journal kept at {}; run `chaosc recover`", path.display()));
+        progress.line(format!(
+            "journal kept at {}; run `chaosc recover`",
+            path.display()
+        ));
     }
     if let Some(guardian) = guardian {
         guardian.release().await;
@@ -708,7 +845,8 @@ async fn finish(
 
     let ended_at = Utc::now();
     state.result.ended_at = ended_at;
-    state.result.duration_seconds = (ended_at - state.result.started_at).num_milliseconds() as f64 / 1000.0;
+    state.result.duration_seconds =
+        (ended_at - state.result.started_at).num_milliseconds() as f64 / 1000.0;
     state.result
 }
 

@@ -25,7 +25,10 @@ pub struct RunMeasures {
 impl ProbeLog {
     /// Records a sample.
     pub fn record(&mut self, sample: Sample) {
-        self.samples.entry(sample.probe.clone()).or_default().push(sample);
+        self.samples
+            .entry(sample.probe.clone())
+            .or_default()
+            .push(sample);
     }
 
     /// Returns the names of the probes that have samples.
@@ -68,13 +71,17 @@ impl ProbeLog {
     /// Tells whether `condition` holds now.
     pub fn holds(&self, condition: &Condition, run: RunMeasures, now: DateTime<Utc>) -> bool {
         condition.any_of.iter().any(|group| {
-            group.iter().all(|comparison| self.compare(comparison, run, now))
+            group
+                .iter()
+                .all(|comparison| self.compare(comparison, run, now))
         })
     }
 
     fn compare(&self, comparison: &Comparison, run: RunMeasures, now: DateTime<Utc>) -> bool {
         let since = comparison.window.and_then(|window| {
-            chrono::Duration::from_std(window).ok().map(|window| now - window)
+            chrono::Duration::from_std(window)
+                .ok()
+                .map(|window| now - window)
         });
         let left = self.value(&comparison.left, run, since);
         let right = self.value(&comparison.right, run, since);
@@ -86,9 +93,9 @@ impl ProbeLog {
             Operand::Constant(value) => *value,
             Operand::Probe { probe, measure } => self.measure(probe, *measure, since),
             Operand::Run(RunMeasure::Elapsed) => run.elapsed.as_secs_f64(),
-            Operand::Run(RunMeasure::RecoveryTime) => {
-                run.recovery_time.map_or(f64::NAN, |time| time.as_secs_f64())
-            }
+            Operand::Run(RunMeasure::RecoveryTime) => run
+                .recovery_time
+                .map_or(f64::NAN, |time| time.as_secs_f64()),
         }
     }
 }
@@ -127,14 +134,20 @@ mod tests {
             log.record(sample(ok, 10));
         }
         assert_eq!(log.measure("health", ProbeMeasure::Failures, None), 2.0);
-        assert_eq!(log.measure("health", ProbeMeasure::ConsecutiveFailures, None), 2.0);
+        assert_eq!(
+            log.measure("health", ProbeMeasure::ConsecutiveFailures, None),
+            2.0
+        );
         assert_eq!(log.measure("health", ProbeMeasure::SuccessRate, None), 0.5);
     }
 
     #[test]
     fn rate_of_nothing_is_nan() {
         let log = ProbeLog::default();
-        assert!(log.measure("health", ProbeMeasure::SuccessRate, None).is_nan());
+        assert!(
+            log.measure("health", ProbeMeasure::SuccessRate, None)
+                .is_nan()
+        );
     }
 
     #[test]

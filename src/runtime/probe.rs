@@ -36,7 +36,10 @@ pub struct Sample {
     pub text: Option<String>,
 }
 
-fn serialize_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_millis<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64((duration.as_secs_f64() * 1_000_000.0).round() / 1000.0)
 }
 
@@ -80,8 +83,13 @@ async fn observe(kind: &ProbeKind) -> Result<Observed, String> {
     match kind {
         ProbeKind::Http { method, url } => http_request(method.name(), url).await,
         ProbeKind::Tcp { address } => {
-            TcpStream::connect(address).await.map_err(|error| format!("connect to {address}: {error}"))?;
-            Ok(Observed { code: None, text: None })
+            TcpStream::connect(address)
+                .await
+                .map_err(|error| format!("connect to {address}: {error}"))?;
+            Ok(Observed {
+                code: None,
+                text: None,
+            })
         }
         ProbeKind::Command { argv } => run_command(argv).await,
     }
@@ -89,18 +97,25 @@ async fn observe(kind: &ProbeKind) -> Result<Observed, String> {
 
 async fn http_request(method: &str, url: &str) -> Result<Observed, String> {
     let (address, path) = parse_http_url(url).ok_or_else(|| format!("invalid URL `{url}`"))?;
-    let mut stream =
-        TcpStream::connect(address).await.map_err(|error| format!("connect to {address}: {error}"))?;
+    let mut stream = TcpStream::connect(address)
+        .await
+        .map_err(|error| format!("connect to {address}: {error}"))?;
     // HTTP/1.0 with `Connection: close` keeps the response unchunked and
     // ends it with the connection, so reading to the end is enough.
     let request = format!(
         "{method} {path} HTTP/1.0\r\nHost: {address}\r\nUser-Agent: chaosc\r\nConnection: close\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).await.map_err(|error| format!("send request: {error}"))?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|error| format!("send request: {error}"))?;
 
     let mut response = Vec::new();
     let mut limited = (&mut stream).take(MAX_RESPONSE_BYTES as u64);
-    limited.read_to_end(&mut response).await.map_err(|error| format!("read response: {error}"))?;
+    limited
+        .read_to_end(&mut response)
+        .await
+        .map_err(|error| format!("read response: {error}"))?;
     let text = String::from_utf8_lossy(&response);
     let status = text
         .strip_prefix("HTTP/")
@@ -108,7 +123,10 @@ async fn http_request(method: &str, url: &str) -> Result<Observed, String> {
         .and_then(|code| code.parse::<i64>().ok())
         .ok_or_else(|| "the answer is not an HTTP response".to_owned())?;
     let body = text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned());
-    Ok(Observed { code: Some(status), text: body })
+    Ok(Observed {
+        code: Some(status),
+        text: body,
+    })
 }
 
 async fn run_command(argv: &[String]) -> Result<Observed, String> {
@@ -120,21 +138,37 @@ async fn run_command(argv: &[String]) -> Result<Observed, String> {
         .stderr(Stdio::null())
         // A probe that times out is dropped; its process must not outlive it.
         .kill_on_drop(true);
-    let mut child = command.spawn().map_err(|error| format!("cannot run `{}`: {error}", argv[0]))?;
+    let mut child = command
+        .spawn()
+        .map_err(|error| format!("cannot run `{}`: {error}", argv[0]))?;
     let mut output = Vec::new();
     if let Some(stdout) = child.stdout.take() {
-        let _ = stdout.take(MAX_RESPONSE_BYTES as u64).read_to_end(&mut output).await;
+        let _ = stdout
+            .take(MAX_RESPONSE_BYTES as u64)
+            .read_to_end(&mut output)
+            .await;
     }
-    let status = child.wait().await.map_err(|error| format!("wait for `{}`: {error}", argv[0]))?;
+    let status = child
+        .wait()
+        .await
+        .map_err(|error| format!("wait for `{}`: {error}", argv[0]))?;
     let code = status.code().map(i64::from).unwrap_or(-1);
     let text = String::from_utf8_lossy(&output).trim().to_owned();
-    Ok(Observed { code: Some(code), text: Some(text) })
+    Ok(Observed {
+        code: Some(code),
+        text: Some(text),
+    })
 }
 
 /// Returns a description of the first expectation the sample does not meet;
 /// probes without an expectation on status or exit code expect success.
 fn first_unmet(probe: &Probe, observed: &Observed, latency: Duration) -> Option<String> {
-    let has = |field| probe.expectations.iter().any(|e: &Expectation| e.field == field);
+    let has = |field| {
+        probe
+            .expectations
+            .iter()
+            .any(|e: &Expectation| e.field == field)
+    };
     match &probe.kind {
         ProbeKind::Http { .. } if !has(ProbeField::Status) => {
             let status = observed.code.unwrap_or_default();
@@ -153,27 +187,40 @@ fn first_unmet(probe: &Probe, observed: &Observed, latency: Duration) -> Option<
 
     for expectation in &probe.expectations {
         let holds = match (expectation.field, &expectation.value) {
-            (ProbeField::Status | ProbeField::Exit, TypedValue::Integer(expected)) => {
-                observed.code.is_some_and(|code| expectation.op.holds(code as f64, *expected as f64))
-            }
-            (ProbeField::Latency, TypedValue::Duration(expected)) => {
-                expectation.op.holds(latency.as_secs_f64(), expected.as_secs_f64())
-            }
+            (ProbeField::Status | ProbeField::Exit, TypedValue::Integer(expected)) => observed
+                .code
+                .is_some_and(|code| expectation.op.holds(code as f64, *expected as f64)),
+            (ProbeField::Latency, TypedValue::Duration(expected)) => expectation
+                .op
+                .holds(latency.as_secs_f64(), expected.as_secs_f64()),
             (ProbeField::Output | ProbeField::Body, TypedValue::String(expected)) => {
                 let text = observed.text.as_deref().unwrap_or("");
-                let text = if expectation.field == ProbeField::Body { text } else { text.trim() };
+                let text = if expectation.field == ProbeField::Body {
+                    text
+                } else {
+                    text.trim()
+                };
                 compare_text(expectation.op, text, expected)
             }
             _ => false,
         };
         if !holds {
             let actual = match expectation.field {
-                ProbeField::Status | ProbeField::Exit => {
-                    observed.code.map_or("none".to_owned(), |code| code.to_string())
-                }
+                ProbeField::Status | ProbeField::Exit => observed
+                    .code
+                    .map_or("none".to_owned(), |code| code.to_string()),
                 ProbeField::Latency => format!("{:.1}ms", latency.as_secs_f64() * 1000.0),
                 ProbeField::Output | ProbeField::Body => {
-                    format!("{:?}", observed.text.as_deref().unwrap_or("").chars().take(80).collect::<String>())
+                    format!(
+                        "{:?}",
+                        observed
+                            .text
+                            .as_deref()
+                            .unwrap_or("")
+                            .chars()
+                            .take(80)
+                            .collect::<String>()
+                    )
                 }
             };
             return Some(format!(

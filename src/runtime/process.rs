@@ -46,7 +46,9 @@ pub fn is_alive(pid: u32, start_time: u64) -> bool {
 /// A pid of 0 or one above `i32::MAX` is rejected: `kill(2)` would read it
 /// as the caller's process group or as every process.
 pub fn signal(pid: u32, signal: Signal) -> nix::Result<()> {
-    let Ok(raw) = i32::try_from(pid) else { return Err(nix::errno::Errno::ESRCH) };
+    let Ok(raw) = i32::try_from(pid) else {
+        return Err(nix::errno::Errno::ESRCH);
+    };
     if raw <= 0 {
         return Err(nix::errno::Errno::ESRCH);
     }
@@ -66,13 +68,25 @@ pub struct LaunchedProcess {
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     #[error("cannot start `{program}`: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
     #[error("`{program}` exited with {status} before it was ready")]
     Exited { program: String, status: String },
     #[error("`{program}` did not accept connections on {address} within {timeout:?}")]
-    NotReady { program: String, address: std::net::SocketAddr, timeout: Duration },
-    #[error("{address} already accepts connections before `{program}` started; is an earlier run's process still there?")]
-    AddressInUse { program: String, address: std::net::SocketAddr },
+    NotReady {
+        program: String,
+        address: std::net::SocketAddr,
+        timeout: Duration,
+    },
+    #[error(
+        "{address} already accepts connections before `{program}` started; is an earlier run's process still there?"
+    )]
+    AddressInUse {
+        program: String,
+        address: std::net::SocketAddr,
+    },
 }
 
 impl LaunchedProcess {
@@ -80,18 +94,27 @@ impl LaunchedProcess {
     /// terminal reaches chaosc (which reverts faults) and not the target.
     pub async fn spawn(spec: &LaunchSpec, log: Option<&Path>) -> Result<Self, LaunchError> {
         let program = spec.command[0].clone();
-        if let Some(address) = spec.ready {
-            if accepts(address).await {
-                return Err(LaunchError::AddressInUse { program, address });
-            }
+        if let Some(address) = spec.ready
+            && accepts(address).await
+        {
+            return Err(LaunchError::AddressInUse { program, address });
         }
 
         let mut command = tokio::process::Command::new(&spec.command[0]);
-        command.args(&spec.command[1..]).envs(&spec.env).stdin(Stdio::null()).process_group(0);
+        command
+            .args(&spec.command[1..])
+            .envs(&spec.env)
+            .stdin(Stdio::null())
+            .process_group(0);
         if let Some(cwd) = &spec.cwd {
             command.current_dir(cwd);
         }
-        match log.map(|path| std::fs::OpenOptions::new().create(true).append(true).open(path)) {
+        match log.map(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+        }) {
             Some(Ok(file)) => {
                 let clone = file.try_clone().map_err(|source| LaunchError::Spawn {
                     program: program.clone(),
@@ -104,16 +127,25 @@ impl LaunchedProcess {
             }
         }
 
-        let child = command.spawn().map_err(|source| LaunchError::Spawn { program, source })?;
+        let child = command
+            .spawn()
+            .map_err(|source| LaunchError::Spawn { program, source })?;
         let pid = child.id().unwrap_or_default();
         let start_time = proc_stat(pid).map_or(0, |stat| stat.start_time);
-        Ok(LaunchedProcess { spec: spec.clone(), child: Some(child), pid, start_time })
+        Ok(LaunchedProcess {
+            spec: spec.clone(),
+            child: Some(child),
+            pid,
+            start_time,
+        })
     }
 
     /// Waits until the process accepts connections on its `ready` address.
     pub async fn wait_ready(&mut self) -> Result<(), LaunchError> {
         let program = self.spec.command[0].clone();
-        let Some(address) = self.spec.ready else { return Ok(()) };
+        let Some(address) = self.spec.ready else {
+            return Ok(());
+        };
         let timeout = self.spec.ready_timeout;
         let deadline = Instant::now() + timeout;
         loop {
@@ -124,7 +156,11 @@ impl LaunchedProcess {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(LaunchError::NotReady { program, address, timeout });
+                return Err(LaunchError::NotReady {
+                    program,
+                    address,
+                    timeout,
+                });
             }
             sleep(Duration::from_millis(20)).await;
         }
@@ -151,7 +187,9 @@ impl LaunchedProcess {
 
     /// Waits until the process has ended, up to `timeout`; reaps it.
     pub async fn wait_exit(&mut self, timeout: Duration) -> bool {
-        let Some(child) = self.child.as_mut() else { return !is_alive(self.pid, self.start_time) };
+        let Some(child) = self.child.as_mut() else {
+            return !is_alive(self.pid, self.start_time);
+        };
         tokio::time::timeout(timeout, child.wait()).await.is_ok()
     }
 
@@ -185,7 +223,10 @@ impl LaunchedProcess {
 /// Tells whether something accepts TCP connections on `address`.
 pub async fn accepts(address: std::net::SocketAddr) -> bool {
     let connect = TcpStream::connect(address);
-    matches!(tokio::time::timeout(Duration::from_millis(500), connect).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), connect).await,
+        Ok(Ok(_))
+    )
 }
 
 /// Starts a process outside any run, detached from chaosc: used to restart

@@ -14,7 +14,10 @@ pub struct Progress {
 impl Progress {
     /// Prints progress from now on, unless `quiet`.
     pub fn new(quiet: bool) -> Self {
-        Progress { started: Instant::now(), quiet }
+        Progress {
+            started: Instant::now(),
+            quiet,
+        }
     }
 
     /// Prints one event with the time since the run started.

@@ -23,7 +23,11 @@ use crate::model::Direction;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Toxic {
     /// Hold each chunk for `delay` plus a uniform random `-jitter..=jitter`.
-    Latency { delay: Duration, jitter: Duration, direction: Direction },
+    Latency {
+        delay: Duration,
+        jitter: Duration,
+        direction: Direction,
+    },
     /// Read data and drop it; forward nothing, not even the end of stream.
     Blackhole { direction: Direction },
 }
@@ -63,7 +67,9 @@ pub struct ProxyHandle {
 
 impl std::fmt::Debug for ProxyHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProxyHandle").field("listen", &self.listen).finish()
+        f.debug_struct("ProxyHandle")
+            .field("listen", &self.listen)
+            .finish()
     }
 }
 
@@ -84,7 +90,11 @@ impl ProxyHandle {
             next_id: Mutex::new(1),
         });
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
-        Ok(ProxyHandle { listen, shared, task })
+        Ok(ProxyHandle {
+            listen,
+            shared,
+            task,
+        })
     }
 
     /// Returns the address the proxy listens on.
@@ -105,7 +115,11 @@ impl ProxyHandle {
             *next += 1;
             *next - 1
         };
-        self.shared.toxics.lock().unwrap().push(ActiveToxic { id, toxic, toxicity });
+        self.shared.toxics.lock().unwrap().push(ActiveToxic {
+            id,
+            toxic,
+            toxicity,
+        });
         self.shared.changed.notify_waiters();
         id
     }
@@ -168,7 +182,12 @@ async fn serve(client: TcpStream, shared: Arc<Shared>) {
     let _ = upstream.set_nodelay(true);
     let (client_read, client_write) = client.into_split();
     let (upstream_read, upstream_write) = upstream.into_split();
-    let up = pipe(client_read, upstream_write, Direction::Upstream, Arc::clone(&shared));
+    let up = pipe(
+        client_read,
+        upstream_write,
+        Direction::Upstream,
+        Arc::clone(&shared),
+    );
     let down = pipe(upstream_read, client_write, Direction::Downstream, shared);
     tokio::join!(up, down);
 }
@@ -240,13 +259,20 @@ fn toxic_effect(shared: &Shared, flow: Direction) -> (bool, Duration) {
     let toxics = shared.toxics.lock().unwrap();
     let mut rng = shared.rng.lock().unwrap();
     let mut delay = Duration::ZERO;
-    for active in toxics.iter().filter(|active| active.toxic.direction().covers(flow)) {
+    for active in toxics
+        .iter()
+        .filter(|active| active.toxic.direction().covers(flow))
+    {
         if active.toxicity < 1.0 && rng.random::<f64>() >= active.toxicity {
             continue;
         }
         match active.toxic {
             Toxic::Blackhole { .. } => return (true, Duration::ZERO),
-            Toxic::Latency { delay: base, jitter, .. } => {
+            Toxic::Latency {
+                delay: base,
+                jitter,
+                ..
+            } => {
                 let jitter_ms = jitter.as_secs_f64() * 1000.0;
                 let offset = if jitter_ms > 0.0 {
                     rng.random_range(-jitter_ms..=jitter_ms)

@@ -43,23 +43,42 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         actions: Vec::new(),
         clean: false,
     };
-    if let Some((pid, start_time)) = state.owner() {
-        if pid != std::process::id() && is_alive(pid, start_time) {
-            report.owner_alive = Some(pid);
-            return Ok(report);
-        }
+    if let Some((pid, start_time)) = state.owner()
+        && pid != std::process::id()
+        && is_alive(pid, start_time)
+    {
+        report.owner_alive = Some(pid);
+        return Ok(report);
     }
 
     let mut all_done = true;
     for record in state.pending.iter().rev() {
-        let Record::Apply { id, fault, target, revert, .. } = record else { continue };
+        let Record::Apply {
+            id,
+            fault,
+            target,
+            revert,
+            ..
+        } = record
+        else {
+            continue;
+        };
         let what = format!("fault {id} `{fault}` on `{target}`");
         let step = match revert.execute() {
-            Ok(RevertOutcome::Reverted(detail)) => RecoveryStep { what: format!("{what}: {detail}"), ok: true },
-            Ok(RevertOutcome::NothingLeft(detail)) => RecoveryStep { what: format!("{what}: {detail}"), ok: true },
+            Ok(RevertOutcome::Reverted(detail)) => RecoveryStep {
+                what: format!("{what}: {detail}"),
+                ok: true,
+            },
+            Ok(RevertOutcome::NothingLeft(detail)) => RecoveryStep {
+                what: format!("{what}: {detail}"),
+                ok: true,
+            },
             Err(error) => {
                 all_done = false;
-                RecoveryStep { what: format!("{what}: {error}"), ok: false }
+                RecoveryStep {
+                    what: format!("{what}: {error}"),
+                    ok: false,
+                }
             }
         };
         report.actions.push(step);
@@ -67,17 +86,36 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
 
     if stop_targets {
         for record in &state.launched {
-            let Record::Launch { target, pid, start_time, .. } = record else { continue };
+            let Record::Launch {
+                target,
+                pid,
+                start_time,
+                ..
+            } = record
+            else {
+                continue;
+            };
             let stopped = stop_process(*pid, *start_time);
             all_done &= stopped;
             report.actions.push(RecoveryStep {
-                what: format!("target `{target}` (process {pid}): {}", if stopped { "stopped" } else { "still runs" }),
+                what: format!(
+                    "target `{target}` (process {pid}): {}",
+                    if stopped { "stopped" } else { "still runs" }
+                ),
                 ok: stopped,
             });
         }
     } else {
         for record in &state.launched {
-            let Record::Launch { target, pid, start_time, .. } = record else { continue };
+            let Record::Launch {
+                target,
+                pid,
+                start_time,
+                ..
+            } = record
+            else {
+                continue;
+            };
             if is_alive(*pid, *start_time) {
                 report.actions.push(RecoveryStep {
                     what: format!(

@@ -12,8 +12,8 @@ use chrono::Utc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, timeout};
 
-use super::probe::sample;
 use super::JournalHandle;
+use super::probe::sample;
 use super::result::{ActionResult, RecoveryResult};
 use super::targets::{ProcessTarget, Targets, restart_launched};
 use crate::model::{ActionKind, Experiment, RecoveryAction, RecoveryPlan, RecoveryStatus};
@@ -55,7 +55,10 @@ pub async fn execute_plan(
             .iter()
             .filter(|action| results[&action.name].status == RecoveryStatus::Pending)
             .filter(|action| {
-                action.depends_on.iter().all(|dependency| results[dependency].status == RecoveryStatus::Completed)
+                action
+                    .depends_on
+                    .iter()
+                    .all(|dependency| results[dependency].status == RecoveryStatus::Completed)
             })
             .collect();
         // Higher priority starts first when several actions become ready.
@@ -81,8 +84,11 @@ pub async fn execute_plan(
         }
     }
 
-    let actions: Vec<ActionResult> =
-        plan.actions.iter().map(|action| results.remove(&action.name).unwrap()).collect();
+    let actions: Vec<ActionResult> = plan
+        .actions
+        .iter()
+        .map(|action| results.remove(&action.name).unwrap())
+        .collect();
     let status = overall_status(&actions);
     let recovery_time = started.elapsed();
     RecoveryResult {
@@ -93,7 +99,9 @@ pub async fn execute_plan(
         ended_at: Utc::now(),
         recovery_time_seconds: recovery_time.as_secs_f64(),
         rto_seconds: plan.rto.map(|rto| rto.as_secs_f64()),
-        rto_met: plan.rto.map(|rto| recovery_time <= rto && status == RecoveryStatus::Completed),
+        rto_met: plan
+            .rto
+            .map(|rto| recovery_time <= rto && status == RecoveryStatus::Completed),
         actions,
     }
 }
@@ -106,7 +114,10 @@ fn skip_dependants_of_failures(plan: &RecoveryPlan, results: &mut BTreeMap<Strin
                 continue;
             }
             let blocked = action.depends_on.iter().find(|dependency| {
-                matches!(results[*dependency].status, RecoveryStatus::Failed | RecoveryStatus::Skipped)
+                matches!(
+                    results[*dependency].status,
+                    RecoveryStatus::Failed | RecoveryStatus::Skipped
+                )
             });
             if let Some(dependency) = blocked {
                 let result = results.get_mut(&action.name).unwrap();
@@ -122,7 +133,10 @@ fn skip_dependants_of_failures(plan: &RecoveryPlan, results: &mut BTreeMap<Strin
 }
 
 fn overall_status(actions: &[ActionResult]) -> RecoveryStatus {
-    let completed = actions.iter().filter(|a| a.status == RecoveryStatus::Completed).count();
+    let completed = actions
+        .iter()
+        .filter(|a| a.status == RecoveryStatus::Completed)
+        .count();
     if completed == actions.len() {
         RecoveryStatus::Completed
     } else if completed == 0 {
@@ -155,11 +169,19 @@ impl ActionContext {
             ActionKind::Probe { probe } => experiment.probe(probe).cloned(),
             _ => None,
         };
-        ActionContext { process, probe, journal: journal.clone() }
+        ActionContext {
+            process,
+            probe,
+            journal: journal.clone(),
+        }
     }
 }
 
-async fn run_action(action: &RecoveryAction, context: ActionContext, deadline: Instant) -> ActionResult {
+async fn run_action(
+    action: &RecoveryAction,
+    context: ActionContext,
+    deadline: Instant,
+) -> ActionResult {
     let mut result = ActionResult {
         name: action.name.clone(),
         status: RecoveryStatus::InProgress,
@@ -170,7 +192,9 @@ async fn run_action(action: &RecoveryAction, context: ActionContext, deadline: I
     };
     for _ in 0..=action.retries {
         result.attempts += 1;
-        let limit = action.timeout.min(deadline.saturating_duration_since(Instant::now()));
+        let limit = action
+            .timeout
+            .min(deadline.saturating_duration_since(Instant::now()));
         let outcome = match timeout(limit, perform(action, &context, limit)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(format!("timed out after {limit:?}")),
@@ -194,7 +218,11 @@ async fn run_action(action: &RecoveryAction, context: ActionContext, deadline: I
     result
 }
 
-async fn perform(action: &RecoveryAction, context: &ActionContext, limit: Duration) -> Result<String, String> {
+async fn perform(
+    action: &RecoveryAction,
+    context: &ActionContext,
+    limit: Duration,
+) -> Result<String, String> {
     match &action.kind {
         ActionKind::Wait { duration } => {
             sleep(*duration).await;
@@ -220,10 +248,15 @@ async fn perform(action: &RecoveryAction, context: &ActionContext, limit: Durati
             }
         }
         ActionKind::Restart { target } => {
-            let process = context.process.as_ref().ok_or_else(|| format!("`{target}` is not a process target"))?;
+            let process = context
+                .process
+                .as_ref()
+                .ok_or_else(|| format!("`{target}` is not a process target"))?;
             let mut guard = process.lock().await;
             let ProcessTarget::Launched(launched) = &mut *guard else {
-                return Err(format!("target `{target}` was not launched by chaosc and cannot be restarted"));
+                return Err(format!(
+                    "target `{target}` was not launched by chaosc and cannot be restarted"
+                ));
             };
             launched.stop(STOP_GRACE).await;
             let pid = restart_launched(target, launched, &context.journal).await?;
@@ -234,10 +267,22 @@ async fn perform(action: &RecoveryAction, context: &ActionContext, limit: Durati
 
 async fn run_command(argv: &[String], expect_exit: i32) -> Result<String, String> {
     let mut command = tokio::process::Command::new(&argv[0]);
-    command.args(&argv[1..]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    let output = command.output().await.map_err(|error| format!("cannot run `{}`: {error}", argv[0]))?;
+    command
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let output = command
+        .output()
+        .await
+        .map_err(|error| format!("cannot run `{}`: {error}", argv[0]))?;
     let code = output.status.code().unwrap_or(-1);
-    let text = String::from_utf8_lossy(&output.stdout).trim().chars().take(500).collect::<String>();
+    let text = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .chars()
+        .take(500)
+        .collect::<String>();
     if code == expect_exit {
         Ok(format!("exit code {code}: {text}"))
     } else {

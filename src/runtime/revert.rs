@@ -19,7 +19,12 @@ pub enum RevertAction {
     /// Continue a process stopped with SIGSTOP.
     Continue { pid: u32, start_time: u64 },
     /// Start a killed launched target again if it no longer runs.
-    Restart { target: String, pid: u32, start_time: u64, spec: LaunchSpec },
+    Restart {
+        target: String,
+        pid: u32,
+        start_time: u64,
+        spec: LaunchSpec,
+    },
 }
 
 /// The outcome of reverting a journal record.
@@ -35,22 +40,28 @@ impl RevertAction {
     /// Undoes the fault. Each case is safe to repeat.
     pub fn execute(&self) -> Result<RevertOutcome, String> {
         match self {
-            RevertAction::EndsWithRun => {
-                Ok(RevertOutcome::NothingLeft("the fault ended with its run".to_owned()))
-            }
+            RevertAction::EndsWithRun => Ok(RevertOutcome::NothingLeft(
+                "the fault ended with its run".to_owned(),
+            )),
             RevertAction::Continue { pid, start_time } => continue_process(*pid, *start_time),
-            RevertAction::Restart { target, pid, start_time, spec } => {
-                restart_target(target, *pid, *start_time, spec)
-            }
+            RevertAction::Restart {
+                target,
+                pid,
+                start_time,
+                spec,
+            } => restart_target(target, *pid, *start_time, spec),
         }
     }
 }
 
 fn continue_process(pid: u32, start_time: u64) -> Result<RevertOutcome, String> {
     if !is_alive(pid, start_time) {
-        return Ok(RevertOutcome::NothingLeft(format!("process {pid} no longer exists")));
+        return Ok(RevertOutcome::NothingLeft(format!(
+            "process {pid} no longer exists"
+        )));
     }
-    signal(pid, Signal::SIGCONT).map_err(|error| format!("cannot continue process {pid}: {error}"))?;
+    signal(pid, Signal::SIGCONT)
+        .map_err(|error| format!("cannot continue process {pid}: {error}"))?;
     // SIGCONT takes effect asynchronously; confirm it by observation.
     for _ in 0..100 {
         if proc_stat(pid).is_none_or(|stat| stat.state != 'T') {
@@ -68,16 +79,20 @@ fn restart_target(
     spec: &LaunchSpec,
 ) -> Result<RevertOutcome, String> {
     if is_alive(pid, start_time) {
-        return Ok(RevertOutcome::NothingLeft(format!("target `{target}` still runs as {pid}")));
+        return Ok(RevertOutcome::NothingLeft(format!(
+            "target `{target}` still runs as {pid}"
+        )));
     }
-    if let Some(address) = spec.ready {
-        if std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
-            return Ok(RevertOutcome::NothingLeft(format!(
-                "something already accepts connections on {address} for target `{target}`"
-            )));
-        }
+    if let Some(address) = spec.ready
+        && std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok()
+    {
+        return Ok(RevertOutcome::NothingLeft(format!(
+            "something already accepts connections on {address} for target `{target}`"
+        )));
     }
     let new_pid = spawn_detached(spec)
         .map_err(|error| format!("cannot restart target `{target}`: {error}"))?;
-    Ok(RevertOutcome::Reverted(format!("restarted target `{target}` as process {new_pid}")))
+    Ok(RevertOutcome::Reverted(format!(
+        "restarted target `{target}` as process {new_pid}"
+    )))
 }

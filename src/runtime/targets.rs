@@ -10,11 +10,17 @@ use super::process::LaunchedProcess;
 use super::proxy::ProxyHandle;
 
 /// A process target during a run.
+// A run holds one of these per target, so the size of the launched variant
+// costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ProcessTarget {
     Launched(LaunchedProcess),
     /// A process chaosc did not start, read from a pid file.
-    Attached { pid: u32, start_time: u64 },
+    Attached {
+        pid: u32,
+        start_time: u64,
+    },
 }
 
 impl ProcessTarget {
@@ -30,8 +36,14 @@ impl ProcessTarget {
 /// A live target that a fault is bound to.
 #[derive(Debug, Clone)]
 pub enum TargetHandle {
-    Process { name: String, process: Arc<Mutex<ProcessTarget>> },
-    Proxy { name: String, proxy: Arc<ProxyHandle> },
+    Process {
+        name: String,
+        process: Arc<Mutex<ProcessTarget>>,
+    },
+    Proxy {
+        name: String,
+        proxy: Arc<ProxyHandle>,
+    },
 }
 
 impl TargetHandle {
@@ -54,10 +66,16 @@ impl Targets {
     /// Returns the handle of the target `name`.
     pub fn handle(&self, name: &str) -> Option<TargetHandle> {
         if let Some(process) = self.processes.get(name) {
-            return Some(TargetHandle::Process { name: name.to_owned(), process: Arc::clone(process) });
+            return Some(TargetHandle::Process {
+                name: name.to_owned(),
+                process: Arc::clone(process),
+            });
         }
         let proxy = self.proxies.get(name)?;
-        Some(TargetHandle::Proxy { name: name.to_owned(), proxy: Arc::clone(proxy) })
+        Some(TargetHandle::Proxy {
+            name: name.to_owned(),
+            proxy: Arc::clone(proxy),
+        })
     }
 }
 
@@ -75,7 +93,10 @@ pub async fn restart_launched(
         .await
         .map_err(|error| format!("cannot restart target `{target}`: {error}"))?;
     let records = [
-        crate::store::Record::Stop { target: target.to_owned(), pid: old_pid },
+        crate::store::Record::Stop {
+            target: target.to_owned(),
+            pid: old_pid,
+        },
         crate::store::Record::Launch {
             target: target.to_owned(),
             pid: restarted.pid,

@@ -34,7 +34,12 @@ pub enum Record {
         started_at: DateTime<Utc>,
     },
     /// A target process that the run launched.
-    Launch { target: String, pid: u32, start_time: u64, spec: LaunchSpec },
+    Launch {
+        target: String,
+        pid: u32,
+        start_time: u64,
+        spec: LaunchSpec,
+    },
     /// A launched target that the run stopped.
     Stop { target: String, pid: u32 },
     /// A fault about to be applied, and how to revert it from outside.
@@ -65,8 +70,15 @@ impl Journal {
         let directory = journal_dir(state_dir);
         std::fs::create_dir_all(&directory)?;
         let path = directory.join(format!("{run_id}.jsonl"));
-        let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
-        let mut journal = Journal { path, file, next_id: 1 };
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)?;
+        let mut journal = Journal {
+            path,
+            file,
+            next_id: 1,
+        };
         journal.append(header)?;
         // The new file's directory entry must be durable too, or a crash
         // could lose the whole journal with the record in it.
@@ -107,7 +119,9 @@ pub fn journal_dir(state_dir: &Path) -> PathBuf {
 
 /// Lists the journal files under `state_dir`, oldest name first.
 pub fn list(state_dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(journal_dir(state_dir)) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(journal_dir(state_dir)) else {
+        return Vec::new();
+    };
     let mut paths: Vec<PathBuf> = entries
         .flatten()
         .map(|entry| entry.path())
@@ -134,16 +148,22 @@ impl JournalState {
         let file = File::open(path)?;
         let mut state = JournalState::default();
         for line in BufReader::new(file).lines() {
-            let Ok(record) = serde_json::from_str::<Record>(&line?) else { continue };
+            let Ok(record) = serde_json::from_str::<Record>(&line?) else {
+                continue;
+            };
             match &record {
                 Record::Run { .. } => state.header = Some(record),
                 Record::Launch { .. } => state.launched.push(record),
                 Record::Stop { pid, .. } => {
-                    state.launched.retain(|r| !matches!(r, Record::Launch { pid: p, .. } if p == pid));
+                    state
+                        .launched
+                        .retain(|r| !matches!(r, Record::Launch { pid: p, .. } if p == pid));
                 }
                 Record::Apply { .. } => state.pending.push(record),
                 Record::Reverted { id } => {
-                    state.pending.retain(|r| !matches!(r, Record::Apply { id: i, .. } if i == id));
+                    state
+                        .pending
+                        .retain(|r| !matches!(r, Record::Apply { id: i, .. } if i == id));
                 }
             }
         }
@@ -153,7 +173,9 @@ impl JournalState {
     /// Returns the owner's pid and start time.
     pub fn owner(&self) -> Option<(u32, u64)> {
         match &self.header {
-            Some(Record::Run { pid, start_time, .. }) => Some((*pid, *start_time)),
+            Some(Record::Run {
+                pid, start_time, ..
+            }) => Some((*pid, *start_time)),
             _ => None,
         }
     }

@@ -99,7 +99,9 @@ pub struct Block {
 impl Block {
     /// Finds the property named `key`.
     pub fn property(&self, key: &str) -> Option<&Property> {
-        self.properties.iter().find(|property| property.key.name == key)
+        self.properties
+            .iter()
+            .find(|property| property.key.name == key)
     }
 }
 
@@ -135,9 +137,16 @@ pub enum ValueKind {
     Signal(String),
     /// A socket address, kept as written.
     Address(String),
-    Money { amount: f64, currency: String },
+    Money {
+        amount: f64,
+        currency: String,
+    },
     /// A number with the unit written after it, if any.
-    Quantity { number: f64, text: String, unit: Option<String> },
+    Quantity {
+        number: f64,
+        text: String,
+        unit: Option<String>,
+    },
     List(Vec<Value>),
     Map(Vec<MapEntry>),
     /// A name or a dotted path such as `health.failures`.
@@ -154,7 +163,9 @@ impl ValueKind {
             ValueKind::Address(_) => "a socket address".to_owned(),
             ValueKind::Money { .. } => "an amount of money".to_owned(),
             ValueKind::Quantity { unit: None, .. } => "a number without a unit".to_owned(),
-            ValueKind::Quantity { unit: Some(unit), .. } => format!("a quantity in `{unit}`"),
+            ValueKind::Quantity {
+                unit: Some(unit), ..
+            } => format!("a quantity in `{unit}`"),
             ValueKind::List(_) => "a list".to_owned(),
             ValueKind::Map(_) => "a map".to_owned(),
             ValueKind::Name(path) => {
@@ -284,7 +295,11 @@ pub enum Selector {
     /// One target by name.
     Name(Ident),
     /// Every target whose labels match, optionally only a count or share.
-    Labels { matches: Vec<LabelMatch>, pick: Option<Value>, span: Span },
+    Labels {
+        matches: Vec<LabelMatch>,
+        pick: Option<Value>,
+        span: Span,
+    },
 }
 
 /// `app == "web"` in a label selector.

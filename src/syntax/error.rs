@@ -38,7 +38,12 @@ impl SyntaxError {
             expected.extend(positives.iter().filter_map(|rule| describe_rule(*rule)));
         }
         if let Some(attempts) = error.parse_attempts() {
-            expected.extend(attempts.expected_tokens().iter().filter_map(|token| describe_token(&token.to_string())));
+            expected.extend(
+                attempts
+                    .expected_tokens()
+                    .iter()
+                    .filter_map(|token| describe_token(&token.to_string())),
+            );
         }
         expected.remove("");
 
@@ -46,7 +51,12 @@ impl SyntaxError {
         let found = describe_found(source, span);
         let help = help_for(source, span, &expected);
         let expected = join_alternatives(expected.into_iter().collect());
-        SyntaxError::UnexpectedToken { expected, found, span: span.into(), help }
+        SyntaxError::UnexpectedToken {
+            expected,
+            found,
+            span: span.into(),
+            help,
+        }
     }
 
     /// Returns the span the error points at.
@@ -80,10 +90,14 @@ fn describe_rule(rule: Rule) -> Option<String> {
         Rule::experiment_entry => {
             "an experiment entry (a setting, `probe`, `step`, `stop when`, `success` or `recovery plan`)"
         }
-        Rule::block_entry | Rule::property | Rule::section | Rule::map_entry => "a `key = value` setting",
+        Rule::block_entry | Rule::property | Rule::section | Rule::map_entry => {
+            "a `key = value` setting"
+        }
         Rule::step_clause => "`for`, `after` or `with probability`",
         Rule::probe_clause | Rule::probe_arg => "a probe argument, `expect`, `within` or `every`",
-        Rule::action_clause | Rule::action_arg => "an action argument, `timeout`, `priority`, `retries` or `after`",
+        Rule::action_clause | Rule::action_arg => {
+            "an action argument, `timeout`, `priority`, `retries` or `after`"
+        }
         Rule::compare_op => "a comparison operator",
         Rule::label_op => "`==` or `!=`",
         Rule::l_brace => "`{`",
@@ -113,8 +127,9 @@ fn describe_rule(rule: Rule) -> Option<String> {
 /// Names a literal token the parser expected, keeping keywords and
 /// punctuation and leaving out character classes.
 fn describe_token(token: &str) -> Option<String> {
-    const PUNCTUATION: &[&str] =
-        &["{", "}", "(", ")", "[", "]", "=", ",", ":", "::", "==", "!=", "<", "<=", ">", ">="];
+    const PUNCTUATION: &[&str] = &[
+        "{", "}", "(", ")", "[", "]", "=", ",", ":", "::", "==", "!=", "<", "<=", ">", ">=",
+    ];
     let is_word = token.len() > 1
         && token.chars().all(|c| c.is_ascii_lowercase() || c == '_')
         && token != "true"
@@ -130,7 +145,8 @@ fn token_at(source: &str, position: usize) -> Span {
         return Span::new(position, position);
     };
     let length = if first.is_alphanumeric() || first == '_' {
-        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len())
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len())
     } else {
         first.len_utf8()
     };
@@ -167,7 +183,9 @@ fn help_for(source: &str, span: Span, expected: &BTreeSet<String>) -> Option<Str
 fn is_reserved(text: &str) -> bool {
     use pest::Parser as _;
     super::parser::ChaosGrammar::parse(Rule::keyword, text).is_ok_and(|mut pairs| {
-        pairs.next().is_some_and(|pair| pair.as_str().len() == text.len())
+        pairs
+            .next()
+            .is_some_and(|pair| pair.as_str().len() == text.len())
     })
 }
 
@@ -182,4 +200,3 @@ fn join_alternatives(mut items: Vec<String>) -> String {
         }
     }
 }
-

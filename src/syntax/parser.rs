@@ -24,7 +24,9 @@ pub fn parse_file(source: &str) -> Result<File, SyntaxError> {
             return Err(SyntaxError::from_pest(&error, source));
         }
     };
-    let file = pairs.next().expect("the `file` rule always yields one pair");
+    let file = pairs
+        .next()
+        .expect("the `file` rule always yields one pair");
 
     let mut items = Vec::new();
     for pair in file.into_inner() {
@@ -37,7 +39,9 @@ pub fn parse_file(source: &str) -> Result<File, SyntaxError> {
 
 /// Returns the single child of a pair whose rule wraps exactly one rule.
 fn inner_one(pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
-    pair.into_inner().next().expect("the grammar guarantees one child")
+    pair.into_inner()
+        .next()
+        .expect("the grammar guarantees one child")
 }
 
 fn parse_item(pair: Pair<'_, Rule>, source: &str) -> Item {
@@ -56,7 +60,12 @@ fn parse_item(pair: Pair<'_, Rule>, source: &str) -> Item {
             let name = parse_ident(inner.next().unwrap());
             let kind = parse_ident(inner.next().unwrap());
             let block = parse_block(inner.next().unwrap());
-            Item::Target(TargetDecl { name, kind, block, span })
+            Item::Target(TargetDecl {
+                name,
+                kind,
+                block,
+                span,
+            })
         }
         Rule::fault_decl => Item::Fault(parse_fault_decl(pair, source)),
         Rule::experiment_decl => Item::Experiment(parse_experiment(pair)),
@@ -66,7 +75,10 @@ fn parse_item(pair: Pair<'_, Rule>, source: &str) -> Item {
 
 fn parse_ident(pair: Pair<'_, Rule>) -> Ident {
     debug_assert_eq!(pair.as_rule(), Rule::ident);
-    Ident { name: pair.as_str().to_owned(), span: pair.as_span().into() }
+    Ident {
+        name: pair.as_str().to_owned(),
+        span: pair.as_span().into(),
+    }
 }
 
 fn parse_use(pair: Pair<'_, Rule>) -> UseDecl {
@@ -93,7 +105,11 @@ fn parse_use(pair: Pair<'_, Rule>) -> UseDecl {
             UseNames::Names(vec![last])
         }
     };
-    UseDecl { module, names, span }
+    UseDecl {
+        module,
+        names,
+        span,
+    }
 }
 
 fn parse_fault_decl(pair: Pair<'_, Rule>, source: &str) -> FaultDecl {
@@ -110,7 +126,13 @@ fn parse_fault_decl(pair: Pair<'_, Rule>, source: &str) -> FaultDecl {
         }
     }
     let doc = doc_comment_before(source, span.start);
-    FaultDecl { name: name.expect("a fault has a name"), params, block, doc, span }
+    FaultDecl {
+        name: name.expect("a fault has a name"),
+        params,
+        block,
+        doc,
+        span,
+    }
 }
 
 /// Collects the `///` lines directly above byte offset `start`.
@@ -129,19 +151,38 @@ fn doc_comment_before(source: &str, start: usize) -> String {
 
 fn parse_param(pair: Pair<'_, Rule>) -> Param {
     let span = pair.as_span().into();
-    let mut inner = pair.into_inner().filter(|p| !matches!(p.as_rule(), Rule::colon | Rule::assign));
+    let mut inner = pair
+        .into_inner()
+        .filter(|p| !matches!(p.as_rule(), Rule::colon | Rule::assign));
     let name = parse_ident(inner.next().unwrap());
     let type_pair = inner.next().unwrap();
     let is_list = type_pair.as_str().starts_with('[');
-    let type_ident = type_pair.into_inner().find(|p| p.as_rule() == Rule::ident).unwrap();
-    let ty = TypeName { name: parse_ident(type_ident), is_list };
+    let type_ident = type_pair
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::ident)
+        .unwrap();
+    let ty = TypeName {
+        name: parse_ident(type_ident),
+        is_list,
+    };
     let default = inner.next().map(parse_value);
-    Param { name, ty, default, span }
+    Param {
+        name,
+        ty,
+        default,
+        span,
+    }
 }
 
 fn parse_block(pair: Pair<'_, Rule>) -> Block {
-    let mut block = Block { span: pair.as_span().into(), ..Block::default() };
-    for entry in pair.into_inner().filter(|p| p.as_rule() == Rule::block_entry) {
+    let mut block = Block {
+        span: pair.as_span().into(),
+        ..Block::default()
+    };
+    for entry in pair
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::block_entry)
+    {
         let entry = inner_one(entry);
         match entry.as_rule() {
             Rule::property => block.properties.push(parse_property(entry)),
@@ -219,7 +260,11 @@ fn parse_map_entry(pair: Pair<'_, Rule>) -> MapEntry {
         _ => key_pair.as_str().to_owned(),
     };
     let value = parse_value(inner.next().unwrap());
-    MapEntry { key, key_span, value }
+    MapEntry {
+        key,
+        key_span,
+        value,
+    }
 }
 
 /// Resolves the escapes of a string literal's inner text.
@@ -247,7 +292,10 @@ fn parse_experiment(pair: Pair<'_, Rule>) -> ExperimentDecl {
     let name = parse_ident(inner.next().unwrap());
     let mut experiment = ExperimentDecl {
         name,
-        block: Block { span, ..Block::default() },
+        block: Block {
+            span,
+            ..Block::default()
+        },
         probes: Vec::new(),
         steps: Vec::new(),
         stop_conditions: Vec::new(),
@@ -261,18 +309,26 @@ fn parse_experiment(pair: Pair<'_, Rule>) -> ExperimentDecl {
         let entry = inner_one(entry);
         match entry.as_rule() {
             Rule::steady_state => {
-                let probes = entry.into_inner().filter(|p| p.as_rule() == Rule::probe_decl);
-                experiment.probes.extend(probes.map(|probe| parse_probe(probe, true)));
+                let probes = entry
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::probe_decl);
+                experiment
+                    .probes
+                    .extend(probes.map(|probe| parse_probe(probe, true)));
             }
             Rule::probe_decl => experiment.probes.push(parse_probe(entry, false)),
             Rule::step_decl => experiment.steps.push(parse_step(entry)),
             Rule::stop_decl => {
                 let condition = entry.into_inner().find(|p| p.as_rule() == Rule::condition);
-                experiment.stop_conditions.push(parse_condition(condition.unwrap()));
+                experiment
+                    .stop_conditions
+                    .push(parse_condition(condition.unwrap()));
             }
             Rule::success_decl => {
                 experiment.success_span = Some(entry.as_span().into());
-                let conditions = entry.into_inner().filter(|p| p.as_rule() == Rule::condition);
+                let conditions = entry
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::condition);
                 experiment.success.extend(conditions.map(parse_condition));
             }
             Rule::recovery_decl => experiment.recovery_plans.push(parse_recovery(entry)),
@@ -327,7 +383,12 @@ fn parse_tolerance(pair: Pair<'_, Rule>) -> Tolerance {
     let field = parse_ident(inner.next().unwrap());
     let op = parse_compare_op(inner.next().unwrap());
     let value = parse_value(inner.next().unwrap());
-    Tolerance { field, op, value, span }
+    Tolerance {
+        field,
+        op,
+        value,
+        span,
+    }
 }
 
 fn parse_compare_op(pair: Pair<'_, Rule>) -> CompareOp {
@@ -348,8 +409,15 @@ fn parse_step(pair: Pair<'_, Rule>) -> StepDecl {
     let name = parse_ident(inner.next().unwrap());
     let fault = parse_fault_call(inner.next().unwrap());
     let selector = parse_selector(inner.next().unwrap());
-    let mut step =
-        StepDecl { name, fault, selector, hold: None, after: Vec::new(), probability: None, span };
+    let mut step = StepDecl {
+        name,
+        fault,
+        selector,
+        hold: None,
+        after: Vec::new(),
+        probability: None,
+        span,
+    };
 
     for clause in inner {
         let clause = inner_one(clause);
@@ -364,14 +432,20 @@ fn parse_step(pair: Pair<'_, Rule>) -> StepDecl {
 }
 
 fn parse_after(pair: Pair<'_, Rule>) -> Vec<Ident> {
-    pair.into_inner().filter(|p| p.as_rule() == Rule::ident).map(parse_ident).collect()
+    pair.into_inner()
+        .filter(|p| p.as_rule() == Rule::ident)
+        .map(parse_ident)
+        .collect()
 }
 
 fn parse_fault_call(pair: Pair<'_, Rule>) -> FaultCall {
     let span = pair.as_span().into();
     let mut inner = pair.into_inner();
     let name = parse_ident(inner.next().unwrap());
-    let args = inner.filter(|p| p.as_rule() == Rule::argument).map(parse_argument).collect();
+    let args = inner
+        .filter(|p| p.as_rule() == Rule::argument)
+        .map(parse_argument)
+        .collect();
     FaultCall { name, args, span }
 }
 
@@ -386,7 +460,11 @@ fn parse_argument(pair: Pair<'_, Rule>) -> Argument {
             _ => {}
         }
     }
-    Argument { name, value: value.expect("an argument has a value"), span }
+    Argument {
+        name,
+        value: value.expect("an argument has a value"),
+        span,
+    }
 }
 
 fn parse_selector(pair: Pair<'_, Rule>) -> Selector {
@@ -406,7 +484,11 @@ fn parse_selector(pair: Pair<'_, Rule>) -> Selector {
                     _ => {}
                 }
             }
-            Selector::Labels { matches, pick, span }
+            Selector::Labels {
+                matches,
+                pick,
+                span,
+            }
         }
         rule => unreachable!("`selector` never holds {rule:?}"),
     }
@@ -418,7 +500,12 @@ fn parse_label_match(pair: Pair<'_, Rule>) -> LabelMatch {
     let label = parse_ident(inner.next().unwrap());
     let is_equal = inner.next().unwrap().as_str() == "==";
     let value = unescape(inner_one(inner.next().unwrap()).as_str());
-    LabelMatch { label, is_equal, value, span }
+    LabelMatch {
+        label,
+        is_equal,
+        value,
+        span,
+    }
 }
 
 fn parse_condition(pair: Pair<'_, Rule>) -> Condition {
@@ -437,7 +524,13 @@ fn parse_comparison(pair: Pair<'_, Rule>) -> Comparison {
     let op = parse_compare_op(inner.next().unwrap());
     let right = parse_value(inner_one(inner.next().unwrap()));
     let window = inner.next().map(|window| parse_value(inner_one(window)));
-    Comparison { left, op, right, window, span }
+    Comparison {
+        left,
+        op,
+        right,
+        window,
+        span,
+    }
 }
 
 fn parse_recovery(pair: Pair<'_, Rule>) -> RecoveryDecl {
@@ -456,7 +549,12 @@ fn parse_recovery(pair: Pair<'_, Rule>) -> RecoveryDecl {
             _ => {}
         }
     }
-    RecoveryDecl { name: name.expect("a recovery plan has a name"), settings, actions, span }
+    RecoveryDecl {
+        name: name.expect("a recovery plan has a name"),
+        settings,
+        actions,
+        span,
+    }
 }
 
 fn parse_action(pair: Pair<'_, Rule>) -> ActionDecl {
@@ -464,7 +562,10 @@ fn parse_action(pair: Pair<'_, Rule>) -> ActionDecl {
     let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::assign);
     let name = parse_ident(inner.next().unwrap());
     let kind_pair = inner.next().unwrap();
-    let kind = Ident { name: kind_pair.as_str().to_owned(), span: kind_pair.as_span().into() };
+    let kind = Ident {
+        name: kind_pair.as_str().to_owned(),
+        span: kind_pair.as_span().into(),
+    };
     let mut action = ActionDecl {
         name,
         kind,

@@ -29,21 +29,29 @@ pub async fn build(
     context: FaultContext,
 ) -> Result<Box<dyn Fault>, FaultError> {
     let mismatch = || {
-        FaultError(format!("fault `{}` cannot act on target `{}`", spec.kind, target.name()))
+        FaultError(format!(
+            "fault `{}` cannot act on target `{}`",
+            spec.kind,
+            target.name()
+        ))
     };
     match (spec.kind.as_str(), target) {
-        ("latency", TargetHandle::Proxy { proxy, .. }) => {
-            Ok(Box::new(proxy::Latency::new(spec, Arc::clone(proxy), context.probability)))
-        }
-        ("blackhole", TargetHandle::Proxy { proxy, .. }) => {
-            Ok(Box::new(proxy::Blackhole::new(spec, Arc::clone(proxy), context.probability)))
-        }
-        ("process_kill", TargetHandle::Process { name, process }) => {
-            Ok(Box::new(process::Kill::new(spec, name, Arc::clone(process), context).await?))
-        }
-        ("process_pause", TargetHandle::Process { name, process }) => {
-            Ok(Box::new(process::Pause::new(name, Arc::clone(process)).await))
-        }
+        ("latency", TargetHandle::Proxy { proxy, .. }) => Ok(Box::new(proxy::Latency::new(
+            spec,
+            Arc::clone(proxy),
+            context.probability,
+        ))),
+        ("blackhole", TargetHandle::Proxy { proxy, .. }) => Ok(Box::new(proxy::Blackhole::new(
+            spec,
+            Arc::clone(proxy),
+            context.probability,
+        ))),
+        ("process_kill", TargetHandle::Process { name, process }) => Ok(Box::new(
+            process::Kill::new(spec, name, Arc::clone(process), context).await?,
+        )),
+        ("process_pause", TargetHandle::Process { name, process }) => Ok(Box::new(
+            process::Pause::new(name, Arc::clone(process)).await,
+        )),
         (kind, _) if KINDS.contains(&kind) => Err(mismatch()),
         (kind, _) => Err(FaultError(format!("unknown fault kind `{kind}`"))),
     }
@@ -56,7 +64,9 @@ mod tests {
 
     #[test]
     fn registry_matches_catalog() {
-        let mut catalog: Vec<&str> = stdlib::all_faults().map(|fault| fault.name.as_str()).collect();
+        let mut catalog: Vec<&str> = stdlib::all_faults()
+            .map(|fault| fault.name.as_str())
+            .collect();
         let mut registry = KINDS.to_vec();
         catalog.sort_unstable();
         registry.sort_unstable();

@@ -13,9 +13,9 @@ use crate::model::{FaultSpec, TypedValue};
 use crate::runtime::JournalHandle;
 use crate::runtime::fault::{Fault, FaultError};
 use crate::runtime::process::{proc_stat, signal};
-use crate::runtime::targets::restart_launched;
 use crate::runtime::revert::RevertAction;
 use crate::runtime::targets::ProcessTarget;
+use crate::runtime::targets::restart_launched;
 
 /// How long a killed process may take to be gone, and a paused one to show
 /// as stopped, before the fault counts as not observed.
@@ -56,7 +56,14 @@ impl Kill {
                 }
             }
         };
-        Ok(Kill { target: target.to_owned(), process, signal, journal: context.journal, victim, spec: launch })
+        Ok(Kill {
+            target: target.to_owned(),
+            process,
+            signal,
+            journal: context.journal,
+            victim,
+            spec: launch,
+        })
     }
 }
 
@@ -78,17 +85,25 @@ impl Fault for Kill {
     async fn inject(&mut self) -> Result<(), FaultError> {
         let guard = self.process.lock().await;
         let (pid, _) = guard.identity();
-        signal(pid, self.signal)
-            .map_err(|error| FaultError(format!("cannot send {} to process {pid}: {error}", self.signal)))
+        signal(pid, self.signal).map_err(|error| {
+            FaultError(format!(
+                "cannot send {} to process {pid}: {error}",
+                self.signal
+            ))
+        })
     }
 
     async fn verify(&mut self) -> Result<String, FaultError> {
         let mut guard = self.process.lock().await;
-        let ProcessTarget::Launched(process) = &mut *guard else { unreachable!("checked in new") };
+        let ProcessTarget::Launched(process) = &mut *guard else {
+            unreachable!("checked in new")
+        };
         let pid = process.pid;
         let started = tokio::time::Instant::now();
         if process.wait_exit(OBSERVE_LIMIT).await {
-            let status = process.try_exit_status().unwrap_or_else(|| "an unknown status".to_owned());
+            let status = process
+                .try_exit_status()
+                .unwrap_or_else(|| "an unknown status".to_owned());
             return Ok(format!(
                 "process {pid} is gone ({status}) {:.0}ms after {}",
                 started.elapsed().as_secs_f64() * 1000.0,
@@ -104,11 +119,18 @@ impl Fault for Kill {
 
     async fn revert(&mut self) -> Result<String, FaultError> {
         let mut guard = self.process.lock().await;
-        let ProcessTarget::Launched(process) = &mut *guard else { unreachable!("checked in new") };
+        let ProcessTarget::Launched(process) = &mut *guard else {
+            unreachable!("checked in new")
+        };
         if process.is_running() {
-            return Ok(format!("process {} still runs; nothing to restart", process.pid));
+            return Ok(format!(
+                "process {} still runs; nothing to restart",
+                process.pid
+            ));
         }
-        let new_pid = restart_launched(&self.target, process, &self.journal).await.map_err(FaultError)?;
+        let new_pid = restart_launched(&self.target, process, &self.journal)
+            .await
+            .map_err(FaultError)?;
         Ok(format!("restarted as process {new_pid}, ready"))
     }
 }
@@ -123,7 +145,11 @@ pub struct Pause {
 impl Pause {
     pub async fn new(target: &str, process: Arc<Mutex<ProcessTarget>>) -> Self {
         let identity = process.lock().await.identity();
-        Pause { target: target.to_owned(), process, identity }
+        Pause {
+            target: target.to_owned(),
+            process,
+            identity,
+        }
     }
 
     async fn wait_for_state(pid: u32, stopped: bool) -> bool {
@@ -152,8 +178,12 @@ impl Fault for Pause {
 
     async fn inject(&mut self) -> Result<(), FaultError> {
         let (pid, _) = self.process.lock().await.identity();
-        signal(pid, Signal::SIGSTOP)
-            .map_err(|error| FaultError(format!("cannot stop process {pid} of `{}`: {error}", self.target)))
+        signal(pid, Signal::SIGSTOP).map_err(|error| {
+            FaultError(format!(
+                "cannot stop process {pid} of `{}`: {error}",
+                self.target
+            ))
+        })
     }
 
     async fn verify(&mut self) -> Result<String, FaultError> {
@@ -161,7 +191,10 @@ impl Fault for Pause {
         if Self::wait_for_state(pid, true).await {
             return Ok(format!("process {pid} is stopped (state T)"));
         }
-        Err(FaultError(format!("process {pid} of `{}` is not stopped after SIGSTOP", self.target)))
+        Err(FaultError(format!(
+            "process {pid} of `{}` is not stopped after SIGSTOP",
+            self.target
+        )))
     }
 
     async fn revert(&mut self) -> Result<String, FaultError> {
@@ -174,6 +207,8 @@ impl Fault for Pause {
         if Self::wait_for_state(pid, false).await {
             return Ok(format!("process {pid} runs again"));
         }
-        Err(FaultError(format!("process {pid} is still stopped after SIGCONT")))
+        Err(FaultError(format!(
+            "process {pid} is still stopped after SIGCONT"
+        )))
     }
 }

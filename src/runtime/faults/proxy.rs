@@ -18,11 +18,17 @@ const ROUND_TRIP_LIMIT: Duration = Duration::from_secs(10);
 const SAMPLES: usize = 3;
 
 fn direction_of(spec: &FaultSpec) -> Direction {
-    spec.text("direction").and_then(Direction::from_name).unwrap_or(Direction::Both)
+    spec.text("direction")
+        .and_then(Direction::from_name)
+        .unwrap_or(Direction::Both)
 }
 
 /// Measures the fastest of a few round trips through the proxy.
-async fn fastest_round_trip(proxy: &ProxyHandle, samples: usize, limit: Duration) -> Option<Duration> {
+async fn fastest_round_trip(
+    proxy: &ProxyHandle,
+    samples: usize,
+    limit: Duration,
+) -> Option<Duration> {
     let mut fastest: Option<Duration> = None;
     for _ in 0..samples {
         let measured = measure_round_trip(proxy.listen_addr(), limit).await?;
@@ -51,15 +57,32 @@ impl Latency {
             jitter: spec.duration("jitter").unwrap_or_default(),
             direction: direction_of(spec),
         };
-        Latency { proxy, toxic, toxicity, toxic_id: None, baseline: None }
+        Latency {
+            proxy,
+            toxic,
+            toxicity,
+            toxic_id: None,
+            baseline: None,
+        }
     }
 
     /// The delay a round trip should gain at least: both directions count
     /// when the toxic acts on both.
     fn expected_gain(&self) -> Duration {
-        let Toxic::Latency { delay, jitter, direction } = self.toxic else { unreachable!() };
+        let Toxic::Latency {
+            delay,
+            jitter,
+            direction,
+        } = self.toxic
+        else {
+            unreachable!()
+        };
         let one_way = delay.saturating_sub(jitter);
-        if direction == Direction::Both { one_way * 2 } else { one_way }
+        if direction == Direction::Both {
+            one_way * 2
+        } else {
+            one_way
+        }
     }
 }
 
@@ -94,14 +117,22 @@ impl Fault for Latency {
         for _ in 0..samples {
             let measured = measure_round_trip(self.proxy.listen_addr(), ROUND_TRIP_LIMIT)
                 .await
-                .ok_or_else(|| FaultError("no round trip completed through the proxy".to_owned()))?;
+                .ok_or_else(|| {
+                    FaultError("no round trip completed through the proxy".to_owned())
+                })?;
             slowest = slowest.max(measured);
             fastest = fastest.min(measured);
         }
-        let observed = if self.toxicity < 1.0 { slowest } else { fastest };
+        let observed = if self.toxicity < 1.0 {
+            slowest
+        } else {
+            fastest
+        };
         let gain = observed.saturating_sub(baseline);
         // Allow 1ms of timer slack below the requested delay.
-        let expected = self.expected_gain().saturating_sub(Duration::from_millis(1));
+        let expected = self
+            .expected_gain()
+            .saturating_sub(Duration::from_millis(1));
         if gain < expected {
             return Err(FaultError(format!(
                 "latency not observed: round trip grew by {} (from {} to {}), expected at least {}",
@@ -111,7 +142,12 @@ impl Fault for Latency {
                 millis(expected)
             )));
         }
-        Ok(format!("round trip grew by {} (from {} to {})", millis(gain), millis(baseline), millis(observed)))
+        Ok(format!(
+            "round trip grew by {} (from {} to {})",
+            millis(gain),
+            millis(baseline),
+            millis(observed)
+        ))
     }
 
     async fn revert(&mut self) -> Result<String, FaultError> {
@@ -136,8 +172,16 @@ pub struct Blackhole {
 
 impl Blackhole {
     pub fn new(spec: &FaultSpec, proxy: Arc<ProxyHandle>, toxicity: f64) -> Self {
-        let toxic = Toxic::Blackhole { direction: direction_of(spec) };
-        Blackhole { proxy, toxic, toxicity, toxic_id: None, baseline: None }
+        let toxic = Toxic::Blackhole {
+            direction: direction_of(spec),
+        };
+        Blackhole {
+            proxy,
+            toxic,
+            toxicity,
+            toxic_id: None,
+            baseline: None,
+        }
     }
 
     /// How long a round trip must stay unanswered to count as blackholed.
@@ -167,8 +211,14 @@ impl Fault for Blackhole {
         let silence = self.silence();
         let attempts = if self.toxicity < 1.0 { 10 } else { 1 };
         for _ in 0..attempts {
-            if measure_round_trip(self.proxy.listen_addr(), silence).await.is_none() {
-                return Ok(format!("no answer through the proxy within {}", millis(silence)));
+            if measure_round_trip(self.proxy.listen_addr(), silence)
+                .await
+                .is_none()
+            {
+                return Ok(format!(
+                    "no answer through the proxy within {}",
+                    millis(silence)
+                ));
             }
         }
         Err(FaultError(format!(
@@ -182,7 +232,10 @@ impl Fault for Blackhole {
             self.proxy.remove_toxic(id);
         }
         match fastest_round_trip(&self.proxy, 1, ROUND_TRIP_LIMIT).await {
-            Some(measured) => Ok(format!("round trips complete again in {}", millis(measured))),
+            Some(measured) => Ok(format!(
+                "round trips complete again in {}",
+                millis(measured)
+            )),
             None => Ok("blackhole removed; no round trip completed to confirm it".to_owned()),
         }
     }
