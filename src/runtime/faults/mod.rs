@@ -1,8 +1,11 @@
 //! The registry of fault kinds: one injector for each entry of the stdlib
 //! fault catalog, and a test that keeps the two lists equal.
 
+mod http;
+mod peer;
 mod process;
 mod proxy;
+mod stream;
 
 use std::sync::Arc;
 
@@ -12,7 +15,35 @@ use crate::model::FaultSpec;
 use crate::runtime::JournalHandle;
 
 /// The fault kinds the runtime can inject.
-pub const KINDS: &[&str] = &["latency", "blackhole", "process_kill", "process_pause"];
+pub const KINDS: &[&str] = &[
+    "latency",
+    "blackhole",
+    "bandwidth",
+    "slow_close",
+    "timeout",
+    "reset_peer",
+    "slicer",
+    "limit_data",
+    "http_error",
+    "http_abort",
+    "http_delay",
+    "auth_failure",
+    "process_kill",
+    "process_pause",
+];
+
+/// The stream faults of the proxy, built by [`stream::StreamFault`].
+const STREAM_KINDS: &[&str] = &[
+    "bandwidth",
+    "slow_close",
+    "timeout",
+    "reset_peer",
+    "slicer",
+    "limit_data",
+];
+
+/// The HTTP faults of the proxy, built by [`http::HttpFault`].
+const HTTP_KINDS: &[&str] = &["http_error", "http_abort", "http_delay", "auth_failure"];
 
 /// What an injector may need besides its target.
 #[derive(Clone)]
@@ -46,6 +77,12 @@ pub async fn build(
             Arc::clone(proxy),
             context.probability,
         ))),
+        (kind, TargetHandle::Proxy { proxy, .. }) if STREAM_KINDS.contains(&kind) => Ok(Box::new(
+            stream::StreamFault::new(spec, Arc::clone(proxy), context.probability)?,
+        )),
+        (kind, TargetHandle::Proxy { proxy, .. }) if HTTP_KINDS.contains(&kind) => Ok(Box::new(
+            http::HttpFault::new(spec, Arc::clone(proxy), context.probability)?,
+        )),
         ("process_kill", TargetHandle::Process { name, process }) => Ok(Box::new(
             process::Kill::new(spec, name, Arc::clone(process), context).await?,
         )),

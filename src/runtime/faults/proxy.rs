@@ -98,7 +98,7 @@ impl Fault for Latency {
 
     async fn inject(&mut self) -> Result<(), FaultError> {
         self.baseline = fastest_round_trip(&self.proxy, SAMPLES, ROUND_TRIP_LIMIT).await;
-        self.toxic_id = Some(self.proxy.add_toxic(self.toxic, self.toxicity));
+        self.toxic_id = Some(self.proxy.add_toxic(self.toxic.clone(), self.toxicity));
         Ok(())
     }
 
@@ -203,7 +203,7 @@ impl Fault for Blackhole {
 
     async fn inject(&mut self) -> Result<(), FaultError> {
         self.baseline = fastest_round_trip(&self.proxy, 1, ROUND_TRIP_LIMIT).await;
-        self.toxic_id = Some(self.proxy.add_toxic(self.toxic, self.toxicity));
+        self.toxic_id = Some(self.proxy.add_toxic(self.toxic.clone(), self.toxicity));
         Ok(())
     }
 
