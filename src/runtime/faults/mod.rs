@@ -1,18 +1,30 @@
 //! The registry of fault kinds: one injector for each entry of the stdlib
 //! fault catalog, and a test that keeps the two lists equal.
 
+mod backup;
+mod config_format;
+mod confine;
+mod corrupt;
+mod drift;
+mod fill;
 mod http;
 mod peer;
 mod process;
 mod proxy;
 mod stream;
 
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use super::fault::{Fault, FaultError};
 use super::targets::TargetHandle;
 use crate::model::FaultSpec;
+use crate::model::TargetSpec;
 use crate::runtime::JournalHandle;
+
+pub use backup::FileBackup;
 
 /// The fault kinds the runtime can inject.
 pub const KINDS: &[&str] = &[
@@ -30,6 +42,9 @@ pub const KINDS: &[&str] = &[
     "auth_failure",
     "process_kill",
     "process_pause",
+    "corrupt_file",
+    "config_drift",
+    "disk_fill",
 ];
 
 /// The stream faults of the proxy, built by [`stream::StreamFault`].
@@ -51,6 +66,13 @@ pub struct FaultContext {
     /// The share of traffic or time the fault affects, from 0 to 1.
     pub probability: f64,
     pub journal: JournalHandle,
+    /// The seed of the fault's random choices, derived from the run's seed.
+    pub seed: u64,
+    pub run_id: String,
+    /// The run's state directory, where faults keep backups.
+    pub state_dir: PathBuf,
+    /// When the fault must be gone whatever happens.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Builds the injector for `spec` bound to `target`.
@@ -83,6 +105,27 @@ pub async fn build(
         (kind, TargetHandle::Proxy { proxy, .. }) if HTTP_KINDS.contains(&kind) => Ok(Box::new(
             http::HttpFault::new(spec, Arc::clone(proxy), context.probability)?,
         )),
+        (
+            "corrupt_file",
+            TargetHandle::Host {
+                spec: TargetSpec::File(file),
+                ..
+            },
+        ) => Ok(Box::new(corrupt::CorruptFile::new(spec, file, &context)?)),
+        (
+            "config_drift",
+            TargetHandle::Host {
+                spec: TargetSpec::File(file),
+                ..
+            },
+        ) => Ok(Box::new(drift::ConfigDrift::new(spec, file, &context)?)),
+        (
+            "disk_fill",
+            TargetHandle::Host {
+                spec: TargetSpec::Directory(directory),
+                ..
+            },
+        ) => Ok(Box::new(fill::DiskFill::new(spec, directory, &context)?)),
         ("process_kill", TargetHandle::Process { name, process }) => Ok(Box::new(
             process::Kill::new(spec, name, Arc::clone(process), context).await?,
         )),
