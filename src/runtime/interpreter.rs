@@ -68,6 +68,15 @@ pub enum RunSetupError {
     )]
     Journal { path: String, reason: String },
 
+    #[error("steps {steps} need root, and chaosc runs as an unprivileged user")]
+    #[diagnostic(
+        code(chaos::E0501),
+        help(
+            "run chaosc as root (for example with sudo), or remove those steps; nothing was injected"
+        )
+    )]
+    NotRoot { steps: String },
+
     #[error("cannot start the guardian process: {reason}")]
     #[diagnostic(
         code(chaos::E0911),
@@ -92,6 +101,13 @@ pub async fn run(
     options: RunOptions,
     interrupt: CancellationToken,
 ) -> Result<RunResult, RunSetupError> {
+    let needs_root = super::preflight::steps_needing_root(plan);
+    if !needs_root.is_empty() && !super::preflight::is_root() {
+        return Err(RunSetupError::NotRoot {
+            steps: needs_root.join(", "),
+        });
+    }
+
     let experiment = &plan.experiment;
     let progress = options.progress.clone();
     let started_at = Utc::now();

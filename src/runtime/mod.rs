@@ -8,6 +8,8 @@ mod guardian;
 mod injector;
 mod interpreter;
 pub mod monitor;
+pub mod netns;
+pub mod preflight;
 pub mod probe;
 pub mod process;
 mod progress;

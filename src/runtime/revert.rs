@@ -24,6 +24,17 @@ pub enum RevertAction {
     RestoreFile(FileBackup),
     /// Remove a file that a fault created.
     RemoveFile { path: PathBuf },
+    /// Delete the root qdisc of an interface if it is of kind `qdisc`.
+    DeleteQdisc {
+        netns: Option<String>,
+        interface: String,
+        qdisc: String,
+    },
+    /// Delete an nftables table of family `inet`.
+    DeleteNftTable {
+        netns: Option<String>,
+        table: String,
+    },
     /// Start a killed launched target again if it no longer runs.
     Restart {
         target: String,
@@ -52,6 +63,14 @@ impl RevertAction {
             RevertAction::Continue { pid, start_time } => continue_process(*pid, *start_time),
             RevertAction::RestoreFile(backup) => backup.restore(),
             RevertAction::RemoveFile { path } => remove_file(path),
+            RevertAction::DeleteQdisc {
+                netns,
+                interface,
+                qdisc,
+            } => crate::runtime::faults::delete_qdisc(netns.as_deref(), interface, qdisc),
+            RevertAction::DeleteNftTable { netns, table } => {
+                crate::runtime::faults::delete_table(netns.as_deref(), table)
+            }
             RevertAction::Restart {
                 target,
                 pid,

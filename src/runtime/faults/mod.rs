@@ -8,6 +8,7 @@ mod corrupt;
 mod drift;
 mod fill;
 mod http;
+mod kernel;
 mod peer;
 mod process;
 mod proxy;
@@ -25,6 +26,7 @@ use crate::model::TargetSpec;
 use crate::runtime::JournalHandle;
 
 pub use backup::FileBackup;
+pub use kernel::{delete_qdisc, delete_table};
 
 /// The fault kinds the runtime can inject.
 pub const KINDS: &[&str] = &[
@@ -45,6 +47,9 @@ pub const KINDS: &[&str] = &[
     "corrupt_file",
     "config_drift",
     "disk_fill",
+    "netem",
+    "link_bandwidth",
+    "partition",
 ];
 
 /// The stream faults of the proxy, built by [`stream::StreamFault`].
@@ -126,6 +131,27 @@ pub async fn build(
                 ..
             },
         ) => Ok(Box::new(fill::DiskFill::new(spec, directory, &context)?)),
+        (
+            "netem",
+            TargetHandle::Host {
+                spec: TargetSpec::Interface(interface),
+                ..
+            },
+        ) => Ok(Box::new(kernel::Qdisc::netem(spec, interface)?)),
+        (
+            "link_bandwidth",
+            TargetHandle::Host {
+                spec: TargetSpec::Interface(interface),
+                ..
+            },
+        ) => Ok(Box::new(kernel::Qdisc::tbf(spec, interface)?)),
+        (
+            "partition",
+            TargetHandle::Host {
+                spec: TargetSpec::Interface(interface),
+                ..
+            },
+        ) => Ok(Box::new(kernel::Partition::new(spec, interface, &context))),
         ("process_kill", TargetHandle::Process { name, process }) => Ok(Box::new(
             process::Kill::new(spec, name, Arc::clone(process), context).await?,
         )),
