@@ -52,10 +52,16 @@ pub fn check_target(diagnostics: &mut Vec<CheckError>, decl: &TargetDecl) -> Opt
     let kind_label = match kind {
         TargetKind::Process => "process setting",
         TargetKind::Proxy => "proxy setting",
+        TargetKind::File => "file setting",
+        TargetKind::Directory => "directory setting",
+        TargetKind::Interface => "interface setting",
     };
     let fields = match kind {
         TargetKind::Process => process_fields(),
         TargetKind::Proxy => proxy_fields(),
+        TargetKind::File | TargetKind::Directory | TargetKind::Interface => {
+            super::host_targets::fields(kind)
+        }
     };
     let settings = check_properties(
         diagnostics,
@@ -78,6 +84,9 @@ pub fn check_target(diagnostics: &mut Vec<CheckError>, decl: &TargetDecl) -> Opt
             })
         }
         TargetKind::Process => process_spec(diagnostics, decl, &settings)?,
+        TargetKind::File | TargetKind::Directory | TargetKind::Interface => {
+            super::host_targets::spec(diagnostics, decl, kind, &settings)?
+        }
     };
 
     (diagnostics.len() == before).then(|| Target {

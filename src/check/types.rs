@@ -1,5 +1,9 @@
 //! Typing of literal values: units, ranges and enumeration members.
 
+// Typing errors are built once per bad literal and never on a hot path, so
+// boxing `CheckError` would only add noise to every caller.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::str::FromStr;

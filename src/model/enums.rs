@@ -119,6 +119,12 @@ named_enum! {
         Process = "process",
         /// A TCP proxy that chaosc runs in front of an upstream address.
         Proxy = "proxy",
+        /// A regular file inside a declared root directory.
+        File = "file",
+        /// A directory that faults may write files into.
+        Directory = "directory",
+        /// A network interface, optionally inside a network namespace.
+        Interface = "interface",
     }
 }
 

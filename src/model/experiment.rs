@@ -50,6 +50,9 @@ impl Target {
         match self.spec {
             TargetSpec::Launched(_) | TargetSpec::Attached { .. } => TargetKind::Process,
             TargetSpec::Proxy(_) => TargetKind::Proxy,
+            TargetSpec::File(_) => TargetKind::File,
+            TargetSpec::Directory(_) => TargetKind::Directory,
+            TargetSpec::Interface(_) => TargetKind::Interface,
         }
     }
 }
@@ -63,6 +66,43 @@ pub enum TargetSpec {
     Attached { pid_file: PathBuf },
     /// A TCP proxy that chaosc runs for the length of the run.
     Proxy(ProxySpec),
+    /// A file that faults may change, confined to a root directory.
+    File(FileSpec),
+    /// A directory that faults may write files into.
+    Directory(DirectorySpec),
+    /// A network interface that kernel network faults act on.
+    Interface(InterfaceSpec),
+}
+
+/// A file target: the file and the directory it must stay inside.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileSpec {
+    /// An absolute path under `root`.
+    pub path: PathBuf,
+    /// The directory that faults may not leave, through `..` or symlinks.
+    pub root: PathBuf,
+}
+
+/// A directory target.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DirectorySpec {
+    /// An absolute path.
+    pub path: PathBuf,
+}
+
+/// A network interface target.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InterfaceSpec {
+    /// The interface name, such as `veth0`.
+    pub name: String,
+    /// The network namespace (a name under `/run/netns`) that holds the
+    /// interface; `None` for the namespace chaosc runs in.
+    pub netns: Option<String>,
+    /// An address reached through the interface, which verification
+    /// connects to from the interface's namespace to measure round trips.
+    /// Nothing needs to listen there: a refused connection takes one round
+    /// trip too.
+    pub peer: Option<SocketAddr>,
 }
 
 /// The command line and environment of a launched process.

@@ -197,6 +197,18 @@ fn describe_target(target: &Target) -> String {
             format!("process, attached through {}", pid_file.display())
         }
         TargetSpec::Proxy(proxy) => format!("proxy {} -> {}", proxy.listen, proxy.upstream),
+        TargetSpec::File(file) => {
+            format!(
+                "file {} (root {})",
+                file.path.display(),
+                file.root.display()
+            )
+        }
+        TargetSpec::Directory(directory) => format!("directory {}", directory.path.display()),
+        TargetSpec::Interface(interface) => match &interface.netns {
+            Some(netns) => format!("interface {} in network namespace {netns}", interface.name),
+            None => format!("interface {}", interface.name),
+        },
     }
 }
 

@@ -70,6 +70,15 @@ pub enum RunSetupError {
     )]
     Journal { path: String, reason: String },
 
+    #[error("steps {steps} need root, and chaosc runs as an unprivileged user")]
+    #[diagnostic(
+        code(chaos::E0501),
+        help(
+            "run chaosc as root (for example with sudo), or remove those steps; nothing was injected"
+        )
+    )]
+    NotRoot { steps: String },
+
     #[error("cannot start the guardian process: {reason}")]
     #[diagnostic(
         code(chaos::E0911),
@@ -94,6 +103,13 @@ pub async fn run(
     options: RunOptions,
     interrupt: CancellationToken,
 ) -> Result<RunResult, RunSetupError> {
+    let needs_root = super::preflight::steps_needing_root(plan);
+    if !needs_root.is_empty() && !super::preflight::is_root() {
+        return Err(RunSetupError::NotRoot {
+            steps: needs_root.join(", "),
+        });
+    }
+
     let experiment = &plan.experiment;
     let progress = options.progress.clone();
     let started_at = Utc::now();
@@ -176,8 +192,8 @@ pub async fn run(
         &injector,
         &journal,
         &steps_stop,
-        &progress,
-        &rng,
+        &options,
+        rand::RngExt::random(&mut rng),
     );
 
     let deadline = started + experiment.duration;
@@ -390,6 +406,11 @@ pub(super) async fn set_up_targets(
                 );
                 progress.line(format!("attached to `{}` as process {pid}", target.name));
             }
+            TargetSpec::File(_) | TargetSpec::Directory(_) | TargetSpec::Interface(_) => {
+                targets
+                    .host
+                    .insert(target.name.clone(), target.spec.clone());
+            }
             TargetSpec::Proxy(spec) => {
                 let proxy_rng = ChaCha8Rng::seed_from_u64(rand::RngExt::random(rng));
                 match ProxyHandle::start(spec.listen, spec.upstream, proxy_rng).await {
@@ -509,8 +530,8 @@ fn start_steps(
     injector: &Arc<Injector>,
     journal: &JournalHandle,
     stop: &CancellationToken,
-    progress: &Progress,
-    rng: &ChaCha8Rng,
+    options: &RunOptions,
+    steps_seed: u64,
 ) -> JoinSet<StepResult> {
     let mut done_tx: BTreeMap<String, watch::Sender<Option<bool>>> = BTreeMap::new();
     let mut done_rx: BTreeMap<String, watch::Receiver<Option<bool>>> = BTreeMap::new();
@@ -526,6 +547,9 @@ fn start_steps(
         )
         .unwrap_or(chrono::Duration::MAX);
     let mut tasks = JoinSet::new();
+    // Each step gets its own seed, drawn in declaration order, so that the
+    // random choices of a fault do not depend on when other steps run.
+    let mut seeds = ChaCha8Rng::seed_from_u64(steps_seed);
     for step in plan.experiment.steps.clone() {
         let dependencies: Vec<watch::Receiver<Option<bool>>> = step
             .after
@@ -542,10 +566,12 @@ fn start_steps(
             injector: Arc::clone(injector),
             journal: journal.clone(),
             stop: stop.clone(),
-            progress: progress.clone(),
+            progress: options.progress.clone(),
             expires_at,
+            run_id: options.run_id.clone(),
+            state_dir: options.state_dir.clone(),
+            seed: rand::RngExt::random(&mut seeds),
         };
-        let _ = rng;
         tasks.spawn(async move {
             let result = run_step(&step, dependencies, handles, &context).await;
             let _ = done.send(Some(result.status == StepStatus::Reverted));
@@ -562,6 +588,10 @@ struct StepContext {
     stop: CancellationToken,
     progress: Progress,
     expires_at: chrono::DateTime<Utc>,
+    run_id: String,
+    state_dir: PathBuf,
+    /// The seed of the step's random choices.
+    seed: u64,
 }
 
 async fn run_step(
@@ -597,10 +627,14 @@ async fn run_step(
 
     result.started_at = Some(Utc::now());
     let mut applied = Vec::new();
-    for handle in &handles {
+    for (index, handle) in handles.iter().enumerate() {
         let fault_context = FaultContext {
             probability: step.probability,
             journal: context.journal.clone(),
+            seed: context.seed.wrapping_add(index as u64),
+            run_id: context.run_id.clone(),
+            state_dir: context.state_dir.clone(),
+            expires_at: context.expires_at,
         };
         let outcome = match faults::build(&step.fault, handle, fault_context).await {
             Ok(fault) => {

@@ -10,6 +10,8 @@ mod injector;
 mod interpreter;
 pub mod metrics;
 pub mod monitor;
+pub mod netns;
+pub mod preflight;
 pub mod probe;
 pub mod process;
 mod progress;

@@ -1,6 +1,7 @@
 //! Reverting a fault from outside the run that applied it: what the journal
 //! records for each fault, and how the guardian and `chaosc recover` undo it.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::process::{is_alive, proc_stat, signal, spawn_detached};
 use crate::model::LaunchSpec;
+use crate::runtime::faults::FileBackup;
 
 /// How to undo one fault without the process that applied it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +20,21 @@ pub enum RevertAction {
     EndsWithRun,
     /// Continue a process stopped with SIGSTOP.
     Continue { pid: u32, start_time: u64 },
+    /// Write a file's original bytes back from its backup.
+    RestoreFile(FileBackup),
+    /// Remove a file that a fault created.
+    RemoveFile { path: PathBuf },
+    /// Delete the root qdisc of an interface if it is of kind `qdisc`.
+    DeleteQdisc {
+        netns: Option<String>,
+        interface: String,
+        qdisc: String,
+    },
+    /// Delete an nftables table of family `inet`.
+    DeleteNftTable {
+        netns: Option<String>,
+        table: String,
+    },
     /// Start a killed launched target again if it no longer runs.
     Restart {
         target: String,
@@ -44,6 +61,16 @@ impl RevertAction {
                 "the fault ended with its run".to_owned(),
             )),
             RevertAction::Continue { pid, start_time } => continue_process(*pid, *start_time),
+            RevertAction::RestoreFile(backup) => backup.restore(),
+            RevertAction::RemoveFile { path } => remove_file(path),
+            RevertAction::DeleteQdisc {
+                netns,
+                interface,
+                qdisc,
+            } => crate::runtime::faults::delete_qdisc(netns.as_deref(), interface, qdisc),
+            RevertAction::DeleteNftTable { netns, table } => {
+                crate::runtime::faults::delete_table(netns.as_deref(), table)
+            }
             RevertAction::Restart {
                 target,
                 pid,
@@ -95,4 +122,60 @@ fn restart_target(
     Ok(RevertOutcome::Reverted(format!(
         "restarted target `{target}` as process {new_pid}"
     )))
+}
+
+fn remove_file(path: &Path) -> Result<RevertOutcome, String> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(RevertOutcome::Reverted(format!(
+            "removed `{}`",
+            path.display()
+        ))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(
+            RevertOutcome::NothingLeft(format!("`{}` does not exist", path.display())),
+        ),
+        Err(error) => Err(format!("cannot remove `{}`: {error}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Record;
+
+    /// A journal reader skips lines it cannot parse, so every action must
+    /// come back from JSON inside an `Apply` record unchanged.
+    #[test]
+    fn actions_round_trip_through_journal() {
+        let backup = FileBackup {
+            path: PathBuf::from("/srv/app.json"),
+            backup: PathBuf::from("/state/backups/run/one"),
+            sha256: "ab".repeat(32),
+            modified_ns: Some(1_700_000_000_123_456_789),
+        };
+        let actions = [
+            RevertAction::EndsWithRun,
+            RevertAction::Continue {
+                pid: 7,
+                start_time: 9,
+            },
+            RevertAction::RestoreFile(backup),
+            RevertAction::RemoveFile {
+                path: PathBuf::from("/tmp/fill"),
+            },
+        ];
+        for action in actions {
+            let record = Record::Apply {
+                id: 1,
+                step: "s".to_owned(),
+                fault: "f".to_owned(),
+                target: "t".to_owned(),
+                revert: action.clone(),
+                expires_at: chrono::Utc::now(),
+            };
+            let line = serde_json::to_string(&record).unwrap();
+            let read: Record =
+                serde_json::from_str(&line).unwrap_or_else(|error| panic!("{line}: {error}"));
+            assert_eq!(read, record);
+        }
+    }
 }

@@ -8,10 +8,10 @@ use tokio::sync::Mutex;
 
 use super::process::LaunchedProcess;
 use super::proxy::ProxyHandle;
+use crate::model::TargetSpec;
 
 /// A process target during a run.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
 pub enum ProcessTarget {
     Launched(Box<LaunchedProcess>),
     /// A process chaosc did not start, read from a pid file.
@@ -42,13 +42,18 @@ pub enum TargetHandle {
         name: String,
         proxy: Arc<ProxyHandle>,
     },
+    /// A file, directory or interface: nothing runs for it, faults act on
+    /// what its spec names.
+    Host { name: String, spec: TargetSpec },
 }
 
 impl TargetHandle {
     /// Returns the target's name.
     pub fn name(&self) -> &str {
         match self {
-            TargetHandle::Process { name, .. } | TargetHandle::Proxy { name, .. } => name,
+            TargetHandle::Process { name, .. }
+            | TargetHandle::Proxy { name, .. }
+            | TargetHandle::Host { name, .. } => name,
         }
     }
 }
@@ -58,6 +63,8 @@ impl TargetHandle {
 pub struct Targets {
     pub processes: BTreeMap<String, Arc<Mutex<ProcessTarget>>>,
     pub proxies: BTreeMap<String, Arc<ProxyHandle>>,
+    /// Files, directories and interfaces, by name.
+    pub host: BTreeMap<String, TargetSpec>,
 }
 
 impl Targets {
@@ -67,6 +74,12 @@ impl Targets {
             return Some(TargetHandle::Process {
                 name: name.to_owned(),
                 process: Arc::clone(process),
+            });
+        }
+        if let Some(spec) = self.host.get(name) {
+            return Some(TargetHandle::Host {
+                name: name.to_owned(),
+                spec: spec.clone(),
             });
         }
         let proxy = self.proxies.get(name)?;

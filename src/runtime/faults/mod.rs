@@ -1,18 +1,69 @@
 //! The registry of fault kinds: one injector for each entry of the stdlib
 //! fault catalog, and a test that keeps the two lists equal.
 
+mod backup;
+mod config_format;
+mod confine;
+mod corrupt;
+mod drift;
+mod fill;
+mod http;
+mod kernel;
+mod peer;
 mod process;
 mod proxy;
+mod stream;
 
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use super::fault::{Fault, FaultError};
 use super::targets::TargetHandle;
 use crate::model::FaultSpec;
+use crate::model::TargetSpec;
 use crate::runtime::JournalHandle;
 
+pub use backup::FileBackup;
+pub use kernel::{delete_qdisc, delete_table};
+
 /// The fault kinds the runtime can inject.
-pub const KINDS: &[&str] = &["latency", "blackhole", "process_kill", "process_pause"];
+pub const KINDS: &[&str] = &[
+    "latency",
+    "blackhole",
+    "bandwidth",
+    "slow_close",
+    "timeout",
+    "reset_peer",
+    "slicer",
+    "limit_data",
+    "http_error",
+    "http_abort",
+    "http_delay",
+    "auth_failure",
+    "process_kill",
+    "process_pause",
+    "corrupt_file",
+    "config_drift",
+    "disk_fill",
+    "netem",
+    "link_bandwidth",
+    "partition",
+];
+
+/// The stream faults of the proxy, built by [`stream::StreamFault`].
+const STREAM_KINDS: &[&str] = &[
+    "bandwidth",
+    "slow_close",
+    "timeout",
+    "reset_peer",
+    "slicer",
+    "limit_data",
+];
+
+/// The HTTP faults of the proxy, built by [`http::HttpFault`].
+const HTTP_KINDS: &[&str] = &["http_error", "http_abort", "http_delay", "auth_failure"];
 
 /// What an injector may need besides its target.
 #[derive(Clone)]
@@ -20,6 +71,13 @@ pub struct FaultContext {
     /// The share of traffic or time the fault affects, from 0 to 1.
     pub probability: f64,
     pub journal: JournalHandle,
+    /// The seed of the fault's random choices, derived from the run's seed.
+    pub seed: u64,
+    pub run_id: String,
+    /// The run's state directory, where faults keep backups.
+    pub state_dir: PathBuf,
+    /// When the fault must be gone whatever happens.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Builds the injector for `spec` bound to `target`.
@@ -46,6 +104,54 @@ pub async fn build(
             Arc::clone(proxy),
             context.probability,
         ))),
+        (kind, TargetHandle::Proxy { proxy, .. }) if STREAM_KINDS.contains(&kind) => Ok(Box::new(
+            stream::StreamFault::new(spec, Arc::clone(proxy), context.probability)?,
+        )),
+        (kind, TargetHandle::Proxy { proxy, .. }) if HTTP_KINDS.contains(&kind) => Ok(Box::new(
+            http::HttpFault::new(spec, Arc::clone(proxy), context.probability)?,
+        )),
+        (
+            "corrupt_file",
+            TargetHandle::Host {
+                spec: TargetSpec::File(file),
+                ..
+            },
+        ) => Ok(Box::new(corrupt::CorruptFile::new(spec, file, &context)?)),
+        (
+            "config_drift",
+            TargetHandle::Host {
+                spec: TargetSpec::File(file),
+                ..
+            },
+        ) => Ok(Box::new(drift::ConfigDrift::new(spec, file, &context)?)),
+        (
+            "disk_fill",
+            TargetHandle::Host {
+                spec: TargetSpec::Directory(directory),
+                ..
+            },
+        ) => Ok(Box::new(fill::DiskFill::new(spec, directory, &context)?)),
+        (
+            "netem",
+            TargetHandle::Host {
+                spec: TargetSpec::Interface(interface),
+                ..
+            },
+        ) => Ok(Box::new(kernel::Qdisc::netem(spec, interface)?)),
+        (
+            "link_bandwidth",
+            TargetHandle::Host {
+                spec: TargetSpec::Interface(interface),
+                ..
+            },
+        ) => Ok(Box::new(kernel::Qdisc::tbf(spec, interface)?)),
+        (
+            "partition",
+            TargetHandle::Host {
+                spec: TargetSpec::Interface(interface),
+                ..
+            },
+        ) => Ok(Box::new(kernel::Partition::new(spec, interface, &context))),
         ("process_kill", TargetHandle::Process { name, process }) => Ok(Box::new(
             process::Kill::new(spec, name, Arc::clone(process), context).await?,
         )),

@@ -101,7 +101,7 @@ impl Fault for Latency {
 
     async fn inject(&mut self) -> Result<(), FaultError> {
         self.baseline = fastest_round_trip(&self.proxy, BASELINE_SAMPLES, ROUND_TRIP_LIMIT).await;
-        self.toxic_id = Some(self.proxy.add_toxic(self.toxic, self.toxicity));
+        self.toxic_id = Some(self.proxy.add_toxic(self.toxic.clone(), self.toxicity));
         Ok(())
     }
 
@@ -211,7 +211,7 @@ impl Fault for Blackhole {
 
     async fn inject(&mut self) -> Result<(), FaultError> {
         self.baseline = fastest_round_trip(&self.proxy, 1, ROUND_TRIP_LIMIT).await;
-        self.toxic_id = Some(self.proxy.add_toxic(self.toxic, self.toxicity));
+        self.toxic_id = Some(self.proxy.add_toxic(self.toxic.clone(), self.toxicity));
         Ok(())
     }
 

@@ -1,0 +1,422 @@
+//! The two directions of one proxied connection. In each direction a
+//! reader applies the toxics in force to every chunk it reads (and, towards
+//! the upstream, to every HTTP request it finds), stamps the pieces with the
+//! time they may be written, and hands them to a writer that waits for that
+//! time. Pieces keep their order, so a shorter delay never reorders a
+//! stream.
+
+use std::time::Duration;
+
+use rand::RngExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{ReadHalf, WriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::http::{RequestFramer, Segment, response};
+use super::{ActiveToxic, Connection, End, HttpAction, Toxic};
+use crate::model::Direction;
+
+/// Headers that carry credentials, which `StripAuthorization` removes.
+const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization"];
+
+/// The longest a bandwidth-limited piece takes to send, so that a large
+/// chunk trickles out instead of arriving in one late burst.
+const PACING_TICK: Duration = Duration::from_millis(50);
+
+/// What a reader hands to the writer of its direction.
+enum Message {
+    /// Write these bytes at `due`.
+    Data { due: Instant, bytes: Vec<u8> },
+    /// Send the end of the stream at `due`.
+    Finish { due: Instant },
+    /// Close the whole connection at `due` (a data limit was reached).
+    Close { due: Instant },
+    /// Write this answer at once in the upstream's place, then close the
+    /// whole connection.
+    Reply(Vec<u8>),
+}
+
+/// Forwards both directions of a connection until both have ended.
+pub(super) async fn forward(
+    connection: &Connection,
+    client_read: ReadHalf<'_>,
+    client_write: WriteHalf<'_>,
+    upstream_read: ReadHalf<'_>,
+    upstream_write: WriteHalf<'_>,
+) {
+    let (up_tx, up_rx) = mpsc::unbounded_channel();
+    let (down_tx, down_rx) = mpsc::unbounded_channel();
+    let replies = down_tx.clone();
+    tokio::join!(
+        read(
+            connection,
+            client_read,
+            Direction::Upstream,
+            up_tx,
+            Some(replies)
+        ),
+        write(connection, upstream_write, up_rx),
+        read(
+            connection,
+            upstream_read,
+            Direction::Downstream,
+            down_tx,
+            None
+        ),
+        write(connection, client_write, down_rx),
+    );
+}
+
+async fn write(
+    connection: &Connection,
+    mut writer: WriteHalf<'_>,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+) {
+    while let Some(message) = rx.recv().await {
+        match message {
+            Message::Data { due, bytes } => {
+                tokio::time::sleep_until(due).await;
+                if writer.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+            Message::Finish { due } => {
+                tokio::time::sleep_until(due).await;
+                // A failed shutdown means the peer is gone already.
+                let _ = writer.shutdown().await;
+                return;
+            }
+            Message::Close { due } => {
+                tokio::time::sleep_until(due).await;
+                connection.end(End::Close);
+                return;
+            }
+            Message::Reply(bytes) => {
+                // The answer goes out even if the client stopped reading;
+                // the connection closes right after either way.
+                let _ = writer.write_all(&bytes).await;
+                let _ = writer.flush().await;
+                connection.end(End::Close);
+                return;
+            }
+        }
+    }
+}
+
+/// The bookkeeping of one direction.
+struct Flow {
+    direction: Direction,
+    /// Bytes forwarded so far, for data limits.
+    forwarded: u64,
+    /// The due time of the last piece; later pieces never go before it.
+    last_due: Instant,
+    /// When a bandwidth-limited link is free to send again.
+    link_free: Instant,
+}
+
+async fn read(
+    connection: &Connection,
+    mut reader: ReadHalf<'_>,
+    direction: Direction,
+    tx: mpsc::UnboundedSender<Message>,
+    replies: Option<mpsc::UnboundedSender<Message>>,
+) {
+    let now = Instant::now();
+    let mut flow = Flow {
+        direction,
+        forwarded: 0,
+        last_due: now,
+        link_free: now,
+    };
+    let mut framer = replies.is_some().then(RequestFramer::default);
+    let mut buffer = vec![0u8; 32 * 1024];
+    loop {
+        let read = reader.read(&mut buffer).await;
+        let Ok(n @ 1..) = read else {
+            finish(connection, &mut flow, &tx).await;
+            return;
+        };
+        let chunk = &buffer[..n];
+        let pieces = match (&mut framer, &replies) {
+            (Some(framer), Some(replies)) => {
+                match apply_http(connection, framer.push(chunk), replies) {
+                    Some(pieces) => pieces,
+                    // The request was answered or aborted by a toxic.
+                    None => return,
+                }
+            }
+            _ => vec![(chunk.to_vec(), Duration::ZERO)],
+        };
+        for (bytes, delay) in pieces {
+            if !forward_piece(connection, &mut flow, bytes, delay, &tx) {
+                return;
+            }
+        }
+    }
+}
+
+/// Sends the end of the stream once no toxic drops it, after any latency
+/// and slow close.
+async fn finish(connection: &Connection, flow: &mut Flow, tx: &mpsc::UnboundedSender<Message>) {
+    loop {
+        let changed = connection.shared.changed.notified();
+        if !connection.drops(flow.direction) {
+            break;
+        }
+        changed.await;
+    }
+    let toxics = connection.stream_toxics(flow.direction);
+    let hold: Duration = toxics
+        .iter()
+        .map(|active| match active.toxic {
+            Toxic::SlowClose { delay, .. } => delay,
+            _ => Duration::ZERO,
+        })
+        .sum();
+    // The end of the stream travels like data: a latency toxic holds it
+    // too, so a client waiting for the close sees the delay.
+    let due = flow
+        .last_due
+        .max(Instant::now() + hold + latency(connection, &toxics));
+    // A closed channel means the writer ended already.
+    let _ = tx.send(Message::Finish { due });
+}
+
+/// Applies the HTTP toxics to the segments of the client's stream. Returns
+/// the bytes to forward with the delay each gets, or `None` when a toxic
+/// answered or aborted the request and nothing more may be forwarded.
+fn apply_http(
+    connection: &Connection,
+    segments: Vec<Segment>,
+    replies: &mpsc::UnboundedSender<Message>,
+) -> Option<Vec<(Vec<u8>, Duration)>> {
+    let mut pieces = Vec::new();
+    for segment in segments {
+        let head = match segment {
+            Segment::Data(bytes) => {
+                pieces.push((bytes, Duration::ZERO));
+                continue;
+            }
+            Segment::Head(head) => head,
+        };
+        let taken = connection
+            .http_toxics()
+            .into_iter()
+            .find(|(toxic, toxicity)| {
+                toxic.matches(&head.method, &head.target) && connection.shared.draw(*toxicity)
+            });
+        match taken.map(|(toxic, _)| toxic.action) {
+            None => pieces.push((head.raw, Duration::ZERO)),
+            Some(HttpAction::Delay(delay)) => pieces.push((head.raw, delay)),
+            Some(HttpAction::StripAuthorization) => {
+                pieces.push((head.without_headers(CREDENTIAL_HEADERS), Duration::ZERO));
+            }
+            Some(HttpAction::Respond { status, headers }) => {
+                // A closed channel means the client is gone already.
+                let _ = replies.send(Message::Reply(response(status, &headers)));
+                return None;
+            }
+            Some(HttpAction::Abort) => {
+                connection.end(End::Close);
+                return None;
+            }
+        }
+    }
+    Some(pieces)
+}
+
+/// Applies the stream toxics to one piece and queues what is left of it.
+/// Returns `false` once the direction must stop reading.
+fn forward_piece(
+    connection: &Connection,
+    flow: &mut Flow,
+    mut bytes: Vec<u8>,
+    extra_delay: Duration,
+    tx: &mpsc::UnboundedSender<Message>,
+) -> bool {
+    let toxics = connection.stream_toxics(flow.direction);
+    if toxics
+        .iter()
+        .any(|a| matches!(a.toxic, Toxic::Blackhole { .. } | Toxic::Timeout { .. }))
+    {
+        return true;
+    }
+
+    let limit = toxics
+        .iter()
+        .filter_map(|active| match active.toxic {
+            Toxic::LimitData { bytes, .. } => Some(bytes),
+            _ => None,
+        })
+        .min();
+    let mut limit_reached = false;
+    if let Some(limit) = limit {
+        let room = limit.saturating_sub(flow.forwarded);
+        if bytes.len() as u64 >= room {
+            bytes.truncate(usize::try_from(room).unwrap_or(usize::MAX));
+            limit_reached = true;
+        }
+    }
+    flow.forwarded += bytes.len() as u64;
+
+    let delay = extra_delay + latency(connection, &toxics);
+    let mut due = Instant::now() + delay;
+    for (slice, gap) in slices(connection, &toxics, bytes) {
+        due += gap;
+        for (piece, send_time) in paced(&toxics, slice) {
+            let start = due.max(flow.last_due).max(flow.link_free);
+            flow.link_free = start + send_time;
+            flow.last_due = start;
+            if tx
+                .send(Message::Data {
+                    due: start,
+                    bytes: piece,
+                })
+                .is_err()
+            {
+                return false;
+            }
+        }
+    }
+    if limit_reached {
+        let _ = tx.send(Message::Close {
+            due: flow.last_due.max(flow.link_free),
+        });
+        return false;
+    }
+    true
+}
+
+/// Returns the latency the toxics add to a piece, jitter drawn now.
+fn latency(connection: &Connection, toxics: &[ActiveToxic]) -> Duration {
+    let mut total = Duration::ZERO;
+    for active in toxics {
+        let Toxic::Latency { delay, jitter, .. } = active.toxic else {
+            continue;
+        };
+        let jitter_ms = jitter.as_secs_f64() * 1000.0;
+        let offset = if jitter_ms > 0.0 {
+            connection
+                .shared
+                .rng
+                .lock()
+                .unwrap()
+                .random_range(-jitter_ms..=jitter_ms)
+        } else {
+            0.0
+        };
+        let millis = (delay.as_secs_f64() * 1000.0 + offset).max(0.0);
+        total += Duration::from_secs_f64(millis / 1000.0);
+    }
+    total
+}
+
+/// Splits a piece as a slicer toxic asks, with the gap before each slice.
+fn slices(
+    connection: &Connection,
+    toxics: &[ActiveToxic],
+    bytes: Vec<u8>,
+) -> Vec<(Vec<u8>, Duration)> {
+    let slicer = toxics.iter().find_map(|active| match active.toxic {
+        Toxic::Slicer {
+            average_size,
+            size_variation,
+            delay,
+            ..
+        } => Some((average_size, size_variation, delay)),
+        _ => None,
+    });
+    let Some((average, variation, delay)) = slicer else {
+        return vec![(bytes, Duration::ZERO)];
+    };
+    let mut out = Vec::new();
+    let mut rest = bytes.as_slice();
+    while !rest.is_empty() {
+        let size = slice_size(connection, average, variation).min(rest.len());
+        let gap = if out.is_empty() {
+            Duration::ZERO
+        } else {
+            delay
+        };
+        out.push((rest[..size].to_vec(), gap));
+        rest = &rest[size..];
+    }
+    out
+}
+
+fn slice_size(connection: &Connection, average: usize, variation: usize) -> usize {
+    let variation = variation.min(average.saturating_sub(1));
+    if variation == 0 {
+        return average.max(1);
+    }
+    let low = average - variation;
+    let high = average + variation;
+    connection
+        .shared
+        .rng
+        .lock()
+        .unwrap()
+        .random_range(low..=high)
+        .max(1)
+}
+
+/// Splits a slice into pieces a bandwidth limit can send in one pacing
+/// tick, each with the time it takes to send.
+fn paced(toxics: &[ActiveToxic], bytes: Vec<u8>) -> Vec<(Vec<u8>, Duration)> {
+    let rate = toxics
+        .iter()
+        .filter_map(|active| match active.toxic {
+            Toxic::Bandwidth {
+                bits_per_second, ..
+            } => Some(bits_per_second.max(1)),
+            _ => None,
+        })
+        .min();
+    let Some(rate) = rate else {
+        return vec![(bytes, Duration::ZERO)];
+    };
+    let per_tick = usize::try_from(rate / 8 * PACING_TICK.as_millis() as u64 / 1000)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    bytes
+        .chunks(per_tick)
+        .map(|piece| {
+            let seconds = piece.len() as f64 * 8.0 / rate as f64;
+            (piece.to_vec(), Duration::from_secs_f64(seconds))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bandwidth(bits_per_second: u64) -> ActiveToxic {
+        ActiveToxic {
+            id: 1,
+            toxic: Toxic::Bandwidth {
+                bits_per_second,
+                direction: Direction::Both,
+            },
+            toxicity: 1.0,
+            added_at: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn pacing_splits_into_ticks() {
+        // 80 kbit/s is 10,000 bytes a second, 500 bytes per 50ms tick.
+        let pieces = paced(&[bandwidth(80_000)], vec![0; 1200]);
+        let sizes: Vec<usize> = pieces.iter().map(|(piece, _)| piece.len()).collect();
+        assert_eq!(sizes, [500, 500, 200]);
+        assert_eq!(pieces[0].1, Duration::from_millis(50));
+        assert_eq!(pieces[2].1, Duration::from_millis(20));
+    }
+
+    #[test]
+    fn pacing_without_bandwidth_keeps_piece() {
+        let pieces = paced(&[], vec![7; 10]);
+        assert_eq!(pieces, [(vec![7; 10], Duration::ZERO)]);
+    }
+}

@@ -1,0 +1,237 @@
+//! Kernel network faults on a veth pair between two network namespaces
+//! that the test creates and always deletes. They need root; without it
+//! the tests print why and pass without checking anything.
+
+mod common;
+
+use std::process::Command;
+
+use common::{assert_no_journal, chaosc, faults_of, run_json, write_file};
+
+/// Two network namespaces joined by a veth pair, deleted on drop.
+struct Link {
+    near: String,
+    far: String,
+    /// The /30 prefix both ends use, as `10.231.N`.
+    prefix: String,
+}
+
+fn ip(args: &[&str]) {
+    let status = Command::new("ip").args(args).status().expect("run ip");
+    assert!(status.success(), "ip {} failed", args.join(" "));
+}
+
+impl Link {
+    fn create() -> Link {
+        let tag = format!("{:06x}", rand_tag());
+        let link = Link {
+            near: format!("chaosc-test-{tag}-a"),
+            far: format!("chaosc-test-{tag}-b"),
+            prefix: format!("10.231.{}", rand_tag() % 250),
+        };
+        ip(&["netns", "add", &link.near]);
+        ip(&["netns", "add", &link.far]);
+        ip(&[
+            "-n", &link.near, "link", "add", "vnear", "type", "veth", "peer", "name", "vfar",
+            "netns", &link.far,
+        ]);
+        ip(&[
+            "-n",
+            &link.near,
+            "addr",
+            "add",
+            &format!("{}.1/30", link.prefix),
+            "dev",
+            "vnear",
+        ]);
+        ip(&[
+            "-n",
+            &link.far,
+            "addr",
+            "add",
+            &format!("{}.2/30", link.prefix),
+            "dev",
+            "vfar",
+        ]);
+        for (netns, device) in [
+            (&link.near, "vnear"),
+            (&link.far, "vfar"),
+            (&link.near, "lo"),
+            (&link.far, "lo"),
+        ] {
+            ip(&["-n", netns, "link", "set", device, "up"]);
+        }
+        link
+    }
+
+    fn qdisc(&self) -> String {
+        let output = Command::new("tc")
+            .args(["-n", &self.near, "qdisc", "show", "dev", "vnear", "root"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn tables(&self) -> String {
+        let output = Command::new("ip")
+            .args(["netns", "exec", &self.near, "nft", "list", "tables"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // Deleting a namespace removes its interfaces, qdiscs and tables.
+        for netns in [&self.near, &self.far] {
+            let _ = Command::new("ip").args(["netns", "del", netns]).status();
+        }
+    }
+}
+
+fn rand_tag() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    nanos ^ std::process::id().rotate_left(12)
+}
+
+fn can_run() -> bool {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: kernel network faults need root");
+        return false;
+    }
+    let tools = ["ip", "tc", "nft"]
+        .iter()
+        .all(|tool| Command::new(tool).arg("-V").output().is_ok());
+    if !tools {
+        eprintln!("skipped: `ip`, `tc` or `nft` is missing");
+    }
+    tools
+}
+
+fn scenario(link: &Link, steps: &str, kinds: &str) -> String {
+    format!(
+        r#"use std::faults::{{{kinds}}}
+
+target link = interface {{ name = "vnear", netns = "{netns}", peer = {prefix}.2:9 }}
+
+experiment link_faults {{
+    category = network
+    severity = low
+    duration = 1m
+    blast_radius {{ limit = 1 }}
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true }}
+{steps}}}
+"#,
+        netns = link.near,
+        prefix = link.prefix
+    )
+}
+
+#[test]
+fn tbf_and_partition_applied_and_removed() {
+    if !can_run() {
+        return;
+    }
+    let link = Link::create();
+    let state = tempfile::tempdir().unwrap();
+    let steps = "    step slow = inject link_bandwidth(rate = 1Mbit/s) on link for 300ms\n    \
+                 step cut = inject partition() on link for 300ms after slow\n";
+    let path = write_file(
+        state.path(),
+        "link.chaos",
+        &scenario(&link, steps, "link_bandwidth, partition"),
+    );
+    let result = run_json(state.path(), &path);
+
+    let slow = faults_of(&result, "slow")[0];
+    assert_eq!(slow["verified"], true, "{}", slow["verification"]);
+    assert!(slow["verification"].as_str().unwrap().contains("tbf"));
+    let cut = faults_of(&result, "cut")[0];
+    assert_eq!(cut["verified"], true, "{}", cut["verification"]);
+    assert!(
+        cut["verification"]
+            .as_str()
+            .unwrap()
+            .contains("no longer answers"),
+        "{}",
+        cut["verification"]
+    );
+    assert_eq!(result["status"], "completed", "{}", result["reason"]);
+    assert!(!link.qdisc().contains("tbf"), "{}", link.qdisc());
+    assert!(!link.tables().contains("chaosc_"), "{}", link.tables());
+    assert_no_journal(state.path());
+}
+
+#[test]
+fn netem_applied_or_rejected_clearly() {
+    if !can_run() {
+        return;
+    }
+    let link = Link::create();
+    let state = tempfile::tempdir().unwrap();
+    let steps = "    step slow = inject netem(delay = 50ms, loss = 1%) on link for 300ms\n";
+    let path = write_file(
+        state.path(),
+        "netem.chaos",
+        &scenario(&link, steps, "netem"),
+    );
+    let output = chaosc(
+        state.path(),
+        &["run", "--format", "json", "--quiet", path.to_str().unwrap()],
+    );
+    let result = output.json();
+    let fault = faults_of(&result, "slow")[0];
+    let verification = fault["verification"].as_str().unwrap_or_default();
+    if verification.contains("lacks the `netem` qdisc") {
+        // A kernel without netem: the run must fail and leave nothing.
+        assert_eq!(result["status"], "failed");
+    } else {
+        assert_eq!(fault["verified"], true, "{verification}");
+        assert!(verification.contains("grew from"), "{verification}");
+        assert_eq!(result["status"], "completed", "{}", result["reason"]);
+    }
+    assert_eq!(result["rollback_complete"], true);
+    assert!(!link.qdisc().contains("netem"), "{}", link.qdisc());
+    assert_no_journal(state.path());
+}
+
+#[test]
+fn recover_deletes_table_after_kill() {
+    if !can_run() {
+        return;
+    }
+    let link = Link::create();
+    let state = tempfile::tempdir().unwrap();
+    let steps = "    step cut = inject partition(direction = upstream) on link for 50s\n";
+    let path = write_file(
+        state.path(),
+        "cut.chaos",
+        &scenario(&link, steps, "partition"),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chaosc"))
+        .args(["run", "--quiet", "--no-guardian", path.to_str().unwrap()])
+        .env("CHAOSC_STATE_DIR", state.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !link.tables().contains("chaosc_") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the partition was not applied in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let output = chaosc(state.path(), &["recover"]);
+    assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
+    assert!(!link.tables().contains("chaosc_"), "{}", link.tables());
+    assert_no_journal(state.path());
+}

@@ -1,0 +1,51 @@
+//! Faults that need root are rejected before anything is journaled or
+//! injected when chaosc runs as another user.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::write_file;
+
+const SCENARIO: &str = r#"use std::faults::partition
+target link = interface { name = "chaosc-none0" }
+experiment needs_root {
+    category = network
+    severity = low
+    duration = 1m
+    blast_radius { limit = 1 }
+    safety { rollback = true, emergency_stop = true }
+    step cut = inject partition() on link for 1s
+}
+"#;
+
+#[test]
+fn root_fault_rejected_for_user() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let path = write_file(dir.path(), "root.chaos", SCENARIO);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let state = dir.path().join("state");
+
+    let binary = env!("CARGO_BIN_EXE_chaosc");
+    let mut command = if nix::unistd::Uid::effective().is_root() {
+        // Drop to `nobody` for this one command.
+        let mut command = Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups", binary]);
+        command
+    } else {
+        Command::new(binary)
+    };
+    let output = command
+        .args(["run", path.to_str().unwrap()])
+        .env("CHAOSC_STATE_DIR", &state)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run chaosc");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("chaos::E0501"), "{stderr}");
+    assert!(stderr.contains("`cut` (`partition`)"), "{stderr}");
+    assert!(!state.join("journal").exists(), "a journal was written");
+}
