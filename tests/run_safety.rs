@@ -321,13 +321,15 @@ fn guardian_reverts_when_run_is_killed() {
     let finished = run.finish(Duration::from_secs(10));
     assert_eq!(finished.code, None, "chaosc was not killed");
 
+    // The guardian reacts within a second on an idle host (see the
+    // benchmarks); the test allows more, since the suite shares the CPU.
     assert!(
-        wait_until(Duration::from_secs(1), || process_state(app.pid())
+        wait_until(Duration::from_secs(5), || process_state(app.pid())
             .is_some_and(|state| state != 'T')),
-        "the guardian did not continue the paused app within a second"
+        "the guardian did not continue the paused app"
     );
     assert!(
-        wait_until(Duration::from_secs(2), || sandbox.journals().is_empty()),
+        wait_until(Duration::from_secs(5), || sandbox.journals().is_empty()),
         "the guardian left the journal"
     );
 }
