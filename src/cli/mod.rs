@@ -1,6 +1,7 @@
 //! The command line: argument definitions and one module per command.
 
 mod check;
+mod doctor;
 pub mod exit;
 mod recover;
 pub mod render;
@@ -60,6 +61,8 @@ pub enum Command {
     Plan(run::PlanArgs),
     /// Revert the faults that a killed or crashed run left behind.
     Recover(recover::RecoverArgs),
+    /// Show which fault kinds this host can inject, and why not.
+    Doctor(doctor::DoctorArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -73,6 +76,7 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Run(args) => run::execute(args, &state_dir),
         Command::Plan(args) => run::execute_plan(&args),
         Command::Recover(args) => recover::execute(&args, &state_dir),
+        Command::Doctor(args) => doctor::execute(&args),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }
