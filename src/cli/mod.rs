@@ -1,6 +1,7 @@
 //! The command line: argument definitions and one module per command.
 
 mod check;
+mod doctor;
 pub mod exit;
 pub mod explain;
 pub mod findings;
@@ -80,6 +81,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Print the report of a past run.
     Report(history::ReportArgs),
+    /// Show which fault kinds this host can inject, and why not.
+    Doctor(doctor::DoctorArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -99,6 +102,7 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Recover(args) => recover::execute(&args, &state_dir, &db),
         Command::History(args) => history::execute_history(&args, &db),
         Command::Report(args) => history::execute_report(&args, &db),
+        Command::Doctor(args) => doctor::execute(&args),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }

@@ -176,7 +176,17 @@ pub async fn exchange(
     limit: Duration,
 ) -> std::io::Result<Observed> {
     let mut observed = Observed::new();
-    let mut stream = proxy.connect_diverted(peer.address).await?;
+    let mut stream = match proxy.connect_diverted(peer.address).await {
+        Ok(stream) => stream,
+        // A reset-peer toxic with no timeout can reset the connection
+        // before the handshake is seen through.
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+            observed.ended = Some(Instant::now());
+            observed.reset = true;
+            return Ok(observed);
+        }
+        Err(error) => return Err(error),
+    };
     // A toxic may close or reset the connection while this still writes;
     // the reading below records how the stream ended.
     if !send.is_empty() {

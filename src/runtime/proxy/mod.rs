@@ -265,7 +265,9 @@ impl ProxyHandle {
             self.shared.diversions.lock().unwrap().remove(&from);
         }
         let stream = connected?;
-        stream.set_nodelay(true)?;
+        // An error here means a toxic already reset the connection, which
+        // the caller sees on its first read.
+        let _ = stream.set_nodelay(true);
         Ok(stream)
     }
 }

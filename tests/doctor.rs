@@ -1,0 +1,40 @@
+//! `chaosc doctor` lists every fault kind with whether this host can
+//! inject it, and a reason and a fix for each that it cannot.
+
+mod common;
+
+use common::chaosc;
+
+#[test]
+fn doctor_lists_every_fault() {
+    let state = tempfile::tempdir().unwrap();
+    let output = chaosc(state.path(), &["doctor", "--format", "json"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let report = output.json();
+    let entries = report.as_array().expect("a list");
+    for fault in [
+        "latency",
+        "http_error",
+        "corrupt_file",
+        "config_drift",
+        "disk_fill",
+        "partition",
+        "netem",
+    ] {
+        let entry = entries.iter().find(|entry| entry["fault"] == fault);
+        assert!(entry.is_some(), "`{fault}` missing from {report}");
+    }
+    for entry in entries {
+        let problems = entry["problems"].as_array().unwrap();
+        assert_eq!(entry["available"], problems.is_empty(), "{entry}");
+        for problem in problems {
+            assert!(!problem["reason"].as_str().unwrap().is_empty(), "{entry}");
+            assert!(!problem["fix"].as_str().unwrap().is_empty(), "{entry}");
+        }
+    }
+    let proxy = entries
+        .iter()
+        .find(|entry| entry["fault"] == "http_error")
+        .unwrap();
+    assert_eq!(proxy["available"], true, "{proxy}");
+}
