@@ -12,7 +12,7 @@ mod recovery;
 mod schema;
 pub mod stdlib;
 mod steps;
-mod suggest;
+pub(crate) mod suggest;
 mod targets;
 mod types;
 
