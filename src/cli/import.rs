@@ -9,7 +9,7 @@ use clap::Args;
 use super::exit;
 use super::render::{Style, render_human};
 use super::source::MAX_SOURCE_BYTES;
-use crate::import::{ImportError, InputFormat, import_experiment};
+use crate::import::{ImportError, InputFormat, import_experiment, mask_inline_secrets};
 
 /// Arguments of `chaosc import`.
 #[derive(Debug, Args)]
@@ -18,7 +18,7 @@ pub struct ImportArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
-    /// Where to write the `.chaos` scenario; standard output by default.
+    /// The file the `.chaos` scenario is written to; standard output by default.
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
 }
@@ -35,7 +35,10 @@ pub fn execute(args: &ImportArgs) -> u8 {
     };
 
     let format = InputFormat::detect(&args.file, &text);
-    let imported = match import_experiment(&text, format, &file_name(&args.file)) {
+    let imported = import_experiment(&text, format, &file_name(&args.file));
+    // Diagnostics quote the input, which must not show inline secrets.
+    let text = mask_inline_secrets(&text, format);
+    let imported = match imported {
         Ok(imported) => imported,
         Err(errors) => {
             let mut rendered = String::new();
@@ -44,7 +47,7 @@ pub fn execute(args: &ImportArgs) -> u8 {
             }
             let count = errors.len();
             let noun = super::check::plural(count, "error", "errors");
-            eprint!("{rendered}import of {name} failed: {count} {noun}\n");
+            eprintln!("{rendered}import of {name} failed: {count} {noun}");
             return exit::CHECK_FAILED;
         }
     };

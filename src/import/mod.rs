@@ -77,6 +77,40 @@ pub fn import_experiment(
     })
 }
 
+/// Returns `text` with the inline values of `secrets` overwritten by `*`,
+/// byte for byte, so that diagnostics can show excerpts of the input without
+/// revealing a secret while their spans stay valid. A text that does not
+/// parse is returned unchanged, since its secrets cannot be located.
+pub fn mask_inline_secrets(text: &str, format: InputFormat) -> String {
+    let root = match format {
+        InputFormat::Json => json::parse_json(text),
+        InputFormat::Yaml => yaml::parse_yaml(text),
+    };
+    let Some(node::NodeKind::Object(scopes)) = root.ok().and_then(|root| {
+        let secrets = root.get("secrets")?.kind.clone();
+        Some(secrets)
+    }) else {
+        return text.to_owned();
+    };
+    let mut bytes = text.as_bytes().to_vec();
+    for scope in &scopes {
+        let node::NodeKind::Object(entries) = &scope.value.kind else {
+            continue;
+        };
+        for entry in entries {
+            if matches!(entry.value.kind, node::NodeKind::Object(_)) {
+                continue;
+            }
+            let span = entry.value.span;
+            for byte in &mut bytes[span.start.min(text.len())..span.end.min(text.len())] {
+                *byte = b'*';
+            }
+        }
+    }
+    // Every masked byte is ASCII and every span covers whole characters.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
+}
+
 /// Checks the generated text as `chaosc check` would; any error there is a
 /// defect of the importer, reported instead of writing a broken scenario.
 fn verify(text: &str) -> Result<(), Vec<ImportError>> {

@@ -61,7 +61,16 @@ pub fn read_experiment(root: &Node) -> Result<Experiment, Vec<ImportError>> {
     }
     match experiment {
         Some(experiment) if reader.errors.is_empty() => Ok(experiment),
-        _ => Err(reader.errors),
+        _ => {
+            reader.errors.sort_by_key(|error| {
+                use miette::Diagnostic;
+                error
+                    .labels()
+                    .and_then(|mut labels| labels.next())
+                    .map_or(0, |label| label.offset())
+            });
+            Err(reader.errors)
+        }
     }
 }
 
@@ -382,8 +391,9 @@ impl Reader {
             .map(|value| self.activities(value, &format!("{path}.probes")))
             .unwrap_or_default();
         for entry in &probes {
+            // A tolerance that is present but invalid was reported already.
             if let ActivityEntry::Activity(activity) = entry
-                && activity.tolerance.is_none()
+                && activity.raw.get("tolerance").is_none()
             {
                 self.errors.push(ImportError::MissingKey {
                     path: activity.path.clone(),
