@@ -27,7 +27,7 @@ mod schema;
 mod services;
 pub mod stdlib;
 mod steps;
-mod suggest;
+pub(crate) mod suggest;
 mod targets;
 mod types;
 

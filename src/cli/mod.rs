@@ -7,6 +7,7 @@ pub mod explain;
 pub mod findings;
 pub mod github;
 mod history;
+mod import;
 mod recover;
 pub mod render;
 mod run;
@@ -83,6 +84,8 @@ pub enum Command {
     Report(history::ReportArgs),
     /// Show which fault kinds this host can inject, and why not.
     Doctor(doctor::DoctorArgs),
+    /// Convert a Chaos Toolkit experiment (JSON or YAML) into a `.chaos` file.
+    Import(import::ImportArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -103,6 +106,7 @@ pub fn execute(cli: Cli) -> u8 {
         Command::History(args) => history::execute_history(&args, &db),
         Command::Report(args) => history::execute_report(&args, &db),
         Command::Doctor(args) => doctor::execute(&args),
+        Command::Import(args) => import::execute(&args),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }

@@ -1,0 +1,213 @@
+//! Writing `.chaos` text: quoting strings, making identifiers out of free
+//! text, formatting durations, and laying out indented blocks.
+
+use std::collections::BTreeSet;
+
+/// Words of the language that can never be identifiers.
+const KEYWORDS: &[&str] = &[
+    "use",
+    "service",
+    "target",
+    "fault",
+    "experiment",
+    "probe",
+    "step",
+    "inject",
+    "on",
+    "for",
+    "after",
+    "stop",
+    "when",
+    "success",
+    "steady_state",
+    "recovery",
+    "plan",
+    "action",
+    "expect",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "with",
+    "in",
+];
+
+/// The longest identifier made from a name; longer ones are cut.
+const MAX_IDENT_CHARS: usize = 48;
+
+/// Quotes `text` as a `.chaos` string. The language knows only the escapes
+/// `\"`, `\\`, `\n` and `\t`, so other control characters become spaces.
+pub fn quote(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            c if c.is_control() => quoted.push(' '),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// Writes a list of strings, as for argv.
+pub fn string_list(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|item| quote(item)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Formats seconds as the shortest exact duration literal (`5s`, `1500ms`),
+/// rounding up to whole milliseconds and to at least one.
+pub fn duration(seconds: f64) -> String {
+    let millis = (seconds * 1000.0).ceil().max(1.0) as u64;
+    if millis.is_multiple_of(60_000) {
+        format!("{}m", millis / 60_000)
+    } else if millis.is_multiple_of(1000) {
+        format!("{}s", millis / 1000)
+    } else {
+        format!("{millis}ms")
+    }
+}
+
+/// Makes comment text safe for a `//` line: one line, no control characters.
+pub fn comment_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Hands out identifiers made from free-text names, unique within one scope.
+#[derive(Debug, Default)]
+pub struct Names {
+    taken: BTreeSet<String>,
+}
+
+impl Names {
+    /// Returns an identifier for `name`: lowercase letters, digits and `_`,
+    /// never a keyword, with `_2`, `_3`, ... added when already taken.
+    pub fn unique(&mut self, name: &str) -> String {
+        let base = identifier(name);
+        let mut candidate = base.clone();
+        let mut counter = 2;
+        while self.taken.contains(&candidate) {
+            candidate = format!("{base}_{counter}");
+            counter += 1;
+        }
+        self.taken.insert(candidate.clone());
+        candidate
+    }
+}
+
+/// Turns free text into an identifier.
+pub fn identifier(name: &str) -> String {
+    let mut ident = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            ident.push(c.to_ascii_lowercase());
+        } else if !ident.ends_with('_') && !ident.is_empty() {
+            ident.push('_');
+        }
+    }
+    let mut ident: String = ident
+        .trim_end_matches('_')
+        .chars()
+        .take(MAX_IDENT_CHARS)
+        .collect();
+    ident = ident.trim_end_matches('_').to_owned();
+    if ident.is_empty() {
+        return "unnamed".to_owned();
+    }
+    if ident.starts_with(|c: char| c.is_ascii_digit()) || KEYWORDS.contains(&ident.as_str()) {
+        ident.insert(0, '_');
+    }
+    ident
+}
+
+/// Lines of text with indentation, four spaces a level.
+#[derive(Debug, Default, Clone)]
+pub struct Lines {
+    lines: Vec<String>,
+}
+
+impl Lines {
+    /// Adds one line at `level`.
+    pub fn line(&mut self, level: usize, text: &str) {
+        self.lines.push(format!("{}{text}", "    ".repeat(level)));
+    }
+
+    /// Adds a `//` comment line at `level`.
+    pub fn comment(&mut self, level: usize, text: &str) {
+        self.line(level, &format!("// {}", comment_text(text)));
+    }
+
+    /// Adds an empty line, unless the last line is already empty.
+    pub fn blank(&mut self) {
+        if self.lines.last().is_some_and(|line| !line.is_empty()) {
+            self.lines.push(String::new());
+        }
+    }
+
+    /// Appends every line of `other`.
+    pub fn extend(&mut self, other: Lines) {
+        self.lines.extend(other.lines);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Joins the lines into file text with a final newline.
+    pub fn into_text(mut self) -> String {
+        while self.lines.last().is_some_and(String::is_empty) {
+            self.lines.pop();
+        }
+        let mut text = self.lines.join("\n");
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_from_names() {
+        let cases = [
+            ("website-must-be-up", "website_must_be_up"),
+            ("Kill the API!", "kill_the_api"),
+            ("2xx responses", "_2xx_responses"),
+            ("probe", "_probe"),
+            ("***", "unnamed"),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(identifier(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_stay_unique() {
+        let mut names = Names::default();
+        assert_eq!(names.unique("check"), "check");
+        assert_eq!(names.unique("check"), "check_2");
+        assert_eq!(names.unique("Check"), "check_3");
+    }
+
+    #[test]
+    fn durations_round_up_to_milliseconds() {
+        assert_eq!(duration(5.0), "5s");
+        assert_eq!(duration(0.25), "250ms");
+        assert_eq!(duration(120.0), "2m");
+        assert_eq!(duration(0.0), "1ms");
+    }
+
+    #[test]
+    fn strings_escape_quotes_and_newlines() {
+        assert_eq!(quote("a \"b\"\n\\"), r#""a \"b\"\n\\""#);
+    }
+}
