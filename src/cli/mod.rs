@@ -2,6 +2,7 @@
 
 mod check;
 pub mod exit;
+mod lsp;
 mod recover;
 pub mod render;
 mod run;
@@ -60,6 +61,8 @@ pub enum Command {
     Plan(run::PlanArgs),
     /// Revert the faults that a killed or crashed run left behind.
     Recover(recover::RecoverArgs),
+    /// Serve the language server protocol on stdio for editors.
+    Lsp(lsp::LspArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -73,6 +76,7 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Run(args) => run::execute(args, &state_dir),
         Command::Plan(args) => run::execute_plan(&args),
         Command::Recover(args) => recover::execute(&args, &state_dir),
+        Command::Lsp(args) => lsp::execute(&args),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }
