@@ -206,16 +206,29 @@ fn complete_argument(
         .collect()
 }
 
-/// Collects the names of the arguments written before token `at` in the
-/// same call.
+/// Collects the names of the arguments already written in the call whose
+/// parentheses contain token `at`, before and after it.
 fn named_arguments<'src>(index: &DocumentIndex<'src>, at: usize) -> BTreeSet<&'src str> {
+    let mut open = at;
+    while index.text(open) != "(" && open > 0 {
+        open -= 1;
+    }
     let mut names = BTreeSet::new();
-    let mut cursor = at;
-    while index.text(cursor) != "(" && cursor > 0 {
-        if index.text(cursor) == "=" && cursor >= 1 {
-            names.insert(index.text(cursor - 1));
+    let mut depth = 0usize;
+    for cursor in open + 1..index.code.len() {
+        match index.text(cursor) {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" if depth == 0 => break,
+            ")" | "]" | "}" => depth -= 1,
+            "=" if depth == 0 => {
+                names.insert(index.text(cursor - 1));
+            }
+            // A call left open while it is typed ends at the next keyword.
+            text if depth == 0 && KEYWORDS.contains(&text) && !matches!(text, "true" | "false") => {
+                break;
+            }
+            _ => {}
         }
-        cursor -= 1;
     }
     names
 }
