@@ -1,8 +1,10 @@
 //! The command line: argument definitions and one module per command.
 
 mod check;
+mod completions;
 pub mod exit;
 mod lsp;
+mod man;
 mod recover;
 pub mod render;
 mod run;
@@ -63,6 +65,10 @@ pub enum Command {
     Recover(recover::RecoverArgs),
     /// Serve the language server protocol on stdio for editors.
     Lsp(lsp::LspArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page in roff.
+    Man(man::ManArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -77,6 +83,8 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Plan(args) => run::execute_plan(&args),
         Command::Recover(args) => recover::execute(&args, &state_dir),
         Command::Lsp(args) => lsp::execute(&args),
+        Command::Completions(args) => completions::execute(&args),
+        Command::Man(args) => man::execute(&args),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }
