@@ -271,3 +271,76 @@ fn markdown(value: String) -> Documentation {
         value,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Completes at the `|` in `source` and returns the labels.
+    fn labels_at(source: &str) -> Vec<String> {
+        let offset = source.find('|').unwrap();
+        let text = source.replace('|', "");
+        let index = DocumentIndex::new(&text);
+        complete(&index, offset)
+            .into_iter()
+            .map(|item| item.label)
+            .collect()
+    }
+
+    const PREFIX: &str = "target web = process { command = [\"x\"] }\n\
+                          experiment e {\n\
+                          probe home = tcp 127.0.0.1:1\n\
+                          step a = inject latency(delay = 1ms) on web for 1s\n";
+
+    #[test]
+    fn completion_contexts() {
+        let all_faults = ["latency", "blackhole", "process_kill", "process_pause"];
+        let cases: Vec<(String, Vec<&str>)> = vec![
+            ("use |".to_owned(), vec!["std"]),
+            ("use std::|".to_owned(), vec!["faults"]),
+            ("use std::faults::|".to_owned(), all_faults.to_vec()),
+            (
+                "use std::faults::{latency, |}".to_owned(),
+                all_faults.to_vec(),
+            ),
+            (format!("{PREFIX}step b = inject |"), all_faults.to_vec()),
+            (format!("{PREFIX}step b = inject bla|"), all_faults.to_vec()),
+            (
+                format!("{PREFIX}step b = inject blackhole(direction = |"),
+                vec!["upstream", "downstream", "both"],
+            ),
+            (
+                format!("{PREFIX}step b = inject latency(|"),
+                vec!["delay", "jitter", "direction"],
+            ),
+            (
+                format!("{PREFIX}step b = inject latency(1ms, direction = both, |"),
+                vec!["delay", "jitter"],
+            ),
+            (format!("{PREFIX}step b = inject nothing_known(|"), vec![]),
+            (
+                format!("{PREFIX}stop when home.|"),
+                ProbeMeasure::ALL.iter().map(|(name, _)| *name).collect(),
+            ),
+            (
+                format!("{PREFIX}recovery plan r {{ action x = restart w| }}"),
+                vec!["web"],
+            ),
+            (
+                format!("{PREFIX}recovery plan r {{ action x = wait 1s action y = wait 1s after |"),
+                vec!["x", "y"],
+            ),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(labels_at(&source), expected, "{source}");
+        }
+    }
+
+    #[test]
+    fn completion_anywhere_else_lists_keywords_and_names() {
+        let labels = labels_at(&format!("{PREFIX}|"));
+        assert_eq!(labels.len(), KEYWORDS.len() + 3);
+        assert_eq!(labels[..2], ["use", "service"]);
+        assert_eq!(labels[KEYWORDS.len()..], ["web", "home", "a"]);
+    }
+}

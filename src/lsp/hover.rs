@@ -84,3 +84,43 @@ fn describe_module(path: &str) -> Option<String> {
         faults.join(", ")
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hover_text(source: &str, word: &str) -> Option<String> {
+        let index = DocumentIndex::new(source);
+        let offset = source.find(word).unwrap();
+        let hover = hover(&index, offset)?;
+        match hover.contents {
+            HoverContents::Markup(markup) => Some(markup.value),
+            other => panic!("unexpected contents {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nested_declaration_is_dedented() {
+        let source =
+            "experiment e {\n    recovery plan restore {\n        action a = wait 1s\n    }\n}\n";
+        let expected = "```chaos\nrecovery plan restore {\n    action a = wait 1s\n}\n```";
+        assert_eq!(hover_text(source, "restore").as_deref(), Some(expected));
+    }
+
+    #[test]
+    fn long_declaration_is_cut() {
+        let body: String = (0..12).map(|i| format!("    key{i} = {i}\n")).collect();
+        let source = format!("target t = process {{\n{body}}}\n");
+        let text = hover_text(&source, "t =").unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), MAX_DECL_LINES + 3);
+        assert_eq!(lines[1], "target t = process {");
+        assert_eq!(lines[MAX_DECL_LINES + 1], "…");
+    }
+
+    #[test]
+    fn unknown_fault_has_no_hover() {
+        let source = "experiment e { step s = inject meteor() on x }";
+        assert_eq!(hover_text(source, "meteor"), None);
+    }
+}

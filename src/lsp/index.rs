@@ -210,9 +210,10 @@ fn find_decls(source: &str, code: &[Token]) -> Vec<Decl> {
         }
     }
 
-    // A block left open by an unfinished edit reaches to the end of the text.
+    // A block left open by an unfinished edit reaches to the end of the text,
+    // so that a cursor after its last token is still inside it.
     for owner in stack.into_iter().flatten() {
-        decls[owner].span.end = code.last().map_or(0, |token| token.span.end);
+        decls[owner].span.end = source.len();
     }
     decls
 }
