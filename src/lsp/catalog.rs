@@ -2,6 +2,9 @@
 //! their types and defaults as written in the standard library, and the
 //! documentation comments.
 
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 use crate::check::stdlib::{self, Module};
 use crate::check::{FaultDef, ParamDef};
 use crate::model::ValueType;
@@ -11,7 +14,7 @@ use crate::syntax::{self, FaultDecl, Item, Span};
 pub struct CatalogFault {
     pub module: &'static Module,
     pub def: &'static FaultDef,
-    decl: FaultDecl,
+    decl: &'static FaultDecl,
 }
 
 /// One parameter of a fault, with its type and default as written.
@@ -29,14 +32,7 @@ impl CatalogFault {
     pub fn find(name: &str) -> Option<CatalogFault> {
         let (path, def) = stdlib::find_fault(name)?;
         let module = stdlib::modules().get(path)?;
-        let decl = syntax::parse_file(module.source)
-            .ok()?
-            .items
-            .into_iter()
-            .find_map(|item| match item {
-                Item::Fault(decl) if decl.name.name == name => Some(decl),
-                _ => None,
-            })?;
+        let decl = fault_decls().get(name)?;
         Some(CatalogFault { module, def, decl })
     }
 
@@ -151,6 +147,22 @@ impl ParamInfo {
         }
         text
     }
+}
+
+/// Returns the fault declarations of every stdlib module, parsed once.
+fn fault_decls() -> &'static BTreeMap<String, FaultDecl> {
+    static DECLS: OnceLock<BTreeMap<String, FaultDecl>> = OnceLock::new();
+    DECLS.get_or_init(|| {
+        stdlib::modules()
+            .values()
+            .filter_map(|module| syntax::parse_file(module.source).ok())
+            .flat_map(|file| file.items)
+            .filter_map(|item| match item {
+                Item::Fault(decl) => Some((decl.name.name.clone(), decl)),
+                _ => None,
+            })
+            .collect()
+    })
 }
 
 fn members(def: &ParamDef) -> Vec<&'static str> {

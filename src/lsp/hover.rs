@@ -64,7 +64,12 @@ fn dedent(lines: &[&str], column: usize) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(number, line)| {
-            let indent = line.len() - line.trim_start().len();
+            // Only ASCII blanks are cut, so that the cut never splits a
+            // character.
+            let indent = line
+                .bytes()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
             let cut = if number == 0 { 0 } else { column.min(indent) };
             line[cut..].to_owned()
         })
