@@ -37,6 +37,10 @@ pub enum FormatError {
 }
 
 /// Re-indents `source` by bracket depth and trims trailing whitespace.
+///
+/// NOTE: a statement continued on the next line outside brackets (a step
+/// with `for 2s` on its own line) loses its hanging indent, because the
+/// continuation gets the indentation of its block.
 pub fn format_source(source: &str) -> Result<String, FormatError> {
     let tokens = tokenize(source);
     check_balanced(source, &tokens)?;
@@ -206,6 +210,13 @@ mod tests {
         for (source, expected) in cases {
             assert_eq!(format_source(source), Err(expected), "{source:?}");
         }
+    }
+
+    #[test]
+    fn continuation_takes_block_indent() {
+        let source = "experiment e {\n    step s = inject x() on t\n        for 2s\n}\n";
+        let expected = "experiment e {\n    step s = inject x() on t\n    for 2s\n}\n";
+        assert_eq!(format_source(source).unwrap(), expected);
     }
 
     #[test]
