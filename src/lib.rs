@@ -14,6 +14,7 @@
 pub mod check;
 pub mod cli;
 pub mod import;
+pub mod lsp;
 pub mod model;
 pub mod plan;
 pub mod report;

@@ -1,6 +1,7 @@
 //! The command line: argument definitions and one module per command.
 
 mod check;
+mod completions;
 mod doctor;
 pub mod exit;
 pub mod explain;
@@ -8,6 +9,8 @@ pub mod findings;
 pub mod github;
 mod history;
 mod import;
+mod lsp;
+mod man;
 mod recover;
 pub mod render;
 mod run;
@@ -86,6 +89,12 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// Convert a Chaos Toolkit experiment (JSON or YAML) into a `.chaos` file.
     Import(import::ImportArgs),
+    /// Serve the language server protocol on stdio for editors.
+    Lsp(lsp::LspArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page in roff.
+    Man(man::ManArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -107,6 +116,9 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Report(args) => history::execute_report(&args, &db),
         Command::Doctor(args) => doctor::execute(&args),
         Command::Import(args) => import::execute(&args),
+        Command::Lsp(args) => lsp::execute(&args),
+        Command::Completions(args) => completions::execute(&args),
+        Command::Man(args) => man::execute(&args),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }

@@ -115,7 +115,11 @@ pub fn mask_inline_secrets(text: &str, format: InputFormat) -> String {
 /// defect of the importer, reported instead of writing a broken scenario.
 fn verify(text: &str) -> Result<(), Vec<ImportError>> {
     let details = match crate::check::check_source(text) {
-        Err(syntax) => syntax.to_string(),
+        Err(errors) => errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
         Ok(output) if output.has_errors() => output
             .diagnostics
             .iter()

@@ -1,0 +1,214 @@
+//! The fault catalog as an editor shows it: signatures, parameters with
+//! their types and defaults as written in the standard library, and the
+//! documentation comments.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use crate::check::stdlib::{self, Module};
+use crate::check::{FaultDef, ParamDef};
+use crate::model::ValueType;
+use crate::syntax::{self, FaultDecl, Item, Span};
+
+/// A fault kind of the standard library with its declaration.
+pub struct CatalogFault {
+    pub module: &'static Module,
+    pub def: &'static FaultDef,
+    decl: &'static FaultDecl,
+}
+
+/// One parameter of a fault, with its type and default as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamInfo {
+    pub name: String,
+    pub type_text: String,
+    pub default_text: Option<String>,
+    /// The members of an enumeration type, in declaration order.
+    pub members: Vec<&'static str>,
+}
+
+impl CatalogFault {
+    /// Finds a fault kind in the standard library.
+    pub fn find(name: &str) -> Option<CatalogFault> {
+        let (path, def) = stdlib::find_fault(name)?;
+        let module = stdlib::modules().get(path)?;
+        let decl = fault_decls().get(name)?;
+        Some(CatalogFault { module, def, decl })
+    }
+
+    /// Returns every fault kind of the standard library, by module and name.
+    pub fn all() -> Vec<CatalogFault> {
+        stdlib::all_faults()
+            .filter_map(|def| CatalogFault::find(&def.name))
+            .collect()
+    }
+
+    /// Returns the span of the fault's name in its module's source.
+    pub fn name_span(&self) -> Span {
+        self.decl.name.span
+    }
+
+    /// Returns the span of parameter `name` in its module's source.
+    pub fn param_span(&self, name: &str) -> Option<Span> {
+        let param = self
+            .decl
+            .params
+            .iter()
+            .find(|param| param.name.name == name)?;
+        Some(param.name.span)
+    }
+
+    /// Returns the fault's signature as written: `latency(delay: duration, ...)`.
+    pub fn signature(&self) -> String {
+        let params: Vec<&str> = self
+            .decl
+            .params
+            .iter()
+            .map(|param| self.text(param.span))
+            .collect();
+        format!("fault {}({})", self.def.name, params.join(", "))
+    }
+
+    /// Returns the parameters with their types and defaults as written.
+    pub fn params(&self) -> Vec<ParamInfo> {
+        self.decl
+            .params
+            .iter()
+            .zip(&self.def.params)
+            .map(|(param, def)| ParamInfo {
+                name: param.name.name.clone(),
+                type_text: self.text_of_type(param),
+                default_text: param
+                    .default
+                    .as_ref()
+                    .map(|value| self.text(value.span).to_owned()),
+                members: members(def),
+            })
+            .collect()
+    }
+
+    /// Renders the hover text: signature, documentation, parameters and the
+    /// catalog facts.
+    pub fn markdown(&self) -> String {
+        let mut text = format!("```chaos\n{}\n```\n\n", self.signature());
+        if !self.def.doc.is_empty() {
+            text.push_str(&self.def.doc.replace('\n', " "));
+            text.push_str("\n\n");
+        }
+        if !self.def.params.is_empty() {
+            text.push_str("Parameters:\n\n");
+            for param in self.params() {
+                text.push_str(&format!("- {}\n", param.markdown()));
+            }
+            text.push('\n');
+        }
+        let applies_to: Vec<String> = self
+            .def
+            .applies_to
+            .iter()
+            .map(|kind| format!("`{kind}`"))
+            .collect();
+        text.push_str(&format!(
+            "Applies to: {}. Failure mode: `{}`. Category: `{}`. Privilege: `{}`.\n\n",
+            applies_to.join(", "),
+            self.def.mode,
+            self.def.category,
+            self.def.privilege,
+        ));
+        text.push_str(&format!("Defined in `{}`.", self.module.path));
+        text
+    }
+
+    fn text(&self, span: Span) -> &'static str {
+        &self.module.source[span.start..span.end]
+    }
+
+    fn text_of_type(&self, param: &syntax::Param) -> String {
+        let name = &param.ty.name.name;
+        if param.ty.is_list {
+            format!("[{name}]")
+        } else {
+            name.clone()
+        }
+    }
+}
+
+impl ParamInfo {
+    /// Renders one line: name, type, enumeration members and default.
+    pub fn markdown(&self) -> String {
+        let mut text = format!("`{}`: {}", self.name, self.type_text);
+        if !self.members.is_empty() {
+            let members: Vec<String> = self.members.iter().map(|m| format!("`{m}`")).collect();
+            text.push_str(&format!(" (one of {})", members.join(", ")));
+        }
+        match &self.default_text {
+            Some(default) => text.push_str(&format!(", default `{default}`")),
+            None => text.push_str(", required"),
+        }
+        text
+    }
+}
+
+/// Returns the fault declarations of every stdlib module, parsed once.
+fn fault_decls() -> &'static BTreeMap<String, FaultDecl> {
+    static DECLS: OnceLock<BTreeMap<String, FaultDecl>> = OnceLock::new();
+    DECLS.get_or_init(|| {
+        stdlib::modules()
+            .values()
+            .filter_map(|module| syntax::parse_file(module.source).ok())
+            .flat_map(|file| file.items)
+            .filter_map(|item| match item {
+                Item::Fault(decl) => Some((decl.name.name.clone(), decl)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+fn members(def: &ParamDef) -> Vec<&'static str> {
+    match &def.ty {
+        ValueType::Enum { members, .. } => members.clone(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_markdown() {
+        let fault = CatalogFault::find("latency").unwrap();
+        let expected = "```chaos\n\
+            fault latency(delay: duration, jitter: duration = 0ms, \
+            direction: direction = downstream)\n```\n\n\
+            Delays the data a chaosc proxy forwards by `delay`, plus or minus a random \
+            `jitter`, in one direction or both.\n\n\
+            Parameters:\n\n\
+            - `delay`: duration, required\n\
+            - `jitter`: duration, default `0ms`\n\
+            - `direction`: direction (one of `upstream`, `downstream`, `both`), \
+            default `downstream`\n\n\
+            Applies to: `proxy`. Failure mode: `dependency_failure`. Category: `network`. \
+            Privilege: `user`.\n\n\
+            Defined in `std::faults`.";
+        assert_eq!(fault.markdown(), expected);
+    }
+
+    #[test]
+    fn unknown_fault_is_none() {
+        assert!(CatalogFault::find("meteor_strike").is_none());
+    }
+
+    #[test]
+    fn all_lists_catalog() {
+        let names: Vec<String> = CatalogFault::all()
+            .iter()
+            .map(|f| f.def.name.clone())
+            .collect();
+        assert_eq!(
+            names,
+            ["latency", "blackhole", "process_kill", "process_pause"]
+        );
+    }
+}

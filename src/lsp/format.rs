@@ -1,0 +1,226 @@
+//! Document formatting. This formatter is conservative: it only re-indents
+//! lines by bracket depth, four spaces a level, trims trailing whitespace
+//! and blank lines at the end, and keeps everything else, comments
+//! included. [`format_source`] is the one entry point, so a full formatter
+//! can replace it without touching the server.
+
+use thiserror::Error;
+
+use super::tokens::{Token, TokenKind, tokenize};
+
+/// The indentation of one bracket level.
+const INDENT: &str = "    ";
+
+/// A text the formatter leaves alone because re-indenting it could make it
+/// worse. Lines are 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FormatError {
+    #[error("line {line}: `{found}` closes nothing")]
+    UnexpectedClose { found: char, line: usize },
+
+    #[error("line {line}: `{found}` does not close the `{open}` on line {open_line}")]
+    MismatchedClose {
+        found: char,
+        open: char,
+        open_line: usize,
+        line: usize,
+    },
+
+    #[error("line {line}: `{open}` is never closed")]
+    UnclosedBracket { open: char, line: usize },
+
+    #[error("line {line}: the string is not closed")]
+    UnclosedString { line: usize },
+
+    #[error("line {line}: the block comment is not closed")]
+    UnclosedComment { line: usize },
+}
+
+/// Re-indents `source` by bracket depth and trims trailing whitespace.
+///
+/// NOTE: a statement continued on the next line outside brackets (a step
+/// with `for 2s` on its own line) loses its hanging indent, because the
+/// continuation gets the indentation of its block.
+pub fn format_source(source: &str) -> Result<String, FormatError> {
+    let tokens = tokenize(source);
+    check_balanced(source, &tokens)?;
+
+    let mut output = String::with_capacity(source.len());
+    let mut depth = 0usize;
+    let mut next_token = 0;
+    let mut line_start = 0;
+    for raw_line in source.split('\n') {
+        let line = raw_line.trim_end();
+        let line_end = line_start + raw_line.len();
+        let in_comment = tokens.iter().any(|token| {
+            token.is_comment() && token.span.start < line_start && line_start < token.span.end
+        });
+
+        let depth_at_start = depth;
+        let mut leading_closes = 0;
+        let mut is_leading = true;
+        while let Some(token) = tokens.get(next_token).filter(|t| t.span.start < line_end) {
+            match token.kind {
+                TokenKind::Open(_) => depth += 1,
+                TokenKind::Close(_) => {
+                    depth -= 1;
+                    leading_closes += usize::from(is_leading && !in_comment);
+                }
+                _ => {}
+            }
+            is_leading &= matches!(token.kind, TokenKind::Close(_));
+            next_token += 1;
+        }
+
+        if in_comment {
+            output.push_str(line);
+        } else if !line.trim_start().is_empty() {
+            output.push_str(&INDENT.repeat(depth_at_start - leading_closes));
+            output.push_str(line.trim_start());
+        }
+        output.push('\n');
+        line_start = line_end + 1;
+    }
+
+    let trimmed = output.trim_end_matches('\n');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(format!("{trimmed}\n"))
+}
+
+/// Rejects text whose brackets, strings or comments are not closed.
+fn check_balanced(source: &str, tokens: &[Token]) -> Result<(), FormatError> {
+    let line_of = |offset: usize| source[..offset].matches('\n').count() + 1;
+    let mut open: Vec<(char, usize)> = Vec::new();
+    for token in tokens {
+        let line = line_of(token.span.start);
+        match token.kind {
+            TokenKind::String { is_closed: false } => {
+                return Err(FormatError::UnclosedString { line });
+            }
+            TokenKind::BlockComment { is_closed: false } => {
+                return Err(FormatError::UnclosedComment { line });
+            }
+            TokenKind::Open(bracket) => open.push((bracket, line)),
+            TokenKind::Close(found) => {
+                let Some((bracket, open_line)) = open.pop() else {
+                    return Err(FormatError::UnexpectedClose { found, line });
+                };
+                if closing_of(bracket) != found {
+                    return Err(FormatError::MismatchedClose {
+                        found,
+                        open: bracket,
+                        open_line,
+                        line,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    match open.pop() {
+        Some((open, line)) => Err(FormatError::UnclosedBracket { open, line }),
+        None => Ok(()),
+    }
+}
+
+fn closing_of(bracket: char) -> char {
+    match bracket {
+        '{' => '}',
+        '(' => ')',
+        _ => ']',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reindents_by_depth() {
+        let source = "experiment e {  \n\
+                      severity = low\n\
+                      \t  safety {\n\
+                      rollback = true }\n\
+                      steady_state {\n\
+                      probe p = command [\n\
+                      \"true\",\n\
+                      ]\n\
+                      }\n\
+                      }\n\n\n";
+        let expected = "experiment e {\n\
+                        \x20   severity = low\n\
+                        \x20   safety {\n\
+                        \x20       rollback = true }\n\
+                        \x20   steady_state {\n\
+                        \x20       probe p = command [\n\
+                        \x20           \"true\",\n\
+                        \x20       ]\n\
+                        \x20   }\n\
+                        }\n";
+        assert_eq!(format_source(source).unwrap(), expected);
+    }
+
+    #[test]
+    fn keeps_comments_and_brackets_inside_them() {
+        let source = "target t = proxy { // a { in a comment\n\
+                      listen = 127.0.0.1:1 /* one\n\
+                      \x20 kept as written { */\n\
+                      s = \"}\"\n\
+                      }\n";
+        let expected = "target t = proxy { // a { in a comment\n\
+                        \x20   listen = 127.0.0.1:1 /* one\n\
+                        \x20 kept as written { */\n\
+                        \x20   s = \"}\"\n\
+                        }\n";
+        assert_eq!(format_source(source).unwrap(), expected);
+    }
+
+    #[test]
+    fn formatted_text_is_stable() {
+        let source = include_str!("../../scenarios/quickstart.chaos");
+        let once = format_source(source).unwrap();
+        assert_eq!(format_source(&once).unwrap(), once);
+    }
+
+    #[test]
+    fn rejects_unbalanced_text() {
+        let cases = [
+            (
+                "a }",
+                FormatError::UnexpectedClose {
+                    found: '}',
+                    line: 1,
+                },
+            ),
+            (
+                "a {\n)",
+                FormatError::MismatchedClose {
+                    found: ')',
+                    open: '{',
+                    open_line: 1,
+                    line: 2,
+                },
+            ),
+            ("\n[", FormatError::UnclosedBracket { open: '[', line: 2 }),
+            ("s = \"x", FormatError::UnclosedString { line: 1 }),
+            ("/* x", FormatError::UnclosedComment { line: 1 }),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(format_source(source), Err(expected), "{source:?}");
+        }
+    }
+
+    #[test]
+    fn continuation_takes_block_indent() {
+        let source = "experiment e {\n    step s = inject x() on t\n        for 2s\n}\n";
+        let expected = "experiment e {\n    step s = inject x() on t\n    for 2s\n}\n";
+        assert_eq!(format_source(source).unwrap(), expected);
+    }
+
+    #[test]
+    fn empty_text_stays_empty() {
+        assert_eq!(format_source("\n \n"), Ok(String::new()));
+    }
+}
