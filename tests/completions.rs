@@ -4,16 +4,21 @@
 
 use std::process::{Command, Output};
 
-/// The subcommands a user can type.
-const SUBCOMMANDS: &[&str] = &[
-    "check",
-    "run",
-    "plan",
-    "recover",
-    "lsp",
-    "completions",
-    "man",
-];
+/// Returns the subcommands a user can type, as `chaosc --help` lists them,
+/// so that a new command is covered without editing this file.
+fn subcommands() -> Vec<String> {
+    let help = stdout_of(&["--help"]);
+    let listed = help.split("Commands:").nth(1).expect("a command list");
+    let listed = listed.split("Options:").next().unwrap();
+    let names: Vec<String> = listed
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 7, "too few commands in --help: {names:?}");
+    names
+}
 
 /// The help text of the hidden `guardian` subcommand.
 const GUARDIAN_ABOUT: &str = "Watch a running";
@@ -48,7 +53,7 @@ fn completions_name_subcommands() {
     for shell in ["bash", "zsh", "fish"] {
         let script = stdout_of(&["completions", shell]);
         assert!(!script.is_empty(), "{shell}: empty script");
-        for subcommand in SUBCOMMANDS {
+        for subcommand in &subcommands() {
             let expected = offer(shell, subcommand);
             assert!(script.contains(&expected), "{shell}: `{expected}` missing");
         }
@@ -87,7 +92,7 @@ fn man_page_names_subcommands() {
     let page = stdout_of(&["man"]);
     assert!(page.starts_with(".ie"), "not roff: {page}");
     assert!(page.contains(".TH chaosc 1"), "no title line: {page}");
-    for subcommand in SUBCOMMANDS {
+    for subcommand in &subcommands() {
         let reference = format!("chaosc\\-{}(1)", subcommand.replace('-', "\\-"));
         assert!(page.contains(&reference), "`{reference}` missing");
     }
@@ -104,7 +109,7 @@ fn man_dir_writes_every_page() {
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     pages.sort();
-    let mut expected: Vec<String> = SUBCOMMANDS
+    let mut expected: Vec<String> = subcommands()
         .iter()
         .map(|subcommand| format!("chaosc-{subcommand}.1"))
         .collect();
