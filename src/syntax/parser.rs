@@ -390,7 +390,11 @@ fn parse_block(pair: Pair<'_, Rule>) -> Block {
 fn parse_property(pair: Pair<'_, Rule>) -> Property {
     let span = pair.as_span().into();
     let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::assign);
-    let key = parse_ident(inner.next().unwrap());
+    let key_pair = inner.next().unwrap();
+    let key = Ident {
+        name: key_pair.as_str().to_owned(),
+        span: key_pair.as_span().into(),
+    };
     let value = parse_value(inner.next().unwrap());
     Property { key, value, span }
 }
