@@ -13,7 +13,7 @@ fn corpus() -> Vec<FileFindings> {
 
 #[test]
 fn sarif_matches_schema() {
-    // The published pattern of the `language` properties holds a stray `]`,
+    // The published pattern of the `language` properties contains a stray `]`,
     // which the validator's meta-schema check rejects as a regex. chaosc
     // never writes `language`, so the test replaces the pattern by the
     // language-tag pattern it means, and the vendored file stays as
