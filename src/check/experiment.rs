@@ -125,6 +125,7 @@ impl Checker<'_> {
             self.check_services_touched(decl, &steps, &blast_radius);
             if recovery_plans.len() == decl.recovery_plans.len() {
                 self.check_recovery_coverage(decl, &steps, &recovery_plans);
+                self.check_service_objectives(decl, &steps, &recovery_plans);
             }
             let severity = settings.text("severity").and_then(Severity::from_name);
             if let Some(severity) = severity {

@@ -259,4 +259,57 @@ impl Checker<'_> {
             }
         }
     }
+
+    /// Reports plans whose RTO is above the RTO of a service the steps
+    /// touch, or whose critical path is above its maximum tolerable downtime.
+    pub(super) fn check_service_objectives(
+        &mut self,
+        decl: &ExperimentDecl,
+        steps: &[Step],
+        plans: &[RecoveryPlan],
+    ) {
+        let mut services: Vec<crate::model::Service> = Vec::new();
+        for target in steps.iter().flat_map(|step| &step.targets) {
+            let service = self.target(target).and_then(|t| t.service.as_deref());
+            if let Some(service) = service.and_then(|name| self.model.service(name))
+                && !services.iter().any(|known| known.name == service.name)
+            {
+                services.push(service.clone());
+            }
+        }
+        for (plan, plan_decl) in plans.iter().zip(&decl.recovery_plans) {
+            let (critical, _) = critical_path(plan);
+            for service in &services {
+                let checks = [
+                    ("RTO", plan.rto, service.rto),
+                    ("critical path", Some(critical), service.mtd),
+                ];
+                for (what, value, limit) in checks {
+                    let (Some(value), Some(limit)) = (value, limit) else {
+                        continue;
+                    };
+                    if value <= limit {
+                        continue;
+                    }
+                    let limit_name = if what == "RTO" {
+                        "RTO"
+                    } else {
+                        "maximum tolerable downtime"
+                    };
+                    self.report(CheckError::RecoveryAboveService {
+                        plan: plan.name.clone(),
+                        what,
+                        value: format_duration(value),
+                        limit: format!("{limit_name} {}", format_duration(limit)),
+                        service: service.name.clone(),
+                        span: plan_decl.name.span.into(),
+                        help: Some(format!(
+                            "bring the plan within {}; the service catalog sets it",
+                            format_duration(limit)
+                        )),
+                    });
+                }
+            }
+        }
+    }
 }

@@ -157,7 +157,17 @@ pub fn check_section_names(
     sections: &[Section],
     allowed: &[&'static str],
 ) {
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     for section in sections {
+        if let Some(first) = seen.insert(&section.name.name, section.name.span) {
+            diagnostics.push(CheckError::Duplicate {
+                kind: "section",
+                name: section.name.name.clone(),
+                span: section.name.span.into(),
+                first: first.into(),
+            });
+            continue;
+        }
         if !allowed.contains(&section.name.name.as_str()) {
             diagnostics.push(CheckError::UnknownField {
                 kind: "section",

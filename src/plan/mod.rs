@@ -9,7 +9,9 @@ use std::time::Duration;
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::check::critical_path;
+use crate::check::risk::RiskFactors;
+use crate::check::{critical_path, policy_hash, stdlib};
+use crate::model::RiskLevel;
 use crate::model::{Experiment, Model, Target, TargetSpec};
 
 /// A file whose experiment cannot be chosen.
@@ -49,6 +51,11 @@ pub struct Plan {
     /// Every target of the file: launched and attached processes, proxies.
     pub targets: Vec<Target>,
     pub schedule: Vec<ScheduledStep>,
+    /// The factors the risk level was computed from.
+    pub risk: RiskFactors,
+    pub risk_level: RiskLevel,
+    /// The identity of the compliance policy in force, for `policy = "..."`.
+    pub policy: String,
 }
 
 /// Lowers the experiment `name` (or the file's only experiment) of `model`.
@@ -78,8 +85,26 @@ pub fn lower(model: &Model, name: Option<&str>, file: &str) -> Result<Plan, Plan
         file: file.to_owned(),
         experiment: experiment.clone(),
         targets: model.targets.clone(),
+        risk: RiskFactors::of(model, experiment.severity, &experiment.steps),
+        risk_level: RiskFactors::of(model, experiment.severity, &experiment.steps).level(),
+        policy: policy_in_force(model),
         schedule: schedule(experiment),
     })
+}
+
+/// Returns the identity of the compliance policy in force: the file's
+/// frameworks, and the standard library's for the others.
+fn policy_in_force(model: &Model) -> String {
+    let mut policies = model.frameworks.clone();
+    for policy in stdlib::frameworks() {
+        if !policies
+            .iter()
+            .any(|known| known.framework == policy.framework)
+        {
+            policies.push(policy.clone());
+        }
+    }
+    policy_hash(&policies)
 }
 
 /// Places every step at the earliest time its dependencies allow.
@@ -138,6 +163,37 @@ impl Plan {
             on_off(safety.business_hours_only)
         );
 
+        let risk = &self.risk;
+        let data: Vec<&str> = risk.data.iter().map(|class| class.name()).collect();
+        let tiers: Vec<&str> = risk.tiers.iter().map(|tier| tier.name()).collect();
+        let _ = writeln!(
+            out,
+            "  risk {}: severity {}, {} {} touched, data [{}], tiers [{}]",
+            self.risk_level,
+            risk.severity,
+            risk.targets,
+            if risk.targets == 1 {
+                "target"
+            } else {
+                "targets"
+            },
+            data.join(", "),
+            tiers.join(", ")
+        );
+        let compliance = &experiment.compliance;
+        let frameworks: Vec<&str> = compliance.frameworks.iter().map(|f| f.name()).collect();
+        let _ = writeln!(
+            out,
+            "  compliance [{}], approval {}, required approvals [{}]",
+            frameworks.join(", "),
+            if compliance.approval_required {
+                "required"
+            } else {
+                "not required"
+            },
+            compliance.required_approvals.join(", ")
+        );
+        let _ = writeln!(out, "  policy {}", self.policy);
         let _ = writeln!(out, "\ntargets:");
         for target in &self.targets {
             let _ = writeln!(out, "  {:<16} {}", target.name, describe_target(target));
@@ -177,9 +233,14 @@ impl Plan {
             let rto = plan.rto.map_or("no RTO".to_owned(), |rto| {
                 format!("RTO {}", format_duration(rto))
             });
+            let fits = match plan.rto {
+                Some(rto) if total <= rto => ", fits the RTO",
+                Some(_) => ", over the RTO",
+                None => "",
+            };
             let _ = writeln!(
                 out,
-                "\nrecovery plan `{}` ({}, {rto}): critical path {} = {}",
+                "\nrecovery plan `{}` ({}, {rto}): critical path {} = {}{fits}",
                 plan.name,
                 plan.strategy,
                 path.join(" -> "),

@@ -75,7 +75,7 @@ fn describe_rule(rule: Rule) -> Option<String> {
     let text = match rule {
         Rule::EOI => "end of file",
         Rule::item => "a declaration (`use`, `service`, `target`, `fault` or `experiment`)",
-        Rule::ident | Rule::name_value => "a name",
+        Rule::ident | Rule::name_value | Rule::property_key => "a name",
         Rule::value
         | Rule::string
         | Rule::quantity

@@ -10,8 +10,8 @@ use super::{Span, SyntaxError};
 #[grammar = "../grammar/chaos.pest"]
 pub(super) struct ChaosGrammar;
 
-/// The most syntax errors reported for one file; past this many, the rest
-/// are mostly consequences of the first ones.
+/// The maximum number of syntax errors reported for one file. Past this
+/// many, the rest are mostly consequences of the first ones.
 const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// The words that start a top-level declaration, where the parser resumes
@@ -52,12 +52,12 @@ fn build_file(file: Pair<'_, Rule>, source: &str) -> File {
 }
 
 /// Finds the syntax errors of an invalid text. After each error the
-/// declaration that holds it is blanked out (replaced by spaces, newlines
+/// declaration that contains it is blanked out (replaced by spaces, newlines
 /// kept, so that every offset stays valid) and the text is parsed again, so
 /// the parser resumes at the next line that starts a top-level declaration.
 fn collect_syntax_errors(source: &str) -> Vec<SyntaxError> {
-    // Attempt tracking names the keywords and punctuation that could follow;
-    // it slows parsing, so it is only turned on once a text is known to be
+    // Attempt tracking names the keywords and punctuation that could follow.
+    // It slows parsing, so it is only turned on once a text is known to be
     // invalid. It stays on for the rest of the process, so that messages do
     // not depend on which thread parsed first.
     pest::set_error_detail(true);
@@ -88,8 +88,8 @@ fn collect_syntax_errors(source: &str) -> Vec<SyntaxError> {
 }
 
 /// Chooses the bytes to skip after an error at `position`. An error right at
-/// the start of a declaration belongs to the one before it (usually a
-/// missing `}`); any other error skips its own declaration.
+/// the start of a declaration belongs to the one before it, usually as a
+/// missing `}`. Any other error skips its own declaration.
 fn recovery_region(item_starts: &[usize], position: usize, len: usize) -> (usize, usize) {
     let index = item_starts.partition_point(|&start| start <= position);
     let at_item_start = index > 0 && item_starts[index - 1] == position;
@@ -390,7 +390,11 @@ fn parse_block(pair: Pair<'_, Rule>) -> Block {
 fn parse_property(pair: Pair<'_, Rule>) -> Property {
     let span = pair.as_span().into();
     let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::assign);
-    let key = parse_ident(inner.next().unwrap());
+    let key_pair = inner.next().unwrap();
+    let key = Ident {
+        name: key_pair.as_str().to_owned(),
+        span: key_pair.as_span().into(),
+    };
     let value = parse_value(inner.next().unwrap());
     Property { key, value, span }
 }
