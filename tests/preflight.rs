@@ -45,7 +45,7 @@ fn root_fault_rejected_for_user() {
         .expect("run chaosc");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("chaos::E0501"), "{stderr}");
+    assert!(stderr.contains("chaos::E0918"), "{stderr}");
     assert!(stderr.contains("`cut` (`partition`)"), "{stderr}");
     assert!(!state.join("journal").exists(), "a journal was written");
 }

@@ -245,16 +245,6 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
-    #[error("the file declares no experiment")]
-    #[diagnostic(
-        code(chaos::E0407),
-        help("add `experiment NAME {{ ... }}`; only files with an experiment can run")
-    )]
-    NoExperiment {
-        #[label("nothing to run")]
-        span: SourceSpan,
-    },
-
     #[error("{kind} `{name}` is never used")]
     #[diagnostic(code(chaos::W0001), severity(Warning))]
     Unused {

@@ -72,7 +72,7 @@ pub enum RunSetupError {
 
     #[error("steps {steps} need root, and chaosc runs as an unprivileged user")]
     #[diagnostic(
-        code(chaos::E0501),
+        code(chaos::E0918),
         help(
             "run chaosc as root (for example with sudo), or remove those steps; nothing was injected"
         )
