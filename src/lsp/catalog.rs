@@ -1,6 +1,7 @@
-//! The fault catalog as an editor shows it: signatures, parameters with
-//! their types and defaults as written in the standard library, and the
-//! documentation comments.
+//! The standard library as an editor shows it: the fault catalog with
+//! signatures, parameters with their types and defaults as written, and the
+//! documentation comments, and the compliance frameworks and alert rules
+//! with their declarations.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -15,6 +16,35 @@ pub struct CatalogFault {
     pub module: &'static Module,
     pub def: &'static FaultDef,
     decl: &'static FaultDecl,
+}
+
+/// The kind of a standard library item other than a fault kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Framework,
+    AlertRule,
+}
+
+impl ItemKind {
+    /// Returns the words the documentation uses for this kind of item.
+    pub fn words(self) -> &'static str {
+        match self {
+            ItemKind::Framework => "compliance framework",
+            ItemKind::AlertRule => "alert rule",
+        }
+    }
+}
+
+/// A compliance framework or alert rule of the standard library, with the
+/// place of its declaration in its module's source.
+#[derive(Debug, Clone)]
+pub struct CatalogItem {
+    pub module: &'static Module,
+    pub kind: ItemKind,
+    pub name: String,
+    name_span: Span,
+    /// The declaration from its keyword to its closing brace.
+    span: Span,
 }
 
 /// One parameter of a fault, with its type and default as written.
@@ -149,6 +179,87 @@ impl ParamInfo {
     }
 }
 
+impl CatalogItem {
+    /// Finds a compliance framework or alert rule of module `module_path`.
+    pub fn find(module_path: &str, name: &str) -> Option<CatalogItem> {
+        CatalogItem::in_module(module_path)
+            .into_iter()
+            .find(|item| item.name == name)
+    }
+
+    /// Returns the compliance frameworks and alert rules of module
+    /// `module_path`, in declaration order.
+    pub fn in_module(module_path: &str) -> Vec<CatalogItem> {
+        let Some(module) = stdlib::modules().get(module_path) else {
+            return Vec::new();
+        };
+        let Ok(file) = syntax::parse_file(module.source) else {
+            return Vec::new();
+        };
+        file.items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Framework(decl) => Some((ItemKind::Framework, &decl.name, decl.span)),
+                Item::Alert(decl) => Some((ItemKind::AlertRule, &decl.name, decl.span)),
+                _ => None,
+            })
+            .map(|(kind, name, span)| CatalogItem {
+                module,
+                kind,
+                name: name.name.clone(),
+                name_span: name.span,
+                span,
+            })
+            .collect()
+    }
+
+    /// Returns the span of the item's name in its module's source.
+    pub fn name_span(&self) -> Span {
+        self.name_span
+    }
+
+    /// Renders the hover text: the declaration as written, its
+    /// documentation comment and its module.
+    pub fn markdown(&self) -> String {
+        let declaration = &self.module.source[self.span.start..self.span.end];
+        let mut text = format!("```chaos\n{declaration}\n```\n\n");
+        let doc = doc_comment_above(self.module.source, self.span.start);
+        if !doc.is_empty() {
+            text.push_str(&doc);
+            text.push_str("\n\n");
+        }
+        text.push_str(&format!(
+            "{} defined in `{}`.",
+            capitalize(self.kind.words()),
+            self.module.path
+        ));
+        text
+    }
+}
+
+/// Joins the `///` lines right above the line of offset `start` into one
+/// line of text.
+fn doc_comment_above(source: &str, start: usize) -> String {
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let mut lines: Vec<&str> = source[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .take_while(|line| line.starts_with("///"))
+        .map(|line| line.trim_start_matches('/').trim())
+        .collect();
+    lines.reverse();
+    lines.join(" ")
+}
+
+fn capitalize(words: &str) -> String {
+    let mut characters = words.chars();
+    match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    }
+}
+
 /// Returns the fault declarations of every stdlib module, parsed once.
 fn fault_decls() -> &'static BTreeMap<String, FaultDecl> {
     static DECLS: OnceLock<BTreeMap<String, FaultDecl>> = OnceLock::new();
@@ -196,6 +307,41 @@ mod tests {
     }
 
     #[test]
+    fn alert_rule_markdown() {
+        let item = CatalogItem::find("std::alerts", "recovery_slow").unwrap();
+        let expected = "```chaos\n\
+            alert recovery_slow {\n    \
+            description = \"recovery takes longer than 5 minutes\"\n    \
+            severity = critical\n    \
+            threshold \"chaosc_recovery_seconds\" gt 5m\n\
+            }\n```\n\n\
+            Recovery takes longer than five minutes.\n\n\
+            Alert rule defined in `std::alerts`.";
+        assert_eq!(item.markdown(), expected);
+    }
+
+    #[test]
+    fn framework_without_doc_comment() {
+        let item = CatalogItem::find("std::compliance", "sox").unwrap();
+        let markdown = item.markdown();
+        assert!(
+            markdown.starts_with("```chaos\nframework sox {\n"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.ends_with("}\n```\n\nCompliance framework defined in `std::compliance`."),
+            "{markdown}"
+        );
+        assert_eq!(item.kind, ItemKind::Framework);
+    }
+
+    #[test]
+    fn unknown_item_is_none() {
+        assert!(CatalogItem::find("std::alerts", "latency").is_none());
+        assert!(CatalogItem::find("std::faults", "sox").is_none());
+    }
+
+    #[test]
     fn unknown_fault_is_none() {
         assert!(CatalogFault::find("meteor_strike").is_none());
     }
@@ -206,9 +352,53 @@ mod tests {
             .iter()
             .map(|f| f.def.name.clone())
             .collect();
+        let expected = [
+            "latency",
+            "blackhole",
+            "process_kill",
+            "process_pause",
+            "bandwidth",
+            "slow_close",
+            "timeout",
+            "reset_peer",
+            "slicer",
+            "limit_data",
+            "http_error",
+            "http_abort",
+            "http_delay",
+            "auth_failure",
+            "corrupt_file",
+            "config_drift",
+            "disk_fill",
+            "netem",
+            "link_bandwidth",
+            "partition",
+        ];
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn items_of_each_module() {
+        let names = |path: &str| -> Vec<String> {
+            CatalogItem::in_module(path)
+                .into_iter()
+                .map(|item| item.name)
+                .collect()
+        };
+        assert_eq!(names("std::faults"), Vec::<String>::new());
         assert_eq!(
-            names,
-            ["latency", "blackhole", "process_kill", "process_pause"]
+            names("std::compliance"),
+            ["sox", "pci_dss", "hipaa", "gdpr", "nist", "iso27001"]
         );
+        assert_eq!(
+            names("std::alerts"),
+            [
+                "probe_failures_high",
+                "recovery_slow",
+                "blast_radius_wide",
+                "error_rate_high"
+            ]
+        );
+        assert!(CatalogItem::in_module("std::nothing").is_empty());
     }
 }

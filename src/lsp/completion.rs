@@ -1,12 +1,13 @@
-//! Completion: keywords, fault names after `inject` and in `use`, the
-//! parameters of the fault inside `fault(`, the declared names that fit
-//! after `on`, `restart` and `after`, and probe measures after `probe.`.
+//! Completion: keywords, fault names after `inject`, the items of a
+//! standard library module in `use`, the parameters of the fault inside
+//! `fault(`, the declared names that fit after `on`, `restart` and `after`,
+//! and probe measures after `probe.`.
 
 use std::collections::BTreeSet;
 
 use lsp_types::{CompletionItem, CompletionItemKind, Documentation, MarkupContent, MarkupKind};
 
-use super::catalog::CatalogFault;
+use super::catalog::{CatalogFault, CatalogItem, ItemKind};
 use super::index::{DeclKind, DocumentIndex};
 use super::resolve::{enclosing_fault_call, use_start};
 use super::symbols::{completion_kind, detail};
@@ -117,7 +118,22 @@ fn fault_item(fault: &CatalogFault) -> CompletionItem {
     }
 }
 
-/// Completes in `use`: the next module segment, or a module's faults.
+fn stdlib_item(item: &CatalogItem) -> CompletionItem {
+    let kind = match item.kind {
+        ItemKind::Framework => CompletionItemKind::STRUCT,
+        ItemKind::AlertRule => CompletionItemKind::EVENT,
+    };
+    CompletionItem {
+        label: item.name.clone(),
+        kind: Some(kind),
+        detail: Some(item.kind.words().to_owned()),
+        documentation: Some(markdown(item.markdown())),
+        ..CompletionItem::default()
+    }
+}
+
+/// Completes in `use`: the next module segment, or a module's fault kinds,
+/// compliance frameworks and alert rules.
 fn complete_use(index: &DocumentIndex<'_>, start: usize, previous: usize) -> Vec<CompletionItem> {
     let mut path = Vec::new();
     let mut cursor = start + 1;
@@ -131,11 +147,13 @@ fn complete_use(index: &DocumentIndex<'_>, start: usize, previous: usize) -> Vec
     let path = path.join("::");
 
     if let Some(module) = stdlib::modules().get(path.as_str()) {
-        return CatalogFault::all()
+        let mut items: Vec<CompletionItem> = CatalogFault::all()
             .iter()
             .filter(|fault| std::ptr::eq(fault.module, module))
             .map(fault_item)
             .collect();
+        items.extend(CatalogItem::in_module(&path).iter().map(stdlib_item));
+        return items;
     }
     let prefix = if path.is_empty() {
         String::new()
@@ -294,11 +312,48 @@ mod tests {
 
     #[test]
     fn completion_contexts() {
-        let all_faults = ["latency", "blackhole", "process_kill", "process_pause"];
+        let all_faults = [
+            "latency",
+            "blackhole",
+            "process_kill",
+            "process_pause",
+            "bandwidth",
+            "slow_close",
+            "timeout",
+            "reset_peer",
+            "slicer",
+            "limit_data",
+            "http_error",
+            "http_abort",
+            "http_delay",
+            "auth_failure",
+            "corrupt_file",
+            "config_drift",
+            "disk_fill",
+            "netem",
+            "link_bandwidth",
+            "partition",
+        ];
         let cases: Vec<(String, Vec<&str>)> = vec![
             ("use |".to_owned(), vec!["std"]),
-            ("use std::|".to_owned(), vec!["faults"]),
+            (
+                "use std::|".to_owned(),
+                vec!["alerts", "compliance", "faults"],
+            ),
             ("use std::faults::|".to_owned(), all_faults.to_vec()),
+            (
+                "use std::compliance::|".to_owned(),
+                vec!["sox", "pci_dss", "hipaa", "gdpr", "nist", "iso27001"],
+            ),
+            (
+                "use std::alerts::{recovery_slow, |}".to_owned(),
+                vec![
+                    "probe_failures_high",
+                    "recovery_slow",
+                    "blast_radius_wide",
+                    "error_rate_high",
+                ],
+            ),
             (
                 "use std::faults::{latency, |}".to_owned(),
                 all_faults.to_vec(),

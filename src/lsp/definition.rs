@@ -1,10 +1,11 @@
 //! Go to definition: declarations of the document, and fault kinds, their
-//! parameters and modules in the standard library's files.
+//! parameters, compliance frameworks, alert rules and modules in the
+//! standard library's files.
 
 use lsp_types::{Location, Position, Range, Uri};
 
 use super::LspError;
-use super::catalog::CatalogFault;
+use super::catalog::{CatalogFault, CatalogItem};
 use super::files::{StdlibFiles, path_to_uri};
 use super::index::DocumentIndex;
 use super::position::LineIndex;
@@ -32,6 +33,12 @@ pub fn definition(
             };
             let span = fault.name_span();
             stdlib_location(fault.module, stdlib_files, span)?
+        }
+        Referent::StdlibItem { module, name } => {
+            let Some(item) = CatalogItem::find(&module, &name) else {
+                return Ok(None);
+            };
+            stdlib_location(item.module, stdlib_files, item.name_span())?
         }
         Referent::Param { fault, param } => {
             let Some(fault) = CatalogFault::find(&fault) else {

@@ -1,9 +1,10 @@
 //! Hover: the fault catalog's documentation on fault names and arguments,
+//! the standard library's modules, compliance frameworks and alert rules,
 //! and the declaration of a target, probe, step, plan or action.
 
 use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind};
 
-use super::catalog::CatalogFault;
+use super::catalog::{CatalogFault, CatalogItem};
 use super::index::{DeclKind, DocumentIndex};
 use super::position::LineIndex;
 use super::resolve::{Referent, resolve};
@@ -18,6 +19,7 @@ pub fn hover(index: &DocumentIndex<'_>, offset: usize) -> Option<Hover> {
     let referent = resolve(index, offset)?;
     let text = match referent {
         Referent::Fault(name) => CatalogFault::find(&name)?.markdown(),
+        Referent::StdlibItem { module, name } => CatalogItem::find(&module, &name)?.markdown(),
         Referent::Decl(decl) => describe_decl(index, decl),
         Referent::Module(path) => describe_module(&path)?,
         Referent::Param { fault, param } => {
@@ -76,18 +78,46 @@ fn dedent(lines: &[&str], column: usize) -> Vec<String> {
         .collect()
 }
 
+/// Lists the items of a module by kind: fault kinds, compliance frameworks
+/// and alert rules, leaving out the kinds the module has none of.
 fn describe_module(path: &str) -> Option<String> {
     let module = stdlib::modules().get(path)?;
-    let faults: Vec<String> = module
-        .faults
-        .iter()
-        .map(|fault| format!("`{}`", fault.name))
-        .collect();
-    Some(format!(
-        "module `{path}`, from `{}`\n\nFaults: {}.",
-        module.file,
-        faults.join(", ")
-    ))
+    let quoted = |names: Vec<&str>| -> Vec<String> {
+        names.into_iter().map(|name| format!("`{name}`")).collect()
+    };
+    let faults = quoted(
+        module
+            .faults
+            .iter()
+            .map(|fault| fault.name.as_str())
+            .collect(),
+    );
+    let frameworks = quoted(
+        module
+            .frameworks
+            .iter()
+            .map(|policy| policy.framework.name())
+            .collect(),
+    );
+    let rules = quoted(
+        module
+            .alert_rules
+            .iter()
+            .map(|rule| rule.name.as_str())
+            .collect(),
+    );
+
+    let mut text = format!("module `{path}`, from `{}`", module.file);
+    for (heading, names) in [
+        ("Faults", faults),
+        ("Compliance frameworks", frameworks),
+        ("Alert rules", rules),
+    ] {
+        if !names.is_empty() {
+            text.push_str(&format!("\n\n{heading}: {}.", names.join(", ")));
+        }
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -121,6 +151,28 @@ mod tests {
         assert_eq!(lines.len(), MAX_DECL_LINES + 3);
         assert_eq!(lines[1], "target t = process {");
         assert_eq!(lines[MAX_DECL_LINES + 1], "…");
+    }
+
+    #[test]
+    fn module_lists_items_by_kind() {
+        let source = "use std::compliance::sox\nuse std::alerts::recovery_slow";
+        let expected = "module `std::compliance`, from `stdlib/compliance.chaos`\n\n\
+                        Compliance frameworks: `sox`, `pci_dss`, `hipaa`, `gdpr`, `nist`, \
+                        `iso27001`.";
+        assert_eq!(hover_text(source, "compliance").as_deref(), Some(expected));
+        let expected = "module `std::alerts`, from `stdlib/alerts.chaos`\n\n\
+                        Alert rules: `probe_failures_high`, `recovery_slow`, \
+                        `blast_radius_wide`, `error_rate_high`.";
+        assert_eq!(hover_text(source, "alerts").as_deref(), Some(expected));
+    }
+
+    #[test]
+    fn imported_alert_rule_shows_declaration() {
+        let source = "use std::alerts::recovery_slow";
+        let expected = CatalogItem::find("std::alerts", "recovery_slow")
+            .unwrap()
+            .markdown();
+        assert_eq!(hover_text(source, "recovery_slow"), Some(expected));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Hover and go-to-definition share these rules.
 
 use super::index::{DeclKind, DocumentIndex};
+use crate::check::stdlib;
 
 /// The thing a name refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +11,9 @@ pub enum Referent {
     Decl(usize),
     /// A fault kind of the standard library.
     Fault(String),
+    /// A compliance framework or alert rule imported from a module of the
+    /// standard library.
+    StdlibItem { module: String, name: String },
     /// A module of the standard library, such as `std::faults`.
     Module(String),
     /// A named argument in a fault call: `jitter` in `latency(jitter = 5ms)`.
@@ -94,7 +98,7 @@ fn resolve_in_use(index: &DocumentIndex<'_>, at: usize) -> Option<Referent> {
         let is_import = is_last && index.text(cursor + 1) != "::";
         if cursor == at {
             return Some(if is_import {
-                Referent::Fault(index.text(at).to_owned())
+                imported(&module.join("::"), index.text(at))
             } else {
                 module.push(index.text(cursor));
                 Referent::Module(module.join("::"))
@@ -107,7 +111,24 @@ fn resolve_in_use(index: &DocumentIndex<'_>, at: usize) -> Option<Referent> {
         cursor += 2;
     }
     // Past the path, every name is an import from the braced group.
-    (at > cursor).then(|| Referent::Fault(index.text(at).to_owned()))
+    (at > cursor).then(|| imported(&module.join("::"), index.text(at)))
+}
+
+/// Resolves `name` imported from `module`. A name that is no framework or
+/// alert rule of the module is taken as a fault kind, which hover and
+/// go-to-definition then look up in the catalog.
+fn imported(module: &str, name: &str) -> Referent {
+    let is_item = stdlib::modules().get(module).is_some_and(|module| {
+        module.framework(name).is_some() || module.alert_rule(name).is_some()
+    });
+    if is_item {
+        Referent::StdlibItem {
+            module: module.to_owned(),
+            name: name.to_owned(),
+        }
+    } else {
+        Referent::Fault(name.to_owned())
+    }
 }
 
 /// Finds the `use` keyword of the declaration that contains token `at`.
@@ -232,6 +253,37 @@ experiment e {
         assert_eq!(
             resolve_word("faults"),
             Some(Referent::Module("std::faults".to_owned()))
+        );
+    }
+
+    #[test]
+    fn use_of_framework_and_alert_rules() {
+        let source = "use std::compliance::sox
+use std::alerts::{recovery_slow, nothing}";
+        let index = DocumentIndex::new(source);
+        let resolve_word = |word: &str| resolve(&index, source.find(word).unwrap());
+        let item = |module: &str, name: &str| {
+            Some(Referent::StdlibItem {
+                module: module.to_owned(),
+                name: name.to_owned(),
+            })
+        };
+        assert_eq!(resolve_word("sox"), item("std::compliance", "sox"));
+        assert_eq!(
+            resolve_word("recovery_slow"),
+            item("std::alerts", "recovery_slow")
+        );
+        assert_eq!(
+            resolve_word("nothing"),
+            Some(Referent::Fault("nothing".to_owned()))
+        );
+        assert_eq!(
+            resolve_word("compliance"),
+            Some(Referent::Module("std::compliance".to_owned()))
+        );
+        assert_eq!(
+            resolve_word("alerts"),
+            Some(Referent::Module("std::alerts".to_owned()))
         );
     }
 }
