@@ -34,6 +34,9 @@ experiment demo {
     step slow = inject latency(delay = 200ms) on front for 4s
     step crash = inject process_kill() on web for 2s after slow
     success { home.success_rate >= 50% }
+    recovery plan restore (rto = 5m) {
+        action restart_web = restart web
+    }
 }
 "#;
 
@@ -252,6 +255,30 @@ fn labels(items: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The fault kinds of `std::faults`, in declaration order.
+const ALL_FAULTS: [&str; 20] = [
+    "latency",
+    "blackhole",
+    "process_kill",
+    "process_pause",
+    "bandwidth",
+    "slow_close",
+    "timeout",
+    "reset_peer",
+    "slicer",
+    "limit_data",
+    "http_error",
+    "http_abort",
+    "http_delay",
+    "auth_failure",
+    "corrupt_file",
+    "config_drift",
+    "disk_fill",
+    "netem",
+    "link_bandwidth",
+    "partition",
+];
+
 const LATENCY_HOVER: &str = "```chaos\n\
     fault latency(delay: duration, jitter: duration = 0ms, \
     direction: direction = downstream)\n```\n\n\
@@ -375,7 +402,7 @@ fn lsp_session_end_to_end() {
             "options": {"tabSize": 4, "insertSpaces": true},
         }),
     );
-    let expected = json!([{"range": range((0, 0), (18, 0)), "newText": CANONICAL}]);
+    let expected = json!([{"range": range((0, 0), (21, 0)), "newText": CANONICAL}]);
     assert_eq!(edits, expected);
 
     // The outline nests probes and steps in their experiment.
@@ -388,10 +415,12 @@ fn lsp_session_end_to_end() {
     let expected = [
         r#"0 web 19 "process target" 2:0-4:1 2:7-2:10"#,
         r#"0 front 19 "proxy target" 5:0-5:77 5:7-5:12"#,
-        r#"0 demo 5 "experiment" 7:0-17:1 7:11-7:15"#,
+        r#"0 demo 5 "experiment" 7:0-20:1 7:11-7:15"#,
         r#"1 home 7 "http probe" 12:8-12:76 12:14-12:18"#,
         r#"1 slow 24 "step injecting latency" 14:4-14:61 14:9-14:13"#,
         r#"1 crash 24 "step injecting process_kill" 15:4-15:63 15:9-15:14"#,
+        r#"1 restore 3 "recovery plan" 17:4-19:5 17:18-17:25"#,
+        r#"2 restart_web 6 "restart action" 18:8-18:40 18:15-18:26"#,
     ];
     assert_eq!(lines, expected);
 
@@ -413,10 +442,7 @@ fn lsp_session_end_to_end() {
     assert_eq!(items[0]["detail"], json!("duration = 0ms"));
 
     let items = client.at("textDocument/completion", 16, 24);
-    assert_eq!(
-        labels(&items),
-        ["latency", "blackhole", "process_kill", "process_pause"]
-    );
+    assert_eq!(labels(&items), ALL_FAULTS);
     assert_eq!(items[0]["documentation"]["value"], json!(LATENCY_HOVER));
 
     let items = client.at("textDocument/completion", 15, 42);
@@ -498,8 +524,52 @@ fn hover_on_parameter_and_module() {
     let expected = "`delay`: duration, required\n\nParameter of `latency`.";
     assert_eq!(hover["contents"]["value"], json!(expected));
     let hover = client.at("textDocument/hover", 0, 10);
-    let expected = "module `std::faults`, from `stdlib/faults.chaos`\n\n\
-                    Faults: `latency`, `blackhole`, `process_kill`, `process_pause`.";
+    let faults: Vec<String> = ALL_FAULTS.iter().map(|name| format!("`{name}`")).collect();
+    let expected = format!(
+        "module `std::faults`, from `stdlib/faults.chaos`\n\nFaults: {}.",
+        faults.join(", ")
+    );
+    assert_eq!(hover["contents"]["value"], json!(expected));
+    assert_eq!(client.shut_down(), Some(0));
+}
+
+#[test]
+fn compliance_and_alert_imports() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut client = Client::start(cache.path());
+    client.initialize(Value::Null);
+    client.open("use std::compliance::sox\nuse std::alerts::{recovery_slow}\n");
+    client.diagnostics();
+
+    // Each import jumps to its declaration in its own module's file.
+    let stdlib = cache.path().join("chaosc/0.1.0/stdlib");
+    let definition = client.at("textDocument/definition", 0, 22);
+    let expected = json!({
+        "uri": format!("file://{}", stdlib.join("compliance.chaos").display()),
+        "range": range((15, 10), (15, 13)),
+    });
+    assert_eq!(definition, expected);
+    let definition = client.at("textDocument/definition", 1, 20);
+    let expected = json!({
+        "uri": format!("file://{}", stdlib.join("alerts.chaos").display()),
+        "range": range((16, 6), (16, 19)),
+    });
+    assert_eq!(definition, expected);
+
+    // Hover shows the declaration, its documentation and its module.
+    let hover = client.at("textDocument/hover", 1, 20);
+    let expected = "```chaos\nalert recovery_slow {\n    \
+                    description = \"recovery takes longer than 5 minutes\"\n    \
+                    severity = critical\n    \
+                    threshold \"chaosc_recovery_seconds\" gt 5m\n}\n```\n\n\
+                    Recovery takes longer than five minutes.\n\n\
+                    Alert rule defined in `std::alerts`.";
+    assert_eq!(hover["contents"]["value"], json!(expected));
+    assert_eq!(hover["range"], range((1, 18), (1, 31)));
+    let hover = client.at("textDocument/hover", 0, 12);
+    let expected = "module `std::compliance`, from `stdlib/compliance.chaos`\n\n\
+                    Compliance frameworks: `sox`, `pci_dss`, `hipaa`, `gdpr`, `nist`, \
+                    `iso27001`.";
     assert_eq!(hover["contents"]["value"], json!(expected));
     assert_eq!(client.shut_down(), Some(0));
 }
