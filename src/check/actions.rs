@@ -13,6 +13,8 @@ pub const ACTION_KINDS: &[&str] = &[
     "scale",
     "restore",
     "switch_traffic",
+    "shed_load",
+    "circuit_breaker",
     "command",
     "probe",
     "wait",
@@ -68,7 +70,7 @@ impl Checker<'_> {
                 })
             }
             ("switch_traffic", [target, upstream]) => {
-                let target = self.target_argument(target);
+                let target = self.proxy_argument(target);
                 let TypedValue::Address(upstream) = self.typed(upstream, &ValueType::Address)?
                 else {
                     return None;
@@ -123,6 +125,54 @@ impl Checker<'_> {
             ("wait", [value]) => {
                 let duration = self.typed(value, &ValueType::Duration)?.as_duration()?;
                 Some(ActionKind::Wait { duration })
+            }
+            ("shed_load", [target, share, hold]) => {
+                let target = self.proxy_argument(target);
+                let share = match self.typed(share, &ValueType::Percent)? {
+                    TypedValue::Percent(share) => share,
+                    _ => return None,
+                };
+                let hold = self.typed(hold, &ValueType::Duration)?.as_duration()?;
+                Some(ActionKind::ShedLoad {
+                    target: target?,
+                    share,
+                    hold,
+                })
+            }
+            ("circuit_breaker", [target, failures, cooldown]) => {
+                let target = self.proxy_argument(target);
+                let failures = match self.typed(failures, &ValueType::Integer)? {
+                    TypedValue::Integer(count) if count >= 1 => count as u32,
+                    _ => {
+                        self.report(CheckError::InvalidValue {
+                            what: "failure count".to_owned(),
+                            reason: "it is below 1".to_owned(),
+                            span: failures.span.into(),
+                            help: Some("trip the breaker after one failure or more".to_owned()),
+                        });
+                        return None;
+                    }
+                };
+                let cooldown = self.typed(cooldown, &ValueType::Duration)?.as_duration()?;
+                Some(ActionKind::CircuitBreaker {
+                    target: target?,
+                    failures,
+                    cooldown,
+                })
+            }
+            ("shed_load", _) => {
+                arity(
+                    self,
+                    "a proxy target, a share and a duration, as in `shed_load front 50% 30s`",
+                );
+                None
+            }
+            ("circuit_breaker", _) => {
+                arity(
+                    self,
+                    "a proxy target, a failure count and a cooldown, as in `circuit_breaker front 5 10s`",
+                );
+                None
             }
             ("restart" | "redeploy", _) => {
                 arity(self, "a target name");
@@ -190,6 +240,29 @@ impl Checker<'_> {
     }
 
     /// Reads a target name argument and checks that the target exists.
+    /// Reads a target argument that must name a proxy target.
+    fn proxy_argument(&mut self, value: &Value) -> Option<String> {
+        let name = self.target_argument(value)?;
+        let kind = self
+            .model
+            .targets
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.kind());
+        if let Some(kind) = kind.filter(|kind| *kind != crate::model::TargetKind::Proxy) {
+            self.report(CheckError::InvalidValue {
+                what: "traffic action".to_owned(),
+                reason: format!("`{name}` is a {} target, not a proxy", kind.name()),
+                span: value.span.into(),
+                help: Some(
+                    "traffic actions act on the chaosc proxy in front of a service".to_owned(),
+                ),
+            });
+            return None;
+        }
+        Some(name)
+    }
+
     fn target_argument(&mut self, value: &Value) -> Option<String> {
         let name = self.name_argument(value, "target")?;
         if !self.has_target(&name) {

@@ -411,6 +411,20 @@ pub enum ActionKind {
         target: String,
         upstream: SocketAddr,
     },
+    /// Makes a proxy target reject a share of new connections for a while.
+    ShedLoad {
+        target: String,
+        /// The share rejected, from 0 to 1.
+        share: f64,
+        hold: Duration,
+    },
+    /// Makes a proxy target fail fast after `failures` upstream failures in
+    /// a row, for `cooldown`, then let one connection try again.
+    CircuitBreaker {
+        target: String,
+        failures: u32,
+        cooldown: Duration,
+    },
 }
 
 impl ActionKind {
@@ -425,6 +439,8 @@ impl ActionKind {
             ActionKind::Redeploy { .. } => "redeploy",
             ActionKind::Restore { .. } => "restore",
             ActionKind::SwitchTraffic { .. } => "switch_traffic",
+            ActionKind::ShedLoad { .. } => "shed_load",
+            ActionKind::CircuitBreaker { .. } => "circuit_breaker",
         }
     }
 
@@ -435,7 +451,9 @@ impl ActionKind {
             | ActionKind::Scale { target, .. }
             | ActionKind::Redeploy { target }
             | ActionKind::Restore { target, .. }
-            | ActionKind::SwitchTraffic { target, .. } => Some(target),
+            | ActionKind::SwitchTraffic { target, .. }
+            | ActionKind::ShedLoad { target, .. }
+            | ActionKind::CircuitBreaker { target, .. } => Some(target),
             ActionKind::Probe { .. } | ActionKind::Command { .. } | ActionKind::Wait { .. } => None,
         }
     }

@@ -2,6 +2,7 @@
 //! shared [`fault::Fault`] trait, watches probes, reverts every fault on
 //! every exit path, and runs recovery plans.
 
+pub mod actions;
 mod drill;
 pub mod fault;
 pub mod faults;

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, timeout};
 
 use super::JournalHandle;
+use super::actions;
 use super::probe::sample;
 use super::result::{ActionResult, RecoveryResult};
 use super::targets::{ProcessTarget, Targets, restart_launched};
@@ -90,6 +91,19 @@ pub async fn execute_plan(
         .map(|action| results.remove(&action.name).unwrap())
         .collect();
     let status = overall_status(&actions);
+    let proxies = targets
+        .proxies
+        .iter()
+        .map(|(name, proxy)| {
+            let counts = proxy.admission_counts();
+            let counts = super::result::ProxyCounts {
+                shed: counts.shed,
+                failed_fast: counts.failed_fast,
+                upstream_failures: counts.upstream_failures,
+            };
+            (name.clone(), counts)
+        })
+        .collect();
     let recovery_time = started.elapsed();
     RecoveryResult {
         plan: plan.name.clone(),
@@ -103,6 +117,7 @@ pub async fn execute_plan(
             .rto
             .map(|rto| recovery_time <= rto && status == RecoveryStatus::Completed),
         actions,
+        proxies,
     }
 }
 
@@ -150,6 +165,9 @@ fn overall_status(actions: &[ActionResult]) -> RecoveryStatus {
 /// own task.
 struct ActionContext {
     process: Option<Arc<tokio::sync::Mutex<ProcessTarget>>>,
+    proxy: Option<Arc<super::proxy::ProxyHandle>>,
+    host: Option<crate::model::TargetSpec>,
+    replicas: super::targets::Replicas,
     probe: Option<crate::model::Probe>,
     journal: JournalHandle,
 }
@@ -161,16 +179,19 @@ impl ActionContext {
         targets: &Targets,
         journal: &JournalHandle,
     ) -> Self {
-        let process = match &action.kind {
-            ActionKind::Restart { target } => targets.processes.get(target).cloned(),
-            _ => None,
-        };
+        let target = action.kind.target();
+        let process = target.and_then(|name| targets.processes.get(name).cloned());
+        let proxy = target.and_then(|name| actions::proxy_of(targets, name));
+        let host = target.and_then(|name| targets.host.get(name).cloned());
         let probe = match &action.kind {
             ActionKind::Probe { probe } => experiment.probe(probe).cloned(),
             _ => None,
         };
         ActionContext {
             process,
+            proxy,
+            host,
+            replicas: Arc::clone(&targets.replicas),
             probe,
             journal: journal.clone(),
         }
@@ -262,11 +283,63 @@ async fn perform(
             let pid = restart_launched(target, launched, &context.journal).await?;
             Ok(format!("restarted `{target}` as process {pid}"))
         }
-        other => Err(format!(
-            "the runtime cannot perform `{}` actions yet",
-            other.name()
+        ActionKind::Redeploy { target } => {
+            let process = context
+                .process
+                .as_ref()
+                .ok_or_else(|| format!("`{target}` is not a process target"))?;
+            actions::redeploy(target, process, &context.replicas, &context.journal).await
+        }
+        ActionKind::Scale { target, replicas } => {
+            let process = context
+                .process
+                .as_ref()
+                .ok_or_else(|| format!("`{target}` is not a process target"))?;
+            actions::scale(
+                target,
+                process,
+                &context.replicas,
+                *replicas,
+                &context.journal,
+            )
+            .await
+        }
+        ActionKind::Restore { target, from } => {
+            let spec = context
+                .host
+                .as_ref()
+                .ok_or_else(|| format!("`{target}` is not a file target"))?;
+            actions::restore(target, spec, std::path::Path::new(from))
+        }
+        ActionKind::SwitchTraffic { target, upstream } => {
+            actions::switch_traffic(proxy_for(context, target)?, target, *upstream).await
+        }
+        ActionKind::ShedLoad {
+            target,
+            share,
+            hold,
+        } => Ok(actions::shed_load(proxy_for(context, target)?, target, *share, *hold).await),
+        ActionKind::CircuitBreaker {
+            target,
+            failures,
+            cooldown,
+        } => Ok(actions::circuit_breaker(
+            proxy_for(context, target)?,
+            target,
+            *failures,
+            *cooldown,
         )),
     }
+}
+
+fn proxy_for<'a>(
+    context: &'a ActionContext,
+    target: &str,
+) -> Result<&'a super::proxy::ProxyHandle, String> {
+    context
+        .proxy
+        .as_deref()
+        .ok_or_else(|| format!("`{target}` is not a proxy target"))
 }
 
 async fn run_command(argv: &[String], expect_exit: i32) -> Result<String, String> {

@@ -94,6 +94,17 @@ pub struct FaultResult {
     pub rollback: RollbackOutcome,
     /// What was observed after reverting, or why reverting failed.
     pub rollback_detail: Option<String>,
+    /// The levels the fault was ramped down through before it was reverted,
+    /// in a gradual recovery.
+    pub ramp: Vec<RampStep>,
+}
+
+/// One level of a gradual recovery.
+#[derive(Debug, Clone, Serialize)]
+pub struct RampStep {
+    pub level: f64,
+    pub at: DateTime<Utc>,
+    pub observed: String,
 }
 
 /// The outcome of reverting one fault.
@@ -140,6 +151,17 @@ pub struct RecoveryResult {
     /// Whether the recovery time was within the RTO, when there is one.
     pub rto_met: Option<bool>,
     pub actions: Vec<ActionResult>,
+    /// What each proxy refused while the plan ran: connections shed, failed
+    /// fast by an open circuit, and upstream connections that failed.
+    pub proxies: std::collections::BTreeMap<String, ProxyCounts>,
+}
+
+/// Connections a proxy refused or could not forward.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ProxyCounts {
+    pub shed: u64,
+    pub failed_fast: u64,
+    pub upstream_failures: u64,
 }
 
 /// The execution of one recovery action.

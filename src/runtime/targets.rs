@@ -65,7 +65,13 @@ pub struct Targets {
     pub proxies: BTreeMap<String, Arc<ProxyHandle>>,
     /// Files, directories and interfaces, by name.
     pub host: BTreeMap<String, TargetSpec>,
+    /// Extra instances of launched targets started by `scale` actions.
+    pub replicas: Replicas,
 }
+
+/// The extra instances of each launched target, shared with the tasks of
+/// recovery actions.
+pub type Replicas = Arc<Mutex<BTreeMap<String, Vec<LaunchedProcess>>>>;
 
 impl Targets {
     /// Returns the handle of the target `name`.

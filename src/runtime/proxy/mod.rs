@@ -8,6 +8,7 @@
 //! applies to it. HTTP toxics draw once per request instead. Every draw comes
 //! from the proxy's seeded generator.
 
+mod admission;
 mod http;
 mod link;
 mod toxic;
@@ -27,6 +28,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
+pub use admission::AdmissionCounts;
+use admission::{Admission, Gate};
 pub use http::{parse_status, reason_phrase};
 pub use toxic::{HttpAction, HttpToxic, Toxic};
 
@@ -45,7 +48,8 @@ struct ActiveToxic {
 
 /// The state shared by the accept loop, the connections and the handle.
 struct Shared {
-    upstream: SocketAddr,
+    /// The upstream, shedding and circuit breaker for new connections.
+    gate: Mutex<Gate>,
     toxics: Mutex<Vec<ActiveToxic>>,
     /// Wakes connections that wait on the toxics when they change.
     changed: Notify,
@@ -189,7 +193,7 @@ impl ProxyHandle {
         let listener = TcpListener::bind(listen).await?;
         let listen = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            upstream,
+            gate: Mutex::new(Gate::new(upstream)),
             toxics: Mutex::new(Vec::new()),
             changed: Notify::new(),
             rng: Mutex::new(rng),
@@ -211,7 +215,31 @@ impl ProxyHandle {
 
     /// Returns the address the proxy forwards to.
     pub fn upstream(&self) -> SocketAddr {
-        self.shared.upstream
+        self.shared.gate.lock().unwrap().upstream()
+    }
+
+    /// Sends new connections to `upstream` and returns the previous one.
+    pub fn switch_upstream(&self, upstream: SocketAddr) -> SocketAddr {
+        self.shared.gate.lock().unwrap().switch_upstream(upstream)
+    }
+
+    /// Sheds a share (0 to 1) of new connections; 0 stops shedding.
+    pub fn set_shed_share(&self, share: f64) {
+        self.shared.gate.lock().unwrap().set_shed_share(share);
+    }
+
+    /// Arms a circuit breaker over the upstream connections.
+    pub fn arm_breaker(&self, failures: u32, cooldown: Duration) {
+        self.shared
+            .gate
+            .lock()
+            .unwrap()
+            .arm_breaker(failures, cooldown);
+    }
+
+    /// Returns how many connections the proxy refused or could not forward.
+    pub fn admission_counts(&self) -> AdmissionCounts {
+        self.shared.gate.lock().unwrap().counts()
     }
 
     /// Puts a toxic in force for a share `toxicity` (0 to 1) of the
@@ -316,8 +344,27 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 
 async fn serve(mut client: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let diverted = shared.diversions.lock().unwrap().remove(&peer);
-    let upstream_addr = diverted.unwrap_or(shared.upstream);
-    let mut upstream = match TcpStream::connect(upstream_addr).await {
+    let upstream_addr = match diverted {
+        Some(address) => address,
+        None => {
+            let draw = shared.rng.lock().unwrap().random::<f64>();
+            match shared.gate.lock().unwrap().admit(Instant::now(), draw) {
+                Admission::Forward(address) => address,
+                // Dropping the client closes it at once: a fast failure the
+                // client can retry, instead of a hang.
+                Admission::Shed | Admission::CircuitOpen => return,
+            }
+        }
+    };
+    let connected = TcpStream::connect(upstream_addr).await;
+    if diverted.is_none() {
+        shared
+            .gate
+            .lock()
+            .unwrap()
+            .record(Instant::now(), connected.is_ok());
+    }
+    let mut upstream = match connected {
         Ok(stream) => stream,
         Err(error) => {
             debug!(%error, %upstream_addr, "proxy cannot reach its upstream");
