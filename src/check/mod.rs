@@ -419,15 +419,53 @@ impl<'src> Checker<'src> {
             .collect();
         self.diagnostics.extend(unused_imports);
 
+        // A launched process that a proxy forwards to serves the
+        // experiment even when no step names it.
+        let upstreams: BTreeSet<std::net::SocketAddr> = self
+            .model
+            .targets
+            .iter()
+            .filter_map(|target| match &target.spec {
+                crate::model::TargetSpec::Proxy(proxy) => Some(proxy.upstream),
+                _ => None,
+            })
+            .chain(
+                self.model
+                    .experiments
+                    .iter()
+                    .flat_map(|experiment| &experiment.recovery_plans)
+                    .flat_map(|plan| &plan.actions)
+                    .filter_map(|action| match &action.kind {
+                        crate::model::ActionKind::SwitchTraffic { upstream, .. } => Some(*upstream),
+                        _ => None,
+                    }),
+            )
+            .collect();
+        let serving: BTreeSet<&str> = self
+            .model
+            .targets
+            .iter()
+            .filter(|target| match &target.spec {
+                crate::model::TargetSpec::Launched(spec) => {
+                    spec.ready.is_some_and(|ready| upstreams.contains(&ready))
+                }
+                _ => false,
+            })
+            .map(|target| target.name.as_str())
+            .collect();
         let unused_targets: Vec<CheckError> = self
             .targets
             .iter()
             .filter(|(name, _)| !self.used_targets.contains(*name))
+            .filter(|(name, _)| !serving.contains(name.as_str()))
             .map(|(name, span)| CheckError::Unused {
                 kind: "target",
                 name: name.clone(),
                 span: (*span).into(),
-                help: Some("inject a fault on it in a step, or remove it".to_owned()),
+                help: Some(
+                    "inject a fault on it in a step, act on it in a recovery plan, or remove it"
+                        .to_owned(),
+                ),
             })
             .collect();
         self.diagnostics.extend(unused_targets);

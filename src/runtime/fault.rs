@@ -33,4 +33,17 @@ pub trait Fault: Send {
 
     /// Undoes the fault; returns what was seen after undoing it.
     async fn revert(&mut self) -> Result<String, FaultError>;
+
+    /// Tells whether the fault can be weakened step by step before it is
+    /// reverted, as a gradual recovery does.
+    fn can_ramp(&self) -> bool {
+        false
+    }
+
+    /// Sets the fault to `level` (from 0 to 1) of its full strength and
+    /// returns what was observed at that level.
+    async fn ramp(&mut self, level: f64) -> Result<String, FaultError> {
+        let _ = level;
+        Err(FaultError(format!("`{}` cannot be ramped", self.kind())))
+    }
 }

@@ -73,6 +73,7 @@ impl Injector {
                 reverted_at: None,
                 rollback: RollbackOutcome::Pending,
                 rollback_detail: None,
+                ramp: Vec::new(),
             },
             fault: Arc::clone(&fault),
         });
@@ -166,6 +167,32 @@ impl Injector {
                 false
             }
         }
+    }
+
+    /// Weakens the fault `id` to `level` of its strength, if it is still in
+    /// place and can be ramped; records what was observed.
+    pub async fn ramp(&self, id: u64, level: f64) -> Option<Result<String, String>> {
+        let fault = self.fault(id)?;
+        let mut guard = fault.lock().await;
+        let pending = self
+            .result(id)
+            .is_some_and(|r| r.rollback == RollbackOutcome::Pending);
+        if !pending || !guard.can_ramp() {
+            return None;
+        }
+        let outcome = guard.ramp(level).await.map_err(|error| error.to_string());
+        drop(guard);
+        let observed = match &outcome {
+            Ok(text) | Err(text) => text.clone(),
+        };
+        self.update(id, |result| {
+            result.ramp.push(super::result::RampStep {
+                level,
+                at: Utc::now(),
+                observed,
+            });
+        });
+        Some(outcome)
     }
 
     /// Reverts every fault still in place, newest first, so that faults

@@ -571,6 +571,9 @@ fn start_steps(
             run_id: options.run_id.clone(),
             state_dir: options.state_dir.clone(),
             seed: rand::RngExt::random(&mut seeds),
+            gradual: plan.experiment.recovery_plans.iter().any(|recovery| {
+                recovery.strategy == crate::model::RecoveryStrategy::GradualRecovery
+            }),
         };
         tasks.spawn(async move {
             let result = run_step(&step, dependencies, handles, &context).await;
@@ -592,7 +595,15 @@ struct StepContext {
     state_dir: PathBuf,
     /// The seed of the step's random choices.
     seed: u64,
+    /// Whether faults are ramped down in steps at the end of their hold, as
+    /// a gradual recovery plan asks.
+    gradual: bool,
 }
+
+/// The levels a gradual recovery ramps a fault down through, and how long
+/// each is held while the probes keep sampling.
+const RAMP_LEVELS: &[f64] = &[0.75, 0.5, 0.25];
+const RAMP_HOLD: Duration = Duration::from_secs(1);
 
 async fn run_step(
     step: &Step,
@@ -675,14 +686,22 @@ async fn run_step(
 
     if result.status != StepStatus::Failed {
         result.status = StepStatus::Injected;
-        match step.hold {
+        let held = match step.hold {
             Some(hold) => {
                 tokio::select! {
-                    _ = context.stop.cancelled() => {}
-                    _ = tokio::time::sleep(hold) => {}
+                    _ = context.stop.cancelled() => false,
+                    _ = tokio::time::sleep(hold) => true,
                 }
             }
-            None => context.stop.cancelled().await,
+            None => {
+                context.stop.cancelled().await;
+                false
+            }
+        };
+        // A hold that ended on its own is ramped down in a gradual recovery;
+        // a stop (a stop condition, a failure, a signal) reverts at once.
+        if held && context.gradual {
+            ramp_down(step, &applied, context).await;
         }
     }
 
@@ -702,6 +721,32 @@ async fn run_step(
     }
     result.ended_at = Some(Utc::now());
     result
+}
+
+/// Weakens the step's faults level by level, holding each level while the
+/// probes sample, unless the run is stopped meanwhile.
+async fn ramp_down(step: &Step, applied: &[u64], context: &StepContext) {
+    for level in RAMP_LEVELS {
+        for id in applied {
+            match context.injector.ramp(*id, *level).await {
+                Some(Ok(observed)) => {
+                    context
+                        .progress
+                        .line(format!("step `{}`: {observed}", step.name));
+                }
+                Some(Err(error)) => {
+                    context
+                        .progress
+                        .line(format!("step `{}`: ramp failed: {error}", step.name));
+                }
+                None => {}
+            }
+        }
+        tokio::select! {
+            _ = context.stop.cancelled() => return,
+            _ = tokio::time::sleep(RAMP_HOLD) => {}
+        }
+    }
 }
 
 /// Waits for the first ending of the main phase.
@@ -882,6 +927,16 @@ pub(super) async fn tear_down(
 ) -> bool {
     drop(targets.proxies);
     let mut stopped_all = true;
+    for (name, instances) in targets.replicas.lock().await.iter_mut() {
+        for instance in instances.iter_mut() {
+            instance.stop(STOP_GRACE).await;
+            let record = Record::Stop {
+                target: name.clone(),
+                pid: instance.pid,
+            };
+            stopped_all &= journal.append(&[record]).await.is_ok();
+        }
+    }
     for (name, process) in targets.processes {
         let mut guard = process.lock().await;
         if let ProcessTarget::Launched(launched) = &mut *guard {

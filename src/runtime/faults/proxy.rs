@@ -158,6 +158,43 @@ impl Fault for Latency {
         ))
     }
 
+    fn can_ramp(&self) -> bool {
+        true
+    }
+
+    async fn ramp(&mut self, level: f64) -> Result<String, FaultError> {
+        let Toxic::Latency {
+            delay,
+            jitter,
+            direction,
+        } = self.toxic.clone()
+        else {
+            unreachable!("a latency fault holds a latency toxic")
+        };
+        let level = level.clamp(0.0, 1.0);
+        let weaker = Toxic::Latency {
+            delay: delay.mul_f64(level),
+            jitter: jitter.mul_f64(level),
+            direction,
+        };
+        // The weaker toxic goes in before the stronger one comes out, so no
+        // chunk passes with no delay at all in between.
+        let weaker_id = self.proxy.add_toxic(weaker, self.toxicity);
+        if let Some(id) = self.toxic_id.replace(weaker_id) {
+            self.proxy.remove_toxic(id);
+        }
+        match fastest_round_trip(&self.proxy, SAMPLES, ROUND_TRIP_LIMIT).await {
+            Some(measured) => Ok(format!(
+                "latency at {:.0}%: round trip {}",
+                level * 100.0,
+                millis(measured)
+            )),
+            None => Err(FaultError(
+                "no round trip completed at the lower level".to_owned(),
+            )),
+        }
+    }
+
     async fn revert(&mut self) -> Result<String, FaultError> {
         if let Some(id) = self.toxic_id.take() {
             self.proxy.remove_toxic(id);
