@@ -37,7 +37,7 @@ experiment data_faults {{
     severity = low
     duration = 2m
     blast_radius {{ limit = 6 }}
-    safety {{ rollback = true, timeout = 30s, emergency_stop = true }}
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
 
     step flip = inject corrupt_file(offset = 100B, count = 64) on data for {hold} with probability 25%
     step port = inject config_drift(key = "server.port", value = "9090") on json for {hold}
@@ -137,7 +137,7 @@ experiment escape {{
     severity = low
     duration = 1m
     blast_radius {{ limit = 1 }}
-    safety {{ rollback = true, emergency_stop = true }}
+    safety {{ rollback = true, emergency_stop = true, business_hours_only = false }}
     step change = inject config_drift(key = "a", value = "1") on cfg for 1s
 }}
 "#,

@@ -123,7 +123,7 @@ experiment link_faults {{
     severity = low
     duration = 1m
     blast_radius {{ limit = 1 }}
-    safety {{ rollback = true, timeout = 30s, emergency_stop = true }}
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
 {steps}}}
 "#,
         netns = link.near,

@@ -15,7 +15,7 @@ experiment needs_root {
     severity = low
     duration = 1m
     blast_radius { limit = 1 }
-    safety { rollback = true, emergency_stop = true }
+    safety { rollback = true, emergency_stop = true, business_hours_only = false }
     step cut = inject partition() on link for 1s
 }
 "#;

@@ -85,7 +85,7 @@ experiment proxy_faults {{
     severity = low
     duration = 2m
     blast_radius {{ limit = 2 }}
-    safety {{ rollback = true, timeout = 30s, emergency_stop = true }}
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
     steady_state {{
         probe home = http GET "http://127.0.0.1:{listen}/" expect status == 200 within 2s every 1s
     }}

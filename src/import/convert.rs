@@ -263,6 +263,11 @@ impl<'a> Converter<'a> {
         lines.line(1, &format!("category = {}", self.category()));
         lines.line(1, "severity = low");
         lines.line(1, &format!("duration = {}", self.duration_minutes()));
+        lines.comment(
+            1,
+            "The toolkit runs experiments at any hour, so the import does too.",
+        );
+        lines.line(1, "safety { business_hours_only = false }");
         if let Some(description) = &experiment.description {
             lines.line(1, &format!("description = {}", quote(description)));
         }

@@ -32,6 +32,7 @@ use super::process::{LaunchedProcess, proc_stat};
 use super::proxy::ProxyHandle;
 use super::recovery::execute_plan;
 use super::result::*;
+use super::snapshot;
 use super::targets::{ProcessTarget, Targets};
 use super::{JournalHandle, Progress};
 use crate::model::{ExperimentStatus, Step, TargetSpec};
@@ -175,6 +176,9 @@ pub async fn run(
         return Ok(finish(state, targets, &journal, guardian, &progress, Some(&log)).await);
     }
 
+    let before_snapshot = snapshot::take(plan, &targets, &state.result.steady_state.before).await;
+    state.result.snapshots.before = Some(before_snapshot);
+
     let monitor_stop = CancellationToken::new();
     let sampled = Arc::new(Notify::new());
     let monitors = start_monitors(plan, &log, &sampled, &monitor_stop, &options.metrics);
@@ -255,17 +259,32 @@ pub async fn run(
             ));
             state.result.recovery.push(result);
         }
+        let recovered = state
+            .result
+            .recovery
+            .iter()
+            .all(|result| result.status == crate::model::RecoveryStatus::Completed);
+        let recovery_time = rolled_back_at.elapsed();
+        if recovered {
+            state.result.recovery_time_seconds = Some(recovery_time.as_secs_f64());
+        }
         let after = check_steady_state(plan, AFTER_ATTEMPTS, &progress).await;
         state.result.steady_state.held_after = Some(after.iter().all(|sample| sample.ok));
+        let after_snapshot = snapshot::take(plan, &targets, &after).await;
         state.result.steady_state.after = after;
+        if let Some(before) = &state.result.snapshots.before {
+            state.result.snapshots.diff = snapshot::diff(before, &after_snapshot);
+            if !before.files.is_empty() {
+                state.result.rpo_met = Some(snapshot::files_intact(before, &after_snapshot));
+            }
+        }
+        state.result.snapshots.after = Some(after_snapshot);
     }
 
     let recovery_time = state
         .result
-        .recovery
-        .last()
-        .map(|result| Duration::from_secs_f64(result.recovery_time_seconds))
-        .or_else(|| Some(rolled_back_at.saturating_duration_since(rolled_back_at)));
+        .recovery_time_seconds
+        .map(Duration::from_secs_f64);
     judge(
         &mut state,
         plan,
@@ -320,6 +339,9 @@ impl RunState {
                 success_criteria: Vec::new(),
                 recovery: Vec::new(),
                 rollback_complete: true,
+                snapshots: SnapshotResult::default(),
+                recovery_time_seconds: None,
+                rpo_met: None,
             },
         }
     }

@@ -21,6 +21,7 @@ pub mod recover;
 mod recovery;
 pub mod result;
 pub mod revert;
+pub mod snapshot;
 mod targets;
 
 use std::sync::Arc;

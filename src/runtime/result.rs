@@ -35,6 +35,23 @@ pub struct RunResult {
     pub recovery: Vec<RecoveryResult>,
     /// Whether every fault the run applied was reverted.
     pub rollback_complete: bool,
+    /// The system before the first injection and after recovery, and what
+    /// differs between them.
+    pub snapshots: SnapshotResult,
+    /// Seconds from the last fault reverted to the end of the recovery
+    /// plans, when every plan completed.
+    pub recovery_time_seconds: Option<f64>,
+    /// Whether no file target changed, so no data was lost: the recovery
+    /// point objective is met whatever it is. `None` without file targets.
+    pub rpo_met: Option<bool>,
+}
+
+/// The snapshots of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SnapshotResult {
+    pub before: Option<super::snapshot::SystemSnapshot>,
+    pub after: Option<super::snapshot::SystemSnapshot>,
+    pub diff: Vec<String>,
 }
 
 /// A stop condition that fired.
