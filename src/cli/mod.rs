@@ -1,5 +1,6 @@
 //! The command line: argument definitions and one module per command.
 
+mod alerts;
 mod check;
 pub mod exit;
 pub mod explain;
@@ -80,6 +81,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Print the report of a past run.
     Report(history::ReportArgs),
+    /// List, acknowledge, resolve and export the alerts that runs raised.
+    Alerts(alerts::AlertsArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -99,6 +102,7 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Recover(args) => recover::execute(&args, &state_dir, &db),
         Command::History(args) => history::execute_history(&args, &db),
         Command::Report(args) => history::execute_report(&args, &db),
+        Command::Alerts(args) => alerts::execute(&args, &db),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }

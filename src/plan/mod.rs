@@ -10,7 +10,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 use crate::check::critical_path;
-use crate::model::{Experiment, Model, Target, TargetSpec};
+use crate::model::{AlertRule, Channel, Experiment, Model, Target, TargetSpec};
 
 /// A file whose experiment cannot be chosen.
 #[derive(Debug, Error, Diagnostic)]
@@ -49,6 +49,10 @@ pub struct Plan {
     /// Every target of the file: launched and attached processes, proxies.
     pub targets: Vec<Target>,
     pub schedule: Vec<ScheduledStep>,
+    /// The alert rules the experiment watches.
+    pub alert_rules: Vec<AlertRule>,
+    /// The channels those rules and the experiment send alerts to.
+    pub channels: Vec<Channel>,
 }
 
 /// Lowers the experiment `name` (or the file's only experiment) of `model`.
@@ -74,11 +78,30 @@ pub fn lower(model: &Model, name: Option<&str>, file: &str) -> Result<Plan, Plan
                 })?
         }
     };
+    let alert_rules: Vec<AlertRule> = model
+        .alert_rules
+        .iter()
+        .filter(|rule| experiment.alerts.contains(&rule.name))
+        .cloned()
+        .collect();
+    let channels = model
+        .channels
+        .iter()
+        .filter(|channel| {
+            experiment.alert_channels.contains(&channel.name)
+                || alert_rules
+                    .iter()
+                    .any(|rule| rule.channels.contains(&channel.name))
+        })
+        .cloned()
+        .collect();
     Ok(Plan {
         file: file.to_owned(),
         experiment: experiment.clone(),
         targets: model.targets.clone(),
         schedule: schedule(experiment),
+        alert_rules,
+        channels,
     })
 }
 

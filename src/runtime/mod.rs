@@ -2,17 +2,22 @@
 //! shared [`fault::Fault`] trait, watches probes, reverts every fault on
 //! every exit path, and runs recovery plans.
 
+pub mod alerts;
 mod drill;
 pub mod fault;
 pub mod faults;
 mod guardian;
+pub mod health;
 mod injector;
 mod interpreter;
 pub mod metrics;
 pub mod monitor;
+pub mod notify;
+mod observer;
 pub mod probe;
 pub mod process;
 mod progress;
+pub mod prometheus;
 pub mod proxy;
 pub mod recover;
 mod recovery;

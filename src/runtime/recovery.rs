@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, timeout};
 
 use super::JournalHandle;
-use super::probe::sample;
+use super::probe::{ProbeContext, sample_with};
 use super::result::{ActionResult, RecoveryResult};
 use super::targets::{ProcessTarget, Targets, restart_launched};
 use crate::model::{ActionKind, Experiment, RecoveryAction, RecoveryPlan, RecoveryStatus};
@@ -151,6 +151,7 @@ fn overall_status(actions: &[ActionResult]) -> RecoveryStatus {
 struct ActionContext {
     process: Option<Arc<tokio::sync::Mutex<ProcessTarget>>>,
     probe: Option<crate::model::Probe>,
+    probe_context: ProbeContext,
     journal: JournalHandle,
 }
 
@@ -172,6 +173,7 @@ impl ActionContext {
         ActionContext {
             process,
             probe,
+            probe_context: ProbeContext::new(targets),
             journal: journal.clone(),
         }
     }
@@ -233,7 +235,7 @@ async fn perform(
             let probe = context.probe.as_ref().ok_or("the probe is not declared")?;
             let deadline = Instant::now() + limit;
             loop {
-                let observed = sample(probe).await;
+                let observed = sample_with(probe, &context.probe_context).await;
                 if observed.ok {
                     return Ok(format!("probe `{}` passed", probe.name));
                 }

@@ -3,6 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::alerts::Alert;
+use super::health::HealthSnapshot;
+use super::notify::NotificationRecord;
 use super::probe::Sample;
 use crate::model::{ExperimentStatus, RecoveryStatus};
 
@@ -35,6 +38,13 @@ pub struct RunResult {
     pub recovery: Vec<RecoveryResult>,
     /// Whether every fault the run applied was reverted.
     pub rollback_complete: bool,
+    /// Every alert the watched rules raised, oldest first.
+    pub alerts: Vec<Alert>,
+    /// The outcome of every notification of those alerts.
+    pub notifications: Vec<NotificationRecord>,
+    /// Health of the host and the targets before, during and after the
+    /// faults.
+    pub health: Vec<HealthSnapshot>,
 }
 
 /// A stop condition that fired.
