@@ -76,7 +76,7 @@ pub struct HealthSnapshot {
     /// The alert rules with an active alert.
     pub active_alerts: Vec<String>,
     pub status: HealthStatus,
-    /// Why the status is not `healthy`.
+    /// The reasons the status is not `healthy`.
     pub reasons: Vec<String>,
 }
 
@@ -278,9 +278,9 @@ fn read_disk(host: &mut HostHealth, path: &Path) {
     let Ok(stat) = nix::sys::statvfs::statvfs(path) else {
         return;
     };
-    let fragment = stat.fragment_size() as u64;
-    let total = stat.blocks() as u64 * fragment;
-    let free = stat.blocks_available() as u64 * fragment;
+    let fragment = stat.fragment_size();
+    let total = stat.blocks() * fragment;
+    let free = stat.blocks_available() * fragment;
     host.disk_free_bytes = Some(free);
     if total > 0 {
         host.disk_usage = Some(1.0 - free as f64 / total as f64);

@@ -8,7 +8,7 @@ use super::{Store, StoreError};
 use crate::model::{AlertStatus, MonitorSeverity};
 use crate::runtime::alerts::Alert;
 
-const COLUMNS: &str = "id, rule, run_id, experiment, severity, status, message, metric, value, \\
+const COLUMNS: &str = "id, rule, run_id, experiment, severity, status, message, metric, value, \
      op, threshold, dedup_key, fired_at, acknowledged_by, acknowledged_at, resolved_at, channels";
 
 /// Inserts or replaces one alert.
