@@ -88,6 +88,8 @@ impl Checker<'_> {
 
         let mut probe_scope = probes::ProbeScope::default();
         let probes = probes::check_probes(&mut self.diagnostics, &decl.probes, &mut probe_scope);
+        self.check_process_probes(decl, &probes);
+        self.check_alert_conditions(decl, &alerts);
         let steps = self.check_steps(decl, &settings, duration, blast_radius.limit);
         let stop_conditions = decl
             .stop_conditions

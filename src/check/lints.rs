@@ -98,6 +98,13 @@ fn range(
         ProbeMeasure::LatencyP50 | ProbeMeasure::LatencyP99 | ProbeMeasure::LatencyMax => {
             Some((0.0, f64::INFINITY))
         }
+        // A value read from a metric may be any number.
+        ProbeMeasure::Value
+        | ProbeMeasure::ValueMin
+        | ProbeMeasure::ValueMax
+        | ProbeMeasure::ValueAvg
+        | ProbeMeasure::ValueP50
+        | ProbeMeasure::ValueP99 => None,
     }
 }
 

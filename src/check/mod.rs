@@ -20,6 +20,7 @@ mod imports;
 mod lints;
 mod metadata;
 mod monitoring;
+mod observing;
 pub(crate) mod probes;
 mod recovery;
 pub mod risk;

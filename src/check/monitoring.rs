@@ -20,12 +20,17 @@ fn channel_fields(kind: ChannelKind) -> Vec<Field> {
             Field::required("webhook", ValueType::Secret),
             Field::optional("channel", ValueType::String),
         ],
-        ChannelKind::Pagerduty => vec![Field::required("routing_key", ValueType::Secret)],
+        ChannelKind::Pagerduty => vec![
+            Field::required("routing_key", ValueType::Secret),
+            Field::optional("endpoint", ValueType::String),
+        ],
         ChannelKind::Email => vec![
             Field::required("to", strings()),
             Field::optional("from", ValueType::String),
             Field::optional("server", ValueType::String),
+            Field::optional("username", ValueType::String),
             Field::optional("password", ValueType::Secret),
+            Field::optional("starttls", ValueType::Bool),
         ],
     }
 }
@@ -62,6 +67,12 @@ pub fn check_channel(diagnostics: &mut Vec<CheckError>, decl: &ChannelDecl) -> O
         kind,
         secret,
         to: settings.texts("to"),
+        from: settings.text("from").map(str::to_owned),
+        server: settings.text("server").map(str::to_owned),
+        username: settings.text("username").map(str::to_owned),
+        starttls: settings.bool("starttls", true),
+        slack_channel: settings.text("channel").map(str::to_owned),
+        endpoint: settings.text("endpoint").map(str::to_owned),
     })
 }
 
@@ -205,7 +216,7 @@ fn check_threshold(
 
 /// Types the value of a threshold: a plain number, or a percentage,
 /// duration, size or rate in its base unit.
-fn threshold_value(diagnostics: &mut Vec<CheckError>, value: &Value) -> Option<f64> {
+pub(super) fn threshold_value(diagnostics: &mut Vec<CheckError>, value: &Value) -> Option<f64> {
     let ValueKind::Quantity { unit, .. } = &value.kind else {
         diagnostics.push(CheckError::TypeMismatch {
             expected: "a number or a quantity".to_owned(),

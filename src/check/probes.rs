@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::CheckError;
-use super::schema::known_names_help;
+use super::schema::{Field, check_properties, check_section_names, known_names_help};
 use super::types::type_value;
 use crate::model::{
-    Comparison, Condition, Expectation, HttpMethod, Operand, Probe, ProbeField, ProbeKind,
-    ProbeMeasure, RunMeasure, TypedValue, ValueType,
+    AlertStatus, Comparison, Condition, Expectation, HttpMethod, HttpRequest, LabelMatchOp,
+    LabelMatcher, Operand, Probe, ProbeField, ProbeKind, ProbeMeasure, ProcessRef, RunMeasure,
+    SeriesSelector, TypedValue, ValueType,
 };
-use crate::syntax::{self, ProbeDecl, Span, Value, ValueKind};
+use crate::syntax::{self, CompareOp, ProbeDecl, Span, Value, ValueKind};
 
 /// How long one probe sample may take when the file does not say.
 const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -64,44 +65,32 @@ fn check_probe(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<Pr
             };
             Some(ProbeKind::Tcp { address })
         }
-        "command" => {
-            let argv_type = ValueType::List(Box::new(ValueType::String));
-            let argv = single_arg(
-                diagnostics,
-                decl,
-                &argv_type,
-                "a command as a list of strings",
-            )?;
-            let argv: Vec<String> = match argv {
-                TypedValue::List(items) => items
-                    .iter()
-                    .filter_map(|i| i.as_str().map(str::to_owned))
-                    .collect(),
-                _ => return None,
-            };
-            if argv.is_empty() {
-                diagnostics.push(CheckError::InvalidValue {
-                    what: "command".to_owned(),
-                    reason: "it is empty".to_owned(),
-                    span: decl.args[0].span.into(),
-                    help: Some(
-                        "name the program to run, as in `[\"curl\", \"-f\", URL]`".to_owned(),
-                    ),
-                });
-                return None;
-            }
-            Some(ProbeKind::Command { argv })
-        }
+        "command" => check_command_args(diagnostics, decl),
+        "process" => check_process_args(diagnostics, decl),
+        "metric" => check_metric_args(diagnostics, decl),
+        "promql" => check_promql_args(diagnostics, decl),
         other => {
             diagnostics.push(CheckError::UnknownName {
                 kind: "probe kind",
                 name: other.to_owned(),
                 span: decl.kind.span.into(),
-                help: Some(known_names_help(other, ["http", "tcp", "command"])),
+                help: Some(known_names_help(other, PROBE_KINDS)),
             });
             None
         }
     }?;
+    if !matches!(kind, ProbeKind::Http { .. })
+        && let Some(settings) = &decl.settings
+    {
+        diagnostics.push(CheckError::InvalidValue {
+            what: "`with` block".to_owned(),
+            reason: format!("a `{}` probe takes no settings", kind.name()),
+            span: settings.span.into(),
+            help: Some(
+                "only `http` probes take `with { headers = {...}, body = \"...\" }`".to_owned(),
+            ),
+        });
+    }
 
     let expectations = decl
         .expectations
@@ -118,6 +107,241 @@ fn check_probe(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<Pr
         timeout,
         interval,
         is_steady_state: decl.is_steady_state,
+    })
+}
+
+/// The kinds of probe, as written.
+const PROBE_KINDS: [&str; 6] = ["http", "tcp", "command", "process", "metric", "promql"];
+
+fn check_command_args(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<ProbeKind> {
+    let argv_type = ValueType::List(Box::new(ValueType::String));
+    let argv = single_arg(
+        diagnostics,
+        decl,
+        &argv_type,
+        "a command as a list of strings",
+    )?;
+    let argv: Vec<String> = match argv {
+        TypedValue::List(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        _ => return None,
+    };
+    if argv.is_empty() {
+        diagnostics.push(CheckError::InvalidValue {
+            what: "command".to_owned(),
+            reason: "it is empty".to_owned(),
+            span: decl.args[0].span.into(),
+            help: Some("name the program to run, as in `[\"curl\", \"-f\", URL]`".to_owned()),
+        });
+        return None;
+    }
+    Some(ProbeKind::Command { argv })
+}
+
+/// `process web` (a process target) or `process "/run/app.pid"`.
+fn check_process_args(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<ProbeKind> {
+    let expected = "a process target or a pid file, as in `process web` or \
+                    `process \"/run/app.pid\"`";
+    let [arg] = decl.args.as_slice() else {
+        diagnostics.push(arity_error(decl, expected));
+        return None;
+    };
+    let process = match &arg.kind {
+        ValueKind::Name(path) if path.len() == 1 => ProcessRef::Target(path[0].name.clone()),
+        ValueKind::String(path) => ProcessRef::PidFile(path.into()),
+        _ => {
+            diagnostics.push(arity_error(decl, expected));
+            return None;
+        }
+    };
+    Some(ProbeKind::Process { process })
+}
+
+/// `metric "http://127.0.0.1:9100/metrics" "name{label=\"value\"}"`.
+fn check_metric_args(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<ProbeKind> {
+    let [url, selector] = decl.args.as_slice() else {
+        diagnostics.push(arity_error(
+            decl,
+            "the URL of a Prometheus endpoint and a series selector, as in \
+             `\"http://127.0.0.1:9100/metrics\" \"up{job=\\\"api\\\"}\"`",
+        ));
+        return None;
+    };
+    let url = http_url(diagnostics, url)?;
+    let text = string_arg(diagnostics, selector)?;
+    match parse_selector(&text) {
+        Ok(selector) => Some(ProbeKind::Metric { url, selector }),
+        Err(reason) => {
+            diagnostics.push(CheckError::InvalidValue {
+                what: "series selector".to_owned(),
+                reason,
+                span: decl.args[1].span.into(),
+                help: Some(
+                    "write a metric name and optional matchers, as in \
+                     `http_requests_total{code=\"500\", path=~\"/api/.*\"}`"
+                        .to_owned(),
+                ),
+            });
+            None
+        }
+    }
+}
+
+/// `promql "http://127.0.0.1:9090" "sum(rate(errors_total[1m]))"`.
+fn check_promql_args(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Option<ProbeKind> {
+    let [server, query] = decl.args.as_slice() else {
+        diagnostics.push(arity_error(
+            decl,
+            "the URL of a Prometheus server and a query, as in \
+             `\"http://127.0.0.1:9090\" \"sum(up)\"`",
+        ));
+        return None;
+    };
+    let server = http_url(diagnostics, server)?;
+    let query = string_arg(diagnostics, query)?;
+    if query.trim().is_empty() {
+        diagnostics.push(CheckError::InvalidValue {
+            what: "PromQL query".to_owned(),
+            reason: "it is empty".to_owned(),
+            span: decl.args[1].span.into(),
+            help: Some("write a query that returns one number, such as `sum(up)`".to_owned()),
+        });
+        return None;
+    }
+    Some(ProbeKind::Promql {
+        server: server.trim_end_matches('/').to_owned(),
+        query,
+    })
+}
+
+fn string_arg(diagnostics: &mut Vec<CheckError>, value: &Value) -> Option<String> {
+    let typed = type_value(value, &ValueType::String)
+        .map_err(|error| diagnostics.push(error))
+        .ok()?;
+    typed.as_str().map(str::to_owned)
+}
+
+/// Types a string that must be an `http://IP:PORT/...` URL.
+fn http_url(diagnostics: &mut Vec<CheckError>, value: &Value) -> Option<String> {
+    let text = string_arg(diagnostics, value)?;
+    if parse_http_url(&text).is_none() {
+        diagnostics.push(CheckError::InvalidValue {
+            what: "URL".to_owned(),
+            reason: format!("`{text}` is not an `http://` URL with an IP address and port"),
+            span: value.span.into(),
+            help: Some("write a URL such as `http://127.0.0.1:8080/health`".to_owned()),
+        });
+        return None;
+    }
+    Some(text)
+}
+
+/// Parses a Prometheus series selector such as `up{job="api",code!="200"}`.
+pub fn parse_selector(text: &str) -> Result<SeriesSelector, String> {
+    let text = text.trim();
+    let (metric, rest) = match text.find('{') {
+        Some(brace) => (text[..brace].trim(), Some(&text[brace + 1..])),
+        None => (text, None),
+    };
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    if metric.is_empty()
+        || metric.starts_with(|c: char| c.is_ascii_digit())
+        || !metric.chars().all(is_name_char)
+    {
+        return Err(format!("`{metric}` is not a metric name"));
+    }
+    let mut matchers = Vec::new();
+    if let Some(rest) = rest {
+        let body = rest
+            .trim_end()
+            .strip_suffix('}')
+            .ok_or_else(|| "the `{` is never closed".to_owned())?;
+        let mut chars = body.trim().chars().peekable();
+        loop {
+            while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+                chars.next();
+            }
+            if chars.peek().is_none() {
+                break;
+            }
+            matchers.push(parse_matcher(&mut chars)?);
+        }
+    }
+    Ok(SeriesSelector {
+        metric: metric.to_owned(),
+        matchers,
+    })
+}
+
+fn parse_matcher(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+) -> Result<LabelMatcher, String> {
+    let mut label = String::new();
+    while let Some(&c) = chars.peek() {
+        if !(c.is_ascii_alphanumeric() || c == '_') {
+            break;
+        }
+        label.push(c);
+        chars.next();
+    }
+    while chars.peek().is_some_and(|c| c.is_whitespace()) {
+        chars.next();
+    }
+    let mut op = String::new();
+    while let Some(&c) = chars.peek() {
+        if !matches!(c, '=' | '!' | '~') {
+            break;
+        }
+        op.push(c);
+        chars.next();
+    }
+    let op = match op.as_str() {
+        "=" => LabelMatchOp::Equal,
+        "!=" => LabelMatchOp::NotEqual,
+        "=~" => LabelMatchOp::Matches,
+        "!~" => LabelMatchOp::NotMatches,
+        _ if label.is_empty() => return Err("a label name is missing".to_owned()),
+        other => {
+            return Err(format!(
+                "`{other}` after `{label}` is not `=`, `!=`, `=~` or `!~`"
+            ));
+        }
+    };
+    while chars.peek().is_some_and(|c| c.is_whitespace()) {
+        chars.next();
+    }
+    if chars.next() != Some('"') {
+        return Err(format!(
+            "the value of `{label}` is not a double-quoted string"
+        ));
+    }
+    let mut value = String::new();
+    loop {
+        match chars.next() {
+            None => return Err(format!("the value of `{label}` is never closed")),
+            Some('"') => break,
+            Some('\\') => match chars.next() {
+                Some('n') => value.push('\n'),
+                Some(other) => value.push(other),
+                None => return Err(format!("the value of `{label}` is never closed")),
+            },
+            Some(other) => value.push(other),
+        }
+    }
+    let pattern = match op {
+        LabelMatchOp::Matches | LabelMatchOp::NotMatches => Some(
+            regex::Regex::new(&format!("^(?:{value})$"))
+                .map_err(|error| format!("the pattern of `{label}` is invalid: {error}"))?,
+        ),
+        _ => None,
+    };
+    Ok(LabelMatcher {
+        label,
+        op,
+        value,
+        pattern,
     })
 }
 
@@ -153,9 +377,58 @@ fn check_http_args(diagnostics: &mut Vec<CheckError>, decl: &ProbeDecl) -> Optio
         });
         return None;
     }
+    let request = match &decl.settings {
+        Some(block) => check_http_request(diagnostics, block)?,
+        None => HttpRequest::default(),
+    };
     Some(ProbeKind::Http {
         method,
         url: url_text,
+        request,
+    })
+}
+
+/// Checks the `with { headers = {...}, body = "..." }` of an HTTP probe.
+fn check_http_request(
+    diagnostics: &mut Vec<CheckError>,
+    block: &syntax::Block,
+) -> Option<HttpRequest> {
+    let before = diagnostics.len();
+    check_section_names(diagnostics, &block.sections, &[]);
+    let fields = [
+        Field::optional("headers", ValueType::StringMap),
+        Field::optional("body", ValueType::String),
+    ];
+    let settings = check_properties(
+        diagnostics,
+        &block.properties,
+        &fields,
+        "HTTP probe setting",
+        block.span,
+    );
+    let headers = match settings.get("headers") {
+        Some(TypedValue::StringMap(map)) => map.clone().into_iter().collect(),
+        _ => Vec::new(),
+    };
+    for (name, value) in &headers {
+        let valid_name =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+        if !valid_name || value.contains(['\r', '\n']) {
+            diagnostics.push(CheckError::InvalidValue {
+                what: format!("header `{name}`"),
+                reason: "a header name must be printable ASCII without `:`, and a value must \
+                         not hold a line break"
+                    .to_owned(),
+                span: block.span.into(),
+                help: Some(
+                    "write headers such as `headers = { accept = \"text/plain\" }`".to_owned(),
+                ),
+            });
+        }
+    }
+    (diagnostics.len() == before).then(|| HttpRequest {
+        headers,
+        body: settings.text("body").map(str::to_owned),
     })
 }
 
@@ -203,7 +476,13 @@ fn check_expectation(
     kind: &ProbeKind,
     tolerance: &syntax::Tolerance,
 ) -> Option<Expectation> {
+    let value_field = [
+        (ProbeField::Value, ValueType::Number),
+        (ProbeField::Latency, ValueType::Duration),
+    ];
     let allowed: &[(ProbeField, ValueType)] = match kind {
+        ProbeKind::Process { .. } => &[(ProbeField::Latency, ValueType::Duration)],
+        ProbeKind::Metric { .. } | ProbeKind::Promql { .. } => &value_field,
         ProbeKind::Http { .. } => &[
             (ProbeField::Status, ValueType::Integer),
             (ProbeField::Latency, ValueType::Duration),
@@ -227,14 +506,68 @@ fn check_expectation(
         });
         return None;
     };
-    let value = type_value(&tolerance.value, ty)
-        .map_err(|error| diagnostics.push(error))
-        .ok()?;
+    if tolerance.regex {
+        return check_pattern(diagnostics, *field, tolerance);
+    }
+    let value = if *field == ProbeField::Value {
+        TypedValue::Number(super::monitoring::threshold_value(
+            diagnostics,
+            &tolerance.value,
+        )?)
+    } else {
+        type_value(&tolerance.value, ty)
+            .map_err(|error| diagnostics.push(error))
+            .ok()?
+    };
     Some(Expectation {
         field: *field,
         op: tolerance.op,
         value,
+        pattern: None,
     })
+}
+
+/// Checks `FIELD =~ "pattern"`, allowed on the text a probe reads.
+fn check_pattern(
+    diagnostics: &mut Vec<CheckError>,
+    field: ProbeField,
+    tolerance: &syntax::Tolerance,
+) -> Option<Expectation> {
+    if !matches!(field, ProbeField::Body | ProbeField::Output) {
+        diagnostics.push(CheckError::InvalidValue {
+            what: format!("`{}`", field.name()),
+            reason: "`=~` matches text, and this field is a number".to_owned(),
+            span: tolerance.span.into(),
+            help: Some(
+                "use `=~` on `body` or `output`, and `==`, `<` or `in A..B` here".to_owned(),
+            ),
+        });
+        return None;
+    }
+    let text = type_value(&tolerance.value, &ValueType::String)
+        .map_err(|error| diagnostics.push(error))
+        .ok()?;
+    let text = text.as_str()?.to_owned();
+    match regex::Regex::new(&text) {
+        Ok(pattern) => Some(Expectation {
+            field,
+            op: CompareOp::Eq,
+            value: TypedValue::String(text),
+            pattern: Some(pattern),
+        }),
+        Err(error) => {
+            diagnostics.push(CheckError::InvalidValue {
+                what: "regular expression".to_owned(),
+                reason: error.to_string(),
+                span: tolerance.value.span.into(),
+                help: Some(
+                    "write the pattern in the syntax of the `regex` crate, such as `\"^ok\"`"
+                        .to_owned(),
+                ),
+            });
+            None
+        }
+    }
 }
 
 fn optional_duration(
@@ -310,6 +643,12 @@ fn check_comparison(
     comparison: &syntax::Comparison,
     scope: &mut ProbeScope,
 ) -> Option<Comparison> {
+    if let ValueKind::Name(path) = &comparison.left.kind
+        && path.len() == 2
+        && path[0].name == "alert"
+    {
+        return check_alert_state(diagnostics, comparison, &path[1]);
+    }
     let left = measure_of(diagnostics, &comparison.left, scope);
     let right = measure_of(diagnostics, &comparison.right, scope);
     let window = match &comparison.window {
@@ -425,6 +764,12 @@ fn probe_measure(
         ProbeMeasure::LatencyP50 | ProbeMeasure::LatencyP99 | ProbeMeasure::LatencyMax => {
             ValueType::Duration
         }
+        ProbeMeasure::Value
+        | ProbeMeasure::ValueMin
+        | ProbeMeasure::ValueMax
+        | ProbeMeasure::ValueAvg
+        | ProbeMeasure::ValueP50
+        | ProbeMeasure::ValueP99 => ValueType::Number,
     };
     Ok((
         Operand::Probe {
@@ -433,6 +778,46 @@ fn probe_measure(
         },
         ty,
     ))
+}
+
+/// Checks `alert.RULE STATE`, which the parser wrote as `alert.RULE ==
+/// STATE`. Whether the rule is watched by the experiment is checked with the
+/// experiment's monitoring settings.
+fn check_alert_state(
+    diagnostics: &mut Vec<CheckError>,
+    comparison: &syntax::Comparison,
+    rule: &syntax::Ident,
+) -> Option<Comparison> {
+    let ValueKind::Name(state) = &comparison.right.kind else {
+        return None;
+    };
+    let name = state[0].name.as_str();
+    // `firing` is the word alerting tools use for an active alert.
+    let state = match name {
+        "firing" => Some(AlertStatus::Active),
+        other => AlertStatus::from_name(other),
+    };
+    let Some(state) = state else {
+        let known = ["firing"]
+            .into_iter()
+            .chain(AlertStatus::ALL.iter().map(|s| s.name()));
+        diagnostics.push(CheckError::UnknownName {
+            kind: "alert state",
+            name: name.to_owned(),
+            span: comparison.right.span.into(),
+            help: Some(known_names_help(name, known)),
+        });
+        return None;
+    };
+    Some(Comparison {
+        left: Operand::Alert {
+            rule: rule.name.clone(),
+            state,
+        },
+        op: CompareOp::Eq,
+        right: Operand::Constant(1.0),
+        window: None,
+    })
 }
 
 fn constant(diagnostics: &mut Vec<CheckError>, value: &Value, ty: &ValueType) -> Option<Operand> {

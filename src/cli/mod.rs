@@ -1,5 +1,6 @@
 //! The command line: argument definitions and one module per command.
 
+mod alerts;
 mod check;
 mod completions;
 mod doctor;
@@ -95,6 +96,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the manual page in roff.
     Man(man::ManArgs),
+    /// List, acknowledge, resolve and export the alerts that runs raised.
+    Alerts(alerts::AlertsArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -119,6 +122,7 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Lsp(args) => lsp::execute(&args),
         Command::Completions(args) => completions::execute(&args),
         Command::Man(args) => man::execute(&args),
+        Command::Alerts(args) => alerts::execute(&args, &db),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }

@@ -190,12 +190,57 @@ pub struct Probe {
     pub is_steady_state: bool,
 }
 
+/// What an HTTP probe sends besides its method and URL.
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest {
+    /// Header names and values, in the order written.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+/// A process whose liveness a `process` probe observes.
+#[derive(Debug, Clone)]
+pub enum ProcessRef {
+    /// A process target of the run, found again after each restart.
+    Target(String),
+    /// A file that holds the pid, read at every sample.
+    PidFile(PathBuf),
+}
+
+/// A Prometheus series selector: a metric name and label matchers, as in
+/// `http_requests_total{code="500", path=~"/api/.*"}`.
+#[derive(Debug, Clone)]
+pub struct SeriesSelector {
+    pub metric: String,
+    pub matchers: Vec<LabelMatcher>,
+}
+
+/// One label matcher of a series selector.
+#[derive(Debug, Clone)]
+pub struct LabelMatcher {
+    pub label: String,
+    pub op: LabelMatchOp,
+    pub value: String,
+    /// The compiled pattern of `=~` and `!~`, anchored at both ends.
+    pub pattern: Option<regex::Regex>,
+}
+
+/// How a label matcher compares: `=`, `!=`, `=~` or `!~`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelMatchOp {
+    Equal,
+    NotEqual,
+    Matches,
+    NotMatches,
+}
+
 /// What a probe does to take one sample.
 #[derive(Debug, Clone)]
 pub enum ProbeKind {
     Http {
         method: HttpMethod,
         url: String,
+        request: HttpRequest,
     },
     Tcp {
         address: SocketAddr,
@@ -204,6 +249,35 @@ pub enum ProbeKind {
     Command {
         argv: Vec<String>,
     },
+    /// Whether a process is alive (and not a zombie).
+    Process {
+        process: ProcessRef,
+    },
+    /// One series scraped from a Prometheus text-format endpoint.
+    Metric {
+        url: String,
+        selector: SeriesSelector,
+    },
+    /// An instant query against a Prometheus server's HTTP API.
+    Promql {
+        /// The server's base URL, such as `http://127.0.0.1:9090`.
+        server: String,
+        query: String,
+    },
+}
+
+impl ProbeKind {
+    /// Returns the name the kind is written with.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProbeKind::Http { .. } => "http",
+            ProbeKind::Tcp { .. } => "tcp",
+            ProbeKind::Command { .. } => "command",
+            ProbeKind::Process { .. } => "process",
+            ProbeKind::Metric { .. } => "metric",
+            ProbeKind::Promql { .. } => "promql",
+        }
+    }
 }
 
 /// One condition a sample must meet.
@@ -212,6 +286,9 @@ pub struct Expectation {
     pub field: ProbeField,
     pub op: CompareOp,
     pub value: TypedValue,
+    /// For `=~`: the compiled regular expression the field must match
+    /// somewhere; `op` and `value` then hold `==` and the pattern's text.
+    pub pattern: Option<regex::Regex>,
 }
 
 /// What a sample observes, for expectations.
@@ -228,6 +305,8 @@ pub enum ProbeField {
     Output,
     /// The body of an HTTP response.
     Body,
+    /// The number a `metric` or `promql` probe read.
+    Value,
 }
 
 impl ProbeField {
@@ -239,6 +318,7 @@ impl ProbeField {
             ProbeField::Exit => "exit",
             ProbeField::Output => "output",
             ProbeField::Body => "body",
+            ProbeField::Value => "value",
         }
     }
 }
@@ -313,6 +393,9 @@ pub enum Operand {
     },
     /// A measure of the run itself.
     Run(RunMeasure),
+    /// 1 while the latest alert of the rule is in `state` during the run,
+    /// else 0.
+    Alert { rule: String, state: AlertStatus },
     /// A constant, as a number in the measure's base unit.
     Constant(f64),
 }
@@ -331,6 +414,14 @@ pub enum ProbeMeasure {
     LatencyP50,
     LatencyP99,
     LatencyMax,
+    /// The value of the latest sample that read one (`metric`, `promql`).
+    Value,
+    ValueMin,
+    ValueMax,
+    ValueAvg,
+    /// Nearest-rank percentiles of the values read.
+    ValueP50,
+    ValueP99,
 }
 
 impl ProbeMeasure {
@@ -345,6 +436,12 @@ impl ProbeMeasure {
         ("latency_p50", ProbeMeasure::LatencyP50),
         ("latency_p99", ProbeMeasure::LatencyP99),
         ("latency_max", ProbeMeasure::LatencyMax),
+        ("value", ProbeMeasure::Value),
+        ("value_min", ProbeMeasure::ValueMin),
+        ("value_max", ProbeMeasure::ValueMax),
+        ("value_avg", ProbeMeasure::ValueAvg),
+        ("value_p50", ProbeMeasure::ValueP50),
+        ("value_p99", ProbeMeasure::ValueP99),
     ];
 
     /// Finds a measure by name.

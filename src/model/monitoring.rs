@@ -23,6 +23,19 @@ pub struct Channel {
     pub secret: Option<Secret>,
     /// Email recipients.
     pub to: Vec<String>,
+    /// The email sender address.
+    pub from: Option<String>,
+    /// The SMTP server as `HOST:PORT` (port 587 when left out).
+    pub server: Option<String>,
+    /// The SMTP user name, when the server needs a login.
+    pub username: Option<String>,
+    /// Whether email goes through STARTTLS; on unless the channel says
+    /// `starttls = false`, which only a loopback test server should need.
+    pub starttls: bool,
+    /// The Slack channel that overrides the webhook's own.
+    pub slack_channel: Option<String>,
+    /// The PagerDuty Events API v2 URL, when not the public one.
+    pub endpoint: Option<String>,
 }
 
 /// An alert rule: thresholds over metrics, and where to send the alert.

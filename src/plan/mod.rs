@@ -12,7 +12,7 @@ use thiserror::Error;
 use crate::check::risk::RiskFactors;
 use crate::check::{critical_path, policy_hash, stdlib};
 use crate::model::RiskLevel;
-use crate::model::{Experiment, Model, Target, TargetSpec};
+use crate::model::{AlertRule, Channel, Experiment, Model, Target, TargetSpec};
 
 /// A file whose experiment cannot be chosen.
 #[derive(Debug, Error, Diagnostic)]
@@ -56,6 +56,10 @@ pub struct Plan {
     pub risk_level: RiskLevel,
     /// The identity of the compliance policy in force, for `policy = "..."`.
     pub policy: String,
+    /// The alert rules the experiment watches.
+    pub alert_rules: Vec<AlertRule>,
+    /// The channels those rules and the experiment send alerts to.
+    pub channels: Vec<Channel>,
 }
 
 /// Lowers the experiment `name` (or the file's only experiment) of `model`.
@@ -81,6 +85,23 @@ pub fn lower(model: &Model, name: Option<&str>, file: &str) -> Result<Plan, Plan
                 })?
         }
     };
+    let alert_rules: Vec<AlertRule> = model
+        .alert_rules
+        .iter()
+        .filter(|rule| experiment.alerts.contains(&rule.name))
+        .cloned()
+        .collect();
+    let channels = model
+        .channels
+        .iter()
+        .filter(|channel| {
+            experiment.alert_channels.contains(&channel.name)
+                || alert_rules
+                    .iter()
+                    .any(|rule| rule.channels.contains(&channel.name))
+        })
+        .cloned()
+        .collect();
     Ok(Plan {
         file: file.to_owned(),
         experiment: experiment.clone(),
@@ -89,6 +110,8 @@ pub fn lower(model: &Model, name: Option<&str>, file: &str) -> Result<Plan, Plan
         risk_level: RiskFactors::of(model, experiment.severity, &experiment.steps).level(),
         policy: policy_in_force(model),
         schedule: schedule(experiment),
+        alert_rules,
+        channels,
     })
 }
 

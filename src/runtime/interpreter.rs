@@ -22,12 +22,16 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::alerts::AlertEngine;
 use super::faults::{self, FaultContext};
 use super::guardian::Guardian;
+use super::health::HealthSampler;
 use super::injector::Injector;
 use super::metrics::Metrics;
 use super::monitor::{ProbeLog, RunMeasures};
-use super::probe::{Sample, sample};
+use super::notify::{Notifier, resolve_channels};
+use super::observer::Observer;
+use super::probe::{ProbeContext, Sample, sample_with};
 use super::process::{LaunchedProcess, proc_stat};
 use super::proxy::ProxyHandle;
 use super::recovery::execute_plan;
@@ -41,6 +45,10 @@ use crate::store::{Journal, Record};
 
 /// How long a launched target may take to exit on SIGTERM at teardown.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How long the end of a run waits for queued notifications; they are
+/// sent after the rollback, so this never delays it.
+const NOTIFY_DRAIN: Duration = Duration::from_secs(15);
 
 /// How many times a steady-state probe is tried after rollback before the
 /// steady state counts as lost; a service that was just restarted may need
@@ -163,7 +171,28 @@ pub async fn run(
     };
 
     let log = Arc::new(Mutex::new(ProbeLog::default()));
-    let before = check_steady_state(plan, 1, &progress).await;
+    let probe_context = ProbeContext::new(&targets);
+    let sampled = Arc::new(Notify::new());
+    let mut observer = Observer {
+        engine: AlertEngine::new(
+            &options.run_id,
+            &experiment.name,
+            plan.alert_rules.clone(),
+            experiment.alert_channels.clone(),
+        ),
+        sampler: HealthSampler::default(),
+        health: Vec::new(),
+        log: Arc::clone(&log),
+        sampled: Arc::clone(&sampled),
+        metrics: Arc::clone(&options.metrics),
+        notifier: None,
+        processes: targets.processes.clone(),
+        disk: options.state_dir.clone(),
+        progress: progress.clone(),
+    };
+    observer.snapshot("before").await;
+    state.result.health = observer.health.clone();
+    let before = check_steady_state(plan, 1, &progress, &probe_context).await;
     state.result.steady_state.held_before = Some(before.iter().all(|sample| sample.ok));
     let failed_before = before.iter().find(|sample| !sample.ok).cloned();
     state.result.steady_state.before = before;
@@ -180,8 +209,23 @@ pub async fn run(
     state.result.snapshots.before = Some(before_snapshot);
 
     let monitor_stop = CancellationToken::new();
-    let sampled = Arc::new(Notify::new());
-    let monitors = start_monitors(plan, &log, &sampled, &monitor_stop, &options.metrics);
+    let monitors = start_monitors(
+        plan,
+        &log,
+        &sampled,
+        &monitor_stop,
+        &options.metrics,
+        &probe_context,
+    );
+    let (channels, problems) = resolve_channels(&plan.channels);
+    for problem in problems {
+        warn!(run_id = %options.run_id, %problem, "notification channel left out");
+        progress.line(format!("notifications: {problem}; channel left out"));
+    }
+    let (notifier, notifier_task) = Notifier::start(channels);
+    observer.notifier = Some(notifier.clone());
+    let observer_stop = CancellationToken::new();
+    let observer_task = tokio::spawn(observer.watch(observer_stop.clone()));
     let injector = Arc::new(Injector::new(journal.clone(), Arc::clone(&options.metrics)));
     let touched: std::collections::BTreeSet<&String> = experiment
         .steps
@@ -244,6 +288,10 @@ pub async fn run(
     monitor_stop.cancel();
     // The monitors only sample probes; waiting for them keeps the log final.
     let _ = timeout(Duration::from_secs(5), monitors.join_all()).await;
+    observer_stop.cancel();
+    // The observer returns between two evaluations; if its task failed, the
+    // run goes on without the alerts and snapshots it held.
+    let mut observer = observer_task.await.ok();
 
     if ending != Ending::Interrupted {
         for recovery_plan in &experiment.recovery_plans {
@@ -268,7 +316,7 @@ pub async fn run(
         if recovered {
             state.result.recovery_time_seconds = Some(recovery_time.as_secs_f64());
         }
-        let after = check_steady_state(plan, AFTER_ATTEMPTS, &progress).await;
+        let after = check_steady_state(plan, AFTER_ATTEMPTS, &progress, &probe_context).await;
         state.result.steady_state.held_after = Some(after.iter().all(|sample| sample.ok));
         let after_snapshot = snapshot::take(plan, &targets, &after).await;
         state.result.steady_state.after = after;
@@ -285,6 +333,12 @@ pub async fn run(
         .result
         .recovery_time_seconds
         .map(Duration::from_secs_f64);
+    if let Some(observer) = &mut observer {
+        observer.evaluate();
+        observer.snapshot("after").await;
+        state.result.alerts = observer.alerts();
+        state.result.health = std::mem::take(&mut observer.health);
+    }
     judge(
         &mut state,
         plan,
@@ -295,7 +349,10 @@ pub async fn run(
             recovery_time,
         },
     );
-    Ok(finish(state, targets, &journal, guardian, &progress, Some(&log)).await)
+    drop(observer);
+    let mut result = finish(state, targets, &journal, guardian, &progress, Some(&log)).await;
+    result.notifications = notifier_task.finish(notifier, NOTIFY_DRAIN).await;
+    Ok(result)
 }
 
 /// The result being built, with the step bookkeeping.
@@ -342,6 +399,9 @@ impl RunState {
                 snapshots: SnapshotResult::default(),
                 recovery_time_seconds: None,
                 rpo_met: None,
+                alerts: Vec::new(),
+                notifications: Vec::new(),
+                health: Vec::new(),
             },
         }
     }
@@ -461,20 +521,25 @@ pub(super) async fn set_up_targets(
 
 /// Samples every steady-state probe, each up to `attempts` times until it
 /// passes.
-async fn check_steady_state(plan: &Plan, attempts: u32, progress: &Progress) -> Vec<Sample> {
+async fn check_steady_state(
+    plan: &Plan,
+    attempts: u32,
+    progress: &Progress,
+    context: &ProbeContext,
+) -> Vec<Sample> {
     let probes = plan
         .experiment
         .probes
         .iter()
         .filter(|probe| probe.is_steady_state);
     let checks = probes.map(|probe| async move {
-        let mut last = sample(probe).await;
+        let mut last = sample_with(probe, context).await;
         for _ in 1..attempts {
             if last.ok {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
-            last = sample(probe).await;
+            last = sample_with(probe, context).await;
         }
         last
     });
@@ -514,9 +579,11 @@ fn start_monitors(
     sampled: &Arc<Notify>,
     stop: &CancellationToken,
     metrics: &Arc<Metrics>,
+    context: &ProbeContext,
 ) -> JoinSet<()> {
     let mut monitors = JoinSet::new();
     for probe in plan.experiment.probes.clone() {
+        let context = context.clone();
         let log = Arc::clone(log);
         let metrics = Arc::clone(metrics);
         let sampled = Arc::clone(sampled);
@@ -528,7 +595,7 @@ fn start_monitors(
                     // Stopping drops a sample in flight, which is then not
                     // counted; the rollback does not wait for probes.
                     _ = stop.cancelled() => return,
-                    taken = sample(&probe) => {
+                    taken = sample_with(&probe, &context) => {
                         metrics.probe_sampled(&probe.name, taken.ok, taken.latency.as_secs_f64());
                         log.lock().unwrap().record(taken);
                         sampled.notify_one();

@@ -3,19 +3,24 @@
 //! every exit path, and runs recovery plans.
 
 pub mod actions;
+pub mod alerts;
 mod drill;
 pub mod fault;
 pub mod faults;
 mod guardian;
+pub mod health;
 mod injector;
 mod interpreter;
 pub mod metrics;
 pub mod monitor;
 pub mod netns;
+pub mod notify;
+mod observer;
 pub mod preflight;
 pub mod probe;
 pub mod process;
 mod progress;
+pub mod prometheus;
 pub mod proxy;
 pub mod recover;
 mod recovery;

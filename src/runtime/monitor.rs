@@ -7,12 +7,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::probe::Sample;
-use crate::model::{Comparison, Condition, Operand, ProbeMeasure, RunMeasure};
+use crate::model::{AlertStatus, Comparison, Condition, Operand, ProbeMeasure, RunMeasure};
 
-/// Every sample taken during the run, by probe.
+/// Every sample taken during the run, by probe, and the current state of
+/// each alert rule that raised an alert.
 #[derive(Debug, Default)]
 pub struct ProbeLog {
     samples: BTreeMap<String, Vec<Sample>>,
+    alert_states: BTreeMap<String, AlertStatus>,
 }
 
 /// The measures of the run itself, for conditions that use them.
@@ -29,6 +31,11 @@ impl ProbeLog {
             .entry(sample.probe.clone())
             .or_default()
             .push(sample);
+    }
+
+    /// Sets the state of the latest alert of `rule`.
+    pub fn set_alert_state(&mut self, rule: &str, state: AlertStatus) {
+        self.alert_states.insert(rule.to_owned(), state);
     }
 
     /// Returns the names of the probes that have samples.
@@ -65,6 +72,7 @@ impl ProbeLog {
             ProbeMeasure::LatencyP50 => percentile(&samples, 0.50),
             ProbeMeasure::LatencyP99 => percentile(&samples, 0.99),
             ProbeMeasure::LatencyMax => percentile(&samples, 1.0),
+            _ => value_measure(&samples, measure),
         }
     }
 
@@ -96,7 +104,35 @@ impl ProbeLog {
             Operand::Run(RunMeasure::RecoveryTime) => run
                 .recovery_time
                 .map_or(f64::NAN, |time| time.as_secs_f64()),
+            Operand::Alert { rule, state } => {
+                let current = self.alert_states.get(rule);
+                if current == Some(state) { 1.0 } else { 0.0 }
+            }
         }
+    }
+}
+
+/// A measure over the values that `metric` and `promql` samples read;
+/// samples that read no value (failed scrapes) are left out. NaN when no
+/// sample read a value.
+fn value_measure(samples: &[&Sample], measure: ProbeMeasure) -> f64 {
+    let mut values: Vec<f64> = samples.iter().filter_map(|sample| sample.value).collect();
+    let Some(&latest) = values.last() else {
+        return f64::NAN;
+    };
+    values.sort_by(f64::total_cmp);
+    let nearest_rank = |quantile: f64| {
+        let rank = ((quantile * values.len() as f64).ceil() as usize).clamp(1, values.len());
+        values[rank - 1]
+    };
+    match measure {
+        ProbeMeasure::Value => latest,
+        ProbeMeasure::ValueMin => values[0],
+        ProbeMeasure::ValueMax => values[values.len() - 1],
+        ProbeMeasure::ValueAvg => values.iter().sum::<f64>() / values.len() as f64,
+        ProbeMeasure::ValueP50 => nearest_rank(0.50),
+        ProbeMeasure::ValueP99 => nearest_rank(0.99),
+        _ => f64::NAN,
     }
 }
 
@@ -122,6 +158,7 @@ mod tests {
             ok,
             latency: Duration::from_millis(millis),
             code: None,
+            value: None,
             error: None,
             text: None,
         }
@@ -158,5 +195,22 @@ mod tests {
         }
         assert_eq!(log.measure("health", ProbeMeasure::LatencyP50, None), 0.02);
         assert_eq!(log.measure("health", ProbeMeasure::LatencyMax, None), 0.04);
+    }
+
+    #[test]
+    fn value_measures_skip_failed_reads() {
+        let mut log = ProbeLog::default();
+        for value in [Some(4.0), None, Some(1.0), Some(3.0), Some(2.0)] {
+            let mut taken = sample(value.is_some(), 10);
+            taken.value = value;
+            log.record(taken);
+        }
+        let measure = |measure| log.measure("health", measure, None);
+        assert_eq!(measure(ProbeMeasure::Value), 2.0);
+        assert_eq!(measure(ProbeMeasure::ValueMin), 1.0);
+        assert_eq!(measure(ProbeMeasure::ValueMax), 4.0);
+        assert_eq!(measure(ProbeMeasure::ValueAvg), 2.5);
+        assert_eq!(measure(ProbeMeasure::ValueP50), 2.0);
+        assert_eq!(measure(ProbeMeasure::ValueP99), 4.0);
     }
 }

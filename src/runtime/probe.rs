@@ -1,17 +1,24 @@
-//! Taking one sample of a probe: an HTTP request, a TCP connect or a
-//! command, checked against the probe's expectations.
+//! Taking one sample of a probe (an HTTP request, a TCP connect, a command,
+//! a process lookup, a scrape of a Prometheus endpoint or a PromQL query)
+//! and checking it against the probe's expectations.
 
+use std::collections::BTreeMap;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 
-use crate::check::parse_http_url;
-use crate::model::{Expectation, Probe, ProbeField, ProbeKind, TypedValue};
+use super::process::{is_alive, proc_stat};
+use super::prometheus;
+use super::targets::{ProcessTarget, Targets};
+use crate::model::{
+    Expectation, HttpRequest, Probe, ProbeField, ProbeKind, ProcessRef, SeriesSelector, TypedValue,
+};
 use crate::syntax::CompareOp;
 
 /// The most of an HTTP response or a command's output a probe reads.
@@ -29,6 +36,9 @@ pub struct Sample {
     /// The HTTP status or the exit code, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
+    /// The number a `metric` or `promql` probe read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
     /// Why the sample failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -44,16 +54,59 @@ fn serialize_millis<S: serde::Serializer>(
 }
 
 /// What a probe observed before expectations were checked.
+#[derive(Default)]
 struct Observed {
     code: Option<i64>,
     text: Option<String>,
+    value: Option<f64>,
+}
+
+/// What probes share during a run: an HTTP client and the live process
+/// targets, so that a `process` probe follows a target across restarts.
+#[derive(Clone)]
+pub struct ProbeContext {
+    http: reqwest::Client,
+    processes: BTreeMap<String, Arc<tokio::sync::Mutex<ProcessTarget>>>,
+}
+
+impl Default for ProbeContext {
+    fn default() -> Self {
+        // Probes report what the URL itself answers: no redirects are
+        // followed, and no proxy from the environment stands in between.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent("chaosc")
+            .build()
+            .unwrap_or_default();
+        ProbeContext {
+            http,
+            processes: BTreeMap::new(),
+        }
+    }
+}
+
+impl ProbeContext {
+    /// A context that sees the process targets of a run.
+    pub fn new(targets: &Targets) -> Self {
+        ProbeContext {
+            processes: targets.processes.clone(),
+            ..ProbeContext::default()
+        }
+    }
+}
+
+/// Takes one sample of `probe` outside a run; a `process` probe that names
+/// a target then fails, since there are no targets.
+pub async fn sample(probe: &Probe) -> Sample {
+    sample_with(probe, &ProbeContext::default()).await
 }
 
 /// Takes one sample of `probe`.
-pub async fn sample(probe: &Probe) -> Sample {
+pub async fn sample_with(probe: &Probe, context: &ProbeContext) -> Sample {
     let at = Utc::now();
     let started = Instant::now();
-    let observed = timeout(probe.timeout, observe(&probe.kind)).await;
+    let observed = timeout(probe.timeout, observe(&probe.kind, context)).await;
     let latency = started.elapsed();
 
     let (observed, error) = match observed {
@@ -67,6 +120,7 @@ pub async fn sample(probe: &Probe) -> Sample {
         ok: false,
         latency,
         code: observed.as_ref().and_then(|o| o.code),
+        value: observed.as_ref().and_then(|o| o.value),
         error,
         text: observed.as_ref().and_then(|o| o.text.clone()),
     };
@@ -79,54 +133,158 @@ pub async fn sample(probe: &Probe) -> Sample {
     sample
 }
 
-async fn observe(kind: &ProbeKind) -> Result<Observed, String> {
+async fn observe(kind: &ProbeKind, context: &ProbeContext) -> Result<Observed, String> {
     match kind {
-        ProbeKind::Http { method, url } => http_request(method.name(), url).await,
+        ProbeKind::Http {
+            method,
+            url,
+            request,
+        } => http_request(&context.http, method.name(), url, request).await,
         ProbeKind::Tcp { address } => {
             TcpStream::connect(address)
                 .await
                 .map_err(|error| format!("connect to {address}: {error}"))?;
-            Ok(Observed {
-                code: None,
-                text: None,
-            })
+            Ok(Observed::default())
         }
         ProbeKind::Command { argv } => run_command(argv).await,
+        ProbeKind::Process { process } => observe_process(process, context).await,
+        ProbeKind::Metric { url, selector } => scrape(&context.http, url, selector).await,
+        ProbeKind::Promql { server, query } => promql(&context.http, server, query).await,
     }
 }
 
-async fn http_request(method: &str, url: &str) -> Result<Observed, String> {
-    let (address, path) = parse_http_url(url).ok_or_else(|| format!("invalid URL `{url}`"))?;
-    let mut stream = TcpStream::connect(address)
+async fn http_request(
+    client: &reqwest::Client,
+    method: &str,
+    url: &str,
+    request: &HttpRequest,
+) -> Result<Observed, String> {
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|_| format!("invalid HTTP method `{method}`"))?;
+    let mut builder = client.request(method, url);
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(body) = &request.body {
+        builder = builder.body(body.clone());
+    }
+    let mut response = builder
+        .send()
         .await
-        .map_err(|error| format!("connect to {address}: {error}"))?;
-    // HTTP/1.0 with `Connection: close` keeps the response unchunked and
-    // ends it with the connection, so reading to the end is enough.
-    let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {address}\r\nUser-Agent: chaosc\r\nConnection: close\r\n\r\n"
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|error| format!("send request: {error}"))?;
-
-    let mut response = Vec::new();
-    let mut limited = (&mut stream).take(MAX_RESPONSE_BYTES as u64);
-    limited
-        .read_to_end(&mut response)
-        .await
-        .map_err(|error| format!("read response: {error}"))?;
-    let text = String::from_utf8_lossy(&response);
-    let status = text
-        .strip_prefix("HTTP/")
-        .and_then(|rest| rest.split_whitespace().nth(1))
-        .and_then(|code| code.parse::<i64>().ok())
-        .ok_or_else(|| "the answer is not an HTTP response".to_owned())?;
-    let body = text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned());
+        .map_err(|error| format!("request to {url} failed: {}", error_chain(&error)))?;
+    let status = i64::from(response.status().as_u16());
+    let body = read_limited(&mut response).await?;
     Ok(Observed {
         code: Some(status),
-        text: body,
+        text: Some(body),
+        value: None,
     })
+}
+
+/// Reads at most [`MAX_RESPONSE_BYTES`] of a response body.
+async fn read_limited(response: &mut reqwest::Response) -> Result<String, String> {
+    let mut body = Vec::new();
+    while body.len() < MAX_RESPONSE_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(error) => return Err(format!("read response: {}", error_chain(&error))),
+        }
+    }
+    body.truncate(MAX_RESPONSE_BYTES);
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Describes an error with its causes, which reqwest keeps apart.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    let mut response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|error| format!("request to {url} failed: {}", error_chain(&error)))?;
+    let status = response.status();
+    let body = read_limited(&mut response).await?;
+    if !status.is_success() {
+        let excerpt: String = body.chars().take(200).collect();
+        return Err(format!("{url} answered {status}: {excerpt}"));
+    }
+    Ok(body)
+}
+
+async fn scrape(
+    client: &reqwest::Client,
+    url: &str,
+    selector: &SeriesSelector,
+) -> Result<Observed, String> {
+    let text = get_text(client, url).await?;
+    let series = prometheus::parse_text(&text)?;
+    let value = prometheus::select(&series, selector)?;
+    Ok(Observed {
+        value: Some(value),
+        ..Observed::default()
+    })
+}
+
+async fn promql(client: &reqwest::Client, server: &str, query: &str) -> Result<Observed, String> {
+    let url =
+        reqwest::Url::parse_with_params(&format!("{server}/api/v1/query"), [("query", query)])
+            .map_err(|error| format!("invalid server URL `{server}`: {error}"))?;
+    let mut response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|error| format!("query to {server} failed: {}", error_chain(&error)))?;
+    // Prometheus answers a bad query with 400 and a JSON body that says why.
+    let body = read_limited(&mut response).await?;
+    let value = prometheus::query_value(&body)?;
+    Ok(Observed {
+        value: Some(value),
+        ..Observed::default()
+    })
+}
+
+async fn observe_process(process: &ProcessRef, context: &ProbeContext) -> Result<Observed, String> {
+    match process {
+        ProcessRef::Target(name) => {
+            let target = context
+                .processes
+                .get(name)
+                .ok_or_else(|| format!("no process target `{name}` in this run"))?;
+            let (pid, start_time) = target.lock().await.identity();
+            if is_alive(pid, start_time) {
+                Ok(Observed::default())
+            } else {
+                Err(format!("process {pid} of `{name}` is not running"))
+            }
+        }
+        ProcessRef::PidFile(path) => {
+            let text = tokio::fs::read_to_string(path)
+                .await
+                .map_err(|error| format!("cannot read pid file {}: {error}", path.display()))?;
+            let pid: u32 = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("pid file {} does not hold a pid", path.display()))?;
+            match proc_stat(pid) {
+                Some(stat) if stat.state != 'Z' => Ok(Observed::default()),
+                _ => Err(format!(
+                    "process {pid} from {} is not running",
+                    path.display()
+                )),
+            }
+        }
+    }
 }
 
 async fn run_command(argv: &[String]) -> Result<Observed, String> {
@@ -157,6 +315,7 @@ async fn run_command(argv: &[String]) -> Result<Observed, String> {
     Ok(Observed {
         code: Some(code),
         text: Some(text),
+        value: None,
     })
 }
 
@@ -187,6 +346,16 @@ fn first_unmet(probe: &Probe, observed: &Observed, latency: Duration) -> Option<
 
     for expectation in &probe.expectations {
         let holds = match (expectation.field, &expectation.value) {
+            (ProbeField::Output | ProbeField::Body, _) if expectation.pattern.is_some() => {
+                let text = observed.text.as_deref().unwrap_or("");
+                expectation
+                    .pattern
+                    .as_ref()
+                    .is_some_and(|pattern| pattern.is_match(text))
+            }
+            (ProbeField::Value, TypedValue::Number(expected)) => observed
+                .value
+                .is_some_and(|value| expectation.op.holds(value, *expected)),
             (ProbeField::Status | ProbeField::Exit, TypedValue::Integer(expected)) => observed
                 .code
                 .is_some_and(|code| expectation.op.holds(code as f64, *expected as f64)),
@@ -210,6 +379,9 @@ fn first_unmet(probe: &Probe, observed: &Observed, latency: Duration) -> Option<
                     .code
                     .map_or("none".to_owned(), |code| code.to_string()),
                 ProbeField::Latency => format!("{:.1}ms", latency.as_secs_f64() * 1000.0),
+                ProbeField::Value => observed
+                    .value
+                    .map_or("none".to_owned(), |value| value.to_string()),
                 ProbeField::Output | ProbeField::Body => {
                     format!(
                         "{:?}",
@@ -223,10 +395,14 @@ fn first_unmet(probe: &Probe, observed: &Observed, latency: Duration) -> Option<
                     )
                 }
             };
+            let op = if expectation.pattern.is_some() {
+                "=~"
+            } else {
+                expectation.op.symbol()
+            };
             return Some(format!(
-                "{} {} {} does not hold (observed {actual})",
+                "{} {op} {} does not hold (observed {actual})",
                 expectation.field.name(),
-                expectation.op.symbol(),
                 describe(&expectation.value)
             ));
         }
@@ -248,6 +424,7 @@ fn compare_text(op: CompareOp, text: &str, expected: &str) -> bool {
 fn describe(value: &TypedValue) -> String {
     match value {
         TypedValue::Integer(number) => number.to_string(),
+        TypedValue::Number(number) => number.to_string(),
         TypedValue::Duration(duration) => format!("{}ms", duration.as_millis()),
         TypedValue::String(text) => format!("{text:?}"),
         other => format!("{other:?}"),

@@ -14,7 +14,7 @@ use tokio::time::{Instant, sleep, timeout};
 
 use super::JournalHandle;
 use super::actions;
-use super::probe::sample;
+use super::probe::{ProbeContext, sample_with};
 use super::result::{ActionResult, RecoveryResult};
 use super::targets::{ProcessTarget, Targets, restart_launched};
 use crate::model::{ActionKind, Experiment, RecoveryAction, RecoveryPlan, RecoveryStatus};
@@ -169,6 +169,7 @@ struct ActionContext {
     host: Option<crate::model::TargetSpec>,
     replicas: super::targets::Replicas,
     probe: Option<crate::model::Probe>,
+    probe_context: ProbeContext,
     journal: JournalHandle,
 }
 
@@ -193,6 +194,7 @@ impl ActionContext {
             host,
             replicas: Arc::clone(&targets.replicas),
             probe,
+            probe_context: ProbeContext::new(targets),
             journal: journal.clone(),
         }
     }
@@ -254,7 +256,7 @@ async fn perform(
             let probe = context.probe.as_ref().ok_or("the probe is not declared")?;
             let deadline = Instant::now() + limit;
             loop {
-                let observed = sample(probe).await;
+                let observed = sample_with(probe, &context.probe_context).await;
                 if observed.ok {
                     return Ok(format!("probe `{}` passed", probe.name));
                 }

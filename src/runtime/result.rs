@@ -3,6 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::alerts::Alert;
+use super::health::HealthSnapshot;
+use super::notify::NotificationRecord;
 use super::probe::Sample;
 use crate::model::{ExperimentStatus, RecoveryStatus};
 
@@ -44,6 +47,13 @@ pub struct RunResult {
     /// Whether no file target changed, so no data was lost: the recovery
     /// point objective is met whatever it is. `None` without file targets.
     pub rpo_met: Option<bool>,
+    /// Every alert the watched rules raised, oldest first.
+    pub alerts: Vec<Alert>,
+    /// The outcome of every notification of those alerts.
+    pub notifications: Vec<NotificationRecord>,
+    /// Health of the host and the targets before, during and after the
+    /// faults.
+    pub health: Vec<HealthSnapshot>,
 }
 
 /// The snapshots of a run.

@@ -14,7 +14,8 @@ use crate::runtime::result::{RecoveryResult, RunResult};
 
 /// The migrations, in order; migration `i` brings the schema to version
 /// `i + 1`. A released migration is never edited, only followed by another.
-const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE runs (
         id TEXT PRIMARY KEY,
         experiment TEXT NOT NULL,
         file TEXT NOT NULL,
@@ -37,7 +38,28 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
         recovery_time_seconds REAL NOT NULL,
         rto_met INTEGER,
         result TEXT NOT NULL
-    );"];
+    );",
+    "CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        rule TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        experiment TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        value REAL,
+        op TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        dedup_key TEXT NOT NULL,
+        fired_at TEXT NOT NULL,
+        acknowledged_by TEXT,
+        acknowledged_at TEXT,
+        resolved_at TEXT,
+        channels TEXT NOT NULL
+    );
+    CREATE INDEX alerts_fired_at ON alerts (fired_at);",
+];
 
 /// A store that cannot be opened or written.
 #[derive(Debug, Error, Diagnostic)]
@@ -153,8 +175,16 @@ impl Store {
         for recovery in &result.recovery {
             insert_recovery(&transaction, Some(&result.run_id), recovery)?;
         }
+        for alert in &result.alerts {
+            super::alerts::insert_alert(&transaction, alert)?;
+        }
         transaction.commit()?;
         Ok(())
+    }
+
+    /// Returns the connection, for the queries of other store modules.
+    pub(super) fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
     }
 
     /// Records a recovery execution that ran outside any run (a drill).

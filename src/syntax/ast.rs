@@ -289,17 +289,23 @@ pub struct ProbeDecl {
     pub expectations: Vec<Tolerance>,
     pub within: Option<Value>,
     pub every: Option<Value>,
+    /// `with { ... }`: settings of the probe's request, such as headers.
+    pub settings: Option<Block>,
     /// Whether the probe was declared inside `steady_state { ... }`.
     pub is_steady_state: bool,
     pub span: Span,
 }
 
-/// `status == 200`: an observed field compared with a value.
+/// `status == 200`: an observed field compared with a value. The parser
+/// writes a range `value in 1..5` as two tolerances, `>=` and `<=`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tolerance {
     pub field: Ident,
     pub op: CompareOp,
     pub value: Value,
+    /// `=~`: the value is a regular expression the field must match, and
+    /// `op` is `==`.
+    pub regex: bool,
     pub span: Span,
 }
 
@@ -404,7 +410,9 @@ pub struct Condition {
     pub span: Span,
 }
 
-/// `health.failures > 3 in 30s`.
+/// `health.failures > 3 in 30s`. The parser writes `alert.NAME STATE` as
+/// the name `alert.NAME` compared with `==` to the name `STATE`; since
+/// `alert` is a keyword, no probe can have that name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     pub left: Value,

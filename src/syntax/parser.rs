@@ -559,6 +559,7 @@ fn parse_probe(pair: Pair<'_, Rule>, is_steady_state: bool) -> ProbeDecl {
         expectations: Vec::new(),
         within: None,
         every: None,
+        settings: None,
         is_steady_state,
         span,
     };
@@ -570,11 +571,12 @@ fn parse_probe(pair: Pair<'_, Rule>, is_steady_state: bool) -> ProbeDecl {
                 let clause = inner_one(part);
                 match clause.as_rule() {
                     Rule::expect_clause => {
-                        let tolerances = clause.into_inner().map(parse_tolerance);
+                        let tolerances = clause.into_inner().flat_map(parse_tolerance);
                         probe.expectations.extend(tolerances);
                     }
                     Rule::within_clause => probe.within = Some(parse_value(inner_one(clause))),
                     Rule::every_clause => probe.every = Some(parse_value(inner_one(clause))),
+                    Rule::probe_settings => probe.settings = Some(parse_block(inner_one(clause))),
                     rule => unreachable!("`probe_clause` never holds {rule:?}"),
                 }
             }
@@ -584,17 +586,41 @@ fn parse_probe(pair: Pair<'_, Rule>, is_steady_state: bool) -> ProbeDecl {
     probe
 }
 
-fn parse_tolerance(pair: Pair<'_, Rule>) -> Tolerance {
-    let span = pair.as_span().into();
+/// Parses one tolerance; a range becomes two.
+fn parse_tolerance(pair: Pair<'_, Rule>) -> Vec<Tolerance> {
+    let span: Span = pair.as_span().into();
     let mut inner = pair.into_inner();
     let field = parse_ident(inner.next().unwrap());
-    let op = parse_compare_op(inner.next().unwrap());
-    let value = parse_value(inner.next().unwrap());
-    Tolerance {
-        field,
+    let next = inner.next().unwrap();
+    let tolerance = |op, value, regex| Tolerance {
+        field: field.clone(),
         op,
         value,
+        regex,
         span,
+    };
+    match next.as_rule() {
+        Rule::range_tolerance => {
+            let mut ends = next
+                .into_inner()
+                .filter(|part| part.as_rule() == Rule::value)
+                .map(parse_value);
+            let low = ends.next().unwrap();
+            let high = ends.next().unwrap();
+            vec![
+                tolerance(CompareOp::Ge, low, false),
+                tolerance(CompareOp::Le, high, false),
+            ]
+        }
+        Rule::match_op => {
+            let value = parse_value(inner.next().unwrap());
+            vec![tolerance(CompareOp::Eq, value, true)]
+        }
+        _ => {
+            let op = parse_compare_op(next);
+            let value = parse_value(inner.next().unwrap());
+            vec![tolerance(op, value, false)]
+        }
     }
 }
 
@@ -732,7 +758,13 @@ fn parse_condition(pair: Pair<'_, Rule>) -> Condition {
 
 fn parse_comparison(pair: Pair<'_, Rule>) -> Comparison {
     let span = pair.as_span().into();
-    let mut inner = pair.into_inner();
+    let mut inner = pair.into_inner().peekable();
+    if inner
+        .peek()
+        .is_some_and(|part| part.as_rule() == Rule::alert_state)
+    {
+        return parse_alert_state(inner.next().unwrap(), span);
+    }
     let left = parse_value(inner_one(inner.next().unwrap()));
     let op = parse_compare_op(inner.next().unwrap());
     let right = parse_value(inner_one(inner.next().unwrap()));
@@ -742,6 +774,34 @@ fn parse_comparison(pair: Pair<'_, Rule>) -> Comparison {
         op,
         right,
         window,
+        span,
+    }
+}
+
+/// Parses `alert.NAME STATE` into the comparison `alert.NAME == STATE`.
+fn parse_alert_state(pair: Pair<'_, Rule>, span: Span) -> Comparison {
+    let keyword = Ident {
+        name: "alert".to_owned(),
+        span: Span::new(span.start, span.start + "alert".len()),
+    };
+    let mut names = pair
+        .into_inner()
+        .filter(|part| part.as_rule() == Rule::ident)
+        .map(parse_ident);
+    let rule = names.next().unwrap();
+    let state = names.next().unwrap();
+    let rule_span = Span::new(span.start, rule.span.end);
+    Comparison {
+        left: Value {
+            kind: ValueKind::Name(vec![keyword, rule]),
+            span: rule_span,
+        },
+        op: CompareOp::Eq,
+        right: Value {
+            span: state.span,
+            kind: ValueKind::Name(vec![state]),
+        },
+        window: None,
         span,
     }
 }
