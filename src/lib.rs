@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod governance;
 pub mod model;
 pub mod plan;
 pub mod report;

@@ -14,7 +14,8 @@ use crate::runtime::result::{RecoveryResult, RunResult};
 
 /// The migrations, in order; migration `i` brings the schema to version
 /// `i + 1`. A released migration is never edited, only followed by another.
-const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE runs (
         id TEXT PRIMARY KEY,
         experiment TEXT NOT NULL,
         file TEXT NOT NULL,
@@ -37,7 +38,59 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
         recovery_time_seconds REAL NOT NULL,
         rto_met INTEGER,
         result TEXT NOT NULL
-    );"];
+    );",
+    // Governance: approvals bound to a scenario's content hash, the audit
+    // trail as a hash chain with its head, locks of the targets in use,
+    // and the governance facts of each run for compliance reports.
+    "CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        experiment TEXT NOT NULL,
+        file TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        policy_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        approver TEXT NOT NULL,
+        comment TEXT,
+        approved_at TEXT NOT NULL
+    );
+    CREATE INDEX approvals_content_hash ON approvals (content_hash);
+    CREATE TABLE audit (
+        sequence INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        experiment TEXT,
+        run_id TEXT,
+        scenario_hash TEXT,
+        policy_hash TEXT NOT NULL,
+        details TEXT NOT NULL,
+        previous_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sequence INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE target_locks (
+        key TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        start_time INTEGER NOT NULL,
+        acquired_at TEXT NOT NULL
+    );
+    CREATE TABLE run_governance (
+        run_id TEXT PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        frameworks TEXT NOT NULL,
+        risk TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        policy_hash TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );",
+];
 
 /// A store that cannot be opened or written.
 #[derive(Debug, Error, Diagnostic)]
@@ -105,6 +158,12 @@ impl Store {
         let mut store = Store { connection };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Returns the connection, for the modules that own their own tables
+    /// (governance).
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
     }
 
     /// Returns the default path of the store under the state directory.
