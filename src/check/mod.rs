@@ -106,8 +106,8 @@ pub fn check_file(file: &syntax::File, source: &str) -> CheckOutput {
 
 /// Checks a parsed file; `stack` holds the files whose imports are being
 /// resolved, outermost first, to detect import cycles.
-fn check_inner<'src>(
-    file: &'src syntax::File,
+fn check_inner(
+    file: &syntax::File,
     source: &str,
     path: Option<&Path>,
     stack: &mut Vec<PathBuf>,

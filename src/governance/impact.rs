@@ -162,41 +162,28 @@ impl BusinessImpact {
 
     /// Renders the impact as lines for the plan and `chaosc impact`.
     pub fn render(&self) -> String {
-        let mut out = String::new();
         let worst = Duration::from_secs_f64(self.worst_case_seconds);
         let part = |name: &str| {
             format_duration(Duration::from_secs_f64(
                 self.worst_case_parts.get(name).copied().unwrap_or(0.0),
             ))
         };
-        out.push_str(&format!(
+        let mut out = format!(
             "business impact of the worst case: {} down ({} duration + {} rollback timeout + {} \
              recovery)\n",
             format_duration(worst),
             part("duration"),
             part("rollback_timeout"),
             part("recovery")
-        ));
+        );
+
         if self.services.is_empty() {
             out.push_str("  no service of the catalog is touched\n");
         }
         for service in &self.services {
-            let rate = service
-                .revenue_per_minute
-                .as_ref()
-                .map_or("no revenue given".to_owned(), |m| format!("{m}/min"));
-            let cost = service
-                .cost
-                .as_ref()
-                .map_or("unknown cost".to_owned(), Money::to_string);
-            let customers = service
-                .customers
-                .map_or("customers unknown".to_owned(), |c| format!("{c} customers"));
-            out.push_str(&format!(
-                "  service {:<16} {rate}, {cost}, {customers}\n",
-                service.service
-            ));
+            out.push_str(&render_service(service));
         }
+
         let costs: Vec<String> = self.cost.iter().map(Money::to_string).collect();
         if !costs.is_empty() {
             out.push_str(&format!("  estimated cost: {}\n", costs.join(" + ")));
@@ -212,6 +199,78 @@ impl BusinessImpact {
             out.push_str(&format!("  warning: {warning}\n"));
         }
         out
+    }
+}
+
+fn render_service(service: &ServiceImpact) -> String {
+    let rate = service
+        .revenue_per_minute
+        .as_ref()
+        .map_or("no revenue given".to_owned(), |m| format!("{m}/min"));
+    let cost = service
+        .cost
+        .as_ref()
+        .map_or("unknown cost".to_owned(), Money::to_string);
+    let customers = service
+        .customers
+        .map_or("customers unknown".to_owned(), |c| format!("{c} customers"));
+    format!(
+        "  service {:<16} {rate}, {cost}, {customers}\n",
+        service.service
+    )
+}
+
+/// The cost of a finished run's faults, from the time each touched service
+/// had a fault on one of its targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObservedImpact {
+    /// Seconds from the first injection to the last revert, per service.
+    pub services: BTreeMap<String, f64>,
+    pub cost: Vec<Money>,
+}
+
+/// A fault of a run: its target and when it was in place.
+#[derive(Debug, Clone)]
+pub struct FaultWindow {
+    pub target: String,
+    pub start: chrono::DateTime<chrono::Utc>,
+    pub end: chrono::DateTime<chrono::Utc>,
+}
+
+impl ObservedImpact {
+    /// Measures the cost of a run's faults with the catalog of `model`.
+    pub fn measure(model: &Model, faults: &[FaultWindow]) -> ObservedImpact {
+        let mut windows: BTreeMap<String, (FaultWindow, &crate::model::Service)> = BTreeMap::new();
+        for fault in faults {
+            let Some(service) = model
+                .target(&fault.target)
+                .and_then(|target| target.service.as_deref())
+                .and_then(|name| model.service(name))
+            else {
+                continue;
+            };
+            let entry = windows
+                .entry(service.name.clone())
+                .or_insert_with(|| (fault.clone(), service));
+            entry.0.start = entry.0.start.min(fault.start);
+            entry.0.end = entry.0.end.max(fault.end);
+        }
+        let mut services = BTreeMap::new();
+        let mut totals: BTreeMap<String, f64> = BTreeMap::new();
+        for (name, (window, service)) in windows {
+            let seconds = (window.end - window.start).as_seconds_f64().max(0.0);
+            services.insert(name, seconds);
+            if let Some((rate, currency)) = &service.revenue_per_minute {
+                *totals.entry(currency.clone()).or_default() += rate * seconds / 60.0;
+            }
+        }
+        ObservedImpact {
+            services,
+            cost: totals
+                .into_iter()
+                .map(|(currency, amount)| Money { amount, currency })
+                .collect(),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod error;
 pub mod impact;
 pub mod lock;
 pub mod policy;
+pub mod report;
 pub mod risk;
 pub mod window;
 

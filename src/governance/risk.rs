@@ -12,7 +12,7 @@ use crate::model::{RiskLevel, ServiceTier, Severity};
 pub struct RiskInput {
     /// `severity`, `blast radius`, `data` or `tier`.
     pub input: &'static str,
-    /// What the experiment has, such as `6 targets`.
+    /// The experiment's value of the input, such as `6 targets`.
     pub value: String,
     pub points: u32,
 }

@@ -182,7 +182,7 @@ fn minute_of_day(wall: NaiveDateTime) -> u32 {
 pub struct Blackout {
     /// The window as written.
     pub text: String,
-    /// Where it comes from: `policy`, `experiment` or `framework sox`.
+    /// The source of the window: `policy`, `experiment` or `framework sox`.
     pub source: String,
     kind: BlackoutKind,
     zone: Zone,

@@ -190,7 +190,19 @@ impl Store {
     /// Records a finished run and its recovery executions in one
     /// transaction, so a crash never leaves half of it.
     pub fn record_run(&mut self, result: &RunResult) -> Result<(), StoreError> {
-        let json = serde_json::to_string(result).expect("results serialize");
+        let value = serde_json::to_value(result).expect("results serialize");
+        self.record_run_json(result, &value)
+    }
+
+    /// Records a finished run like [`Store::record_run`], keeping `value`
+    /// (the result as JSON, with what other layers added to it) as its
+    /// stored result.
+    pub fn record_run_json(
+        &mut self,
+        result: &RunResult,
+        value: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let json = value.to_string();
         let transaction = self.connection.transaction()?;
         transaction.execute(
             "INSERT OR REPLACE INTO runs
