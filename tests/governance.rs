@@ -150,6 +150,11 @@ fn approvals_gate_the_run_and_edits_void_them() {
     assert_eq!(governance["frameworks"], serde_json::json!(["pci_dss"]));
     assert_eq!(governance["impact"]["services"][0]["service"], "checkout");
     assert!(governance["observed_impact"]["cost"].is_array());
+    let run_id = result["run_id"].as_str().unwrap();
+    let markdown = stdout(&output(sandbox.chaosc().args(["report", run_id])));
+    assert!(markdown.contains("## Governance"), "{markdown}");
+    assert!(markdown.contains("- approval `security_officer`: alice, bob"), "{markdown}");
+    assert!(markdown.contains("estimated cost 200.00 USD"), "{markdown}");
 
     // Any edit voids the approvals.
     let text = std::fs::read_to_string(&file).unwrap();
