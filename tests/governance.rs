@@ -153,7 +153,10 @@ fn approvals_gate_the_run_and_edits_void_them() {
     let run_id = result["run_id"].as_str().unwrap();
     let markdown = stdout(&output(sandbox.chaosc().args(["report", run_id])));
     assert!(markdown.contains("## Governance"), "{markdown}");
-    assert!(markdown.contains("- approval `security_officer`: alice, bob"), "{markdown}");
+    assert!(
+        markdown.contains("- approval `security_officer`: alice, bob"),
+        "{markdown}"
+    );
     assert!(markdown.contains("estimated cost 200.00 USD"), "{markdown}");
 
     // Any edit voids the approvals.

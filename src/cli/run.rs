@@ -336,6 +336,9 @@ async fn forward_signals(interrupt: CancellationToken) {
 
 /// Reads, checks and lowers a file under the default policy, printing
 /// diagnostics; on failure returns the exit code.
+///
+/// NOTE: `chaosc recover` drills load their scenario here, so a scenario
+/// that pins the identity of a local policy file fails its check there.
 pub(super) fn load_plan(file: &Path, experiment: Option<&str>) -> Result<Plan, u8> {
     load_checked(file, experiment, &Policy::default_only()).map(|checked| checked.plan)
 }
