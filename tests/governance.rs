@@ -101,6 +101,16 @@ fn approvals_gate_the_run_and_edits_void_them() {
     assert!(stderr(&rejected).contains("`security_officer`"));
     assert!(stderr(&rejected).contains("framework pci_dss"));
 
+    let anonymous = output(
+        sandbox
+            .chaosc()
+            .env_remove("CHAOSC_ACTOR")
+            .args(["approve", "--role", "security_officer"])
+            .arg(&file),
+    );
+    assert_eq!(anonymous.status.code(), Some(2));
+    assert!(stderr(&anonymous).contains("chaos::E1005"));
+
     let wrong_role = output(
         sandbox
             .chaosc()
@@ -473,6 +483,21 @@ fn audit_chain_detects_tampering() {
             .unwrap()
             .starts_with("sha256:")
     );
+
+    let future = common::json(&output(sandbox.chaosc().args([
+        "audit",
+        "export",
+        "--since",
+        "2999-01-01",
+    ])));
+    assert_eq!(future, serde_json::json!([]));
+    let bad_date = output(
+        sandbox
+            .chaosc()
+            .args(["audit", "export", "--since", "soon"]),
+    );
+    assert_eq!(bad_date.status.code(), Some(2));
+    assert!(stderr(&bad_date).contains("chaos::E1032"));
 
     let csv = stdout(&output(
         sandbox
