@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod governance;
 pub mod import;
 pub mod lsp;
 pub mod model;

@@ -178,8 +178,9 @@ fn in_window(date: (u32, u32), window: ((u32, u32), (u32, u32))) -> bool {
 }
 
 /// Computes the identity of the policy in force: a SHA-256 over the text of
-/// every framework declaration, in framework order.
-pub fn policy_hash(frameworks: &[FrameworkPolicy]) -> String {
+/// every framework declaration, in framework order, then the text of the
+/// governance policy (`stdlib/policy.toml` and any local policy file).
+pub fn policy_hash(frameworks: &[FrameworkPolicy], governance_policy: &str) -> String {
     let mut sorted: Vec<&FrameworkPolicy> = frameworks.iter().collect();
     sorted.sort_by_key(|policy| policy.framework);
     let mut hasher = Sha256::new();
@@ -187,6 +188,7 @@ pub fn policy_hash(frameworks: &[FrameworkPolicy]) -> String {
         hasher.update(policy.text.as_bytes());
         hasher.update(b"\n");
     }
+    hasher.update(governance_policy.as_bytes());
     let digest = hasher.finalize();
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("sha256:{hex}")

@@ -74,11 +74,18 @@ impl Checker<'_> {
         check_section_names(
             &mut self.diagnostics,
             &decl.block.sections,
-            &["blast_radius", "safety", "compliance", "monitoring"],
+            &[
+                "blast_radius",
+                "safety",
+                "compliance",
+                "monitoring",
+                "schedule",
+            ],
         );
         let safety = self.check_safety(section(decl, "safety"));
         let blast_radius = self.check_blast_radius(section(decl, "blast_radius"));
-        let metadata = super::metadata::metadata_of(&settings);
+        let mut metadata = super::metadata::metadata_of(&settings);
+        metadata.schedule = self.check_schedule(decl);
         let compliance = self.check_compliance_section(decl, &settings.texts("compliance"));
         let (alerts, alert_channels) = self.check_monitoring(decl);
         self.check_policy_pin(decl, metadata.policy.as_deref());

@@ -55,6 +55,7 @@ pub fn metadata_of(settings: &Settings) -> Metadata {
         emergency_contacts: contacts,
         scheduled_start: text("scheduled_start"),
         policy: text("policy"),
+        schedule: Default::default(),
     }
 }
 
@@ -142,7 +143,7 @@ impl Checker<'_> {
             });
             return;
         }
-        let actual = policy_hash(&self.policies());
+        let actual = policy_hash(&self.policies(), &self.governance_policy);
         if !pinned.eq_ignore_ascii_case(&actual) {
             self.report(CheckError::PolicyMismatch {
                 pinned: pinned.to_owned(),

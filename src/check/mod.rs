@@ -24,6 +24,7 @@ mod observing;
 pub(crate) mod probes;
 mod recovery;
 pub mod risk;
+mod schedule;
 mod schema;
 mod services;
 pub mod stdlib;
@@ -82,10 +83,23 @@ pub fn check_source(source: &str) -> Result<CheckOutput, Vec<SyntaxError>> {
 /// Parses and checks the file at `path`, whose text is `source`; `use
 /// "./other.chaos"` imports are resolved relative to its directory.
 pub fn check_file_at(path: &Path, source: &str) -> Result<CheckOutput, Vec<SyntaxError>> {
+    check_file_under_policy(path, source, crate::governance::policy::DEFAULT_POLICY)
+}
+
+/// Parses and checks the file at `path` like [`check_file_at`], with
+/// `governance_policy` as the text of the governance policy in force, which
+/// the policy identity that a file may pin covers.
+pub fn check_file_under_policy(
+    path: &Path,
+    source: &str,
+    governance_policy: &str,
+) -> Result<CheckOutput, Vec<SyntaxError>> {
     let file = syntax::parse_file(source)?;
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
     let mut stack = vec![canonical];
-    Ok(check_inner(&file, source, Some(path), &mut stack))
+    let mut checker = Checker::new(source);
+    checker.governance_policy = governance_policy.to_owned();
+    Ok(run_checker(checker, &file, Some(path), &mut stack))
 }
 
 /// Checks a parsed file.
@@ -101,7 +115,15 @@ fn check_inner(
     path: Option<&Path>,
     stack: &mut Vec<PathBuf>,
 ) -> CheckOutput {
-    let mut checker = Checker::new(source);
+    run_checker(Checker::new(source), file, path, stack)
+}
+
+fn run_checker<'src>(
+    mut checker: Checker<'src>,
+    file: &'src syntax::File,
+    path: Option<&Path>,
+    stack: &mut Vec<PathBuf>,
+) -> CheckOutput {
     for model in imports::load_imports(&mut checker.diagnostics, file, path, stack) {
         checker.merge_import(model);
     }
@@ -141,6 +163,9 @@ struct Checker<'src> {
     /// Alert rules imported from the standard library, with their `use`
     /// span and whether anything refers to them.
     imported_alerts: BTreeMap<String, (Span, bool)>,
+    /// The text of the governance policy in force, part of the policy
+    /// identity.
+    governance_policy: String,
     model: Model,
 }
 
@@ -154,6 +179,7 @@ impl<'src> Checker<'src> {
             imported_targets: BTreeSet::new(),
             used_targets: BTreeSet::new(),
             imported_alerts: BTreeMap::new(),
+            governance_policy: crate::governance::policy::DEFAULT_POLICY.to_owned(),
             model: Model::default(),
         }
     }

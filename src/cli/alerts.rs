@@ -24,14 +24,12 @@ pub struct AlertsArgs {
 pub enum AlertsCommand {
     /// List the active (firing or acknowledged) alerts, newest first.
     List(ListArgs),
-    /// Acknowledge an alert: someone is on it.
+    /// Acknowledge an alert: someone is on it. The global `--as NAME` says
+    /// who (else `$USER`).
     Ack {
         /// The alert id, or its first characters.
         #[arg(value_name = "ID")]
         id: String,
-        /// Who acknowledges it.
-        #[arg(long = "as", value_name = "NAME")]
-        by: String,
     },
     /// Mark an alert resolved.
     Resolve {
@@ -86,7 +84,7 @@ pub enum AlertsError {
 }
 
 /// Runs `chaosc alerts`.
-pub fn execute(args: &AlertsArgs, db: &Path) -> u8 {
+pub fn execute(args: &AlertsArgs, db: &Path, actor: Option<String>) -> u8 {
     let style = Style::for_stderr();
     let mut store = match Store::open(db) {
         Ok(store) => store,
@@ -105,8 +103,8 @@ pub fn execute(args: &AlertsArgs, db: &Path) -> u8 {
         AlertsCommand::Export { format } => store
             .alerts(false, usize::MAX >> 1)
             .map(|alerts| export(&alerts, *format)),
-        AlertsCommand::Ack { id, by } => store
-            .acknowledge_alert(id, by)
+        AlertsCommand::Ack { id } => store
+            .acknowledge_alert(id, &actor.unwrap_or_else(default_actor))
             .map(|(change, alert)| report_change(id, change, alert, "acknowledged")),
         AlertsCommand::Resolve { id } => store
             .resolve_alert(id)
@@ -222,4 +220,9 @@ fn csv_field(text: &str) -> String {
     } else {
         text.to_owned()
     }
+}
+
+/// Names the person acting when `--as` is not given.
+fn default_actor() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
 }

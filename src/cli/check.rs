@@ -1,14 +1,16 @@
 //! `chaosc check`: report every error and warning of the given files.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::findings::{FileFindings, check_paths};
+use super::findings::{FileFindings, check_paths_under_policy};
+use super::governed::Context;
 use super::render::{JsonDiagnostic, Style};
 use super::{exit, github, sarif};
+use crate::governance::policy::Policy;
 
 /// The output formats of `chaosc check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,8 +58,13 @@ struct CheckReport {
 }
 
 /// Runs `chaosc check` and returns its exit code.
-pub fn execute(args: &CheckArgs) -> u8 {
-    let files = check_paths(&args.paths);
+pub fn execute(args: &CheckArgs, context: &Context) -> u8 {
+    let policy = match context.policy() {
+        Ok(policy) => policy,
+        Err(code) => return code,
+    };
+    let files = check_paths_under_policy(&args.paths, &policy.identity_text());
+    record_checks(&files, &policy, context, args.deny_warnings);
     let (errors, warnings) = files.iter().fold((0, 0), |(errors, warnings), file| {
         let (e, w) = file.counts(args.deny_warnings);
         (errors + e, warnings + w)
@@ -101,6 +108,29 @@ pub fn execute(args: &CheckArgs) -> u8 {
         exit::CHECK_FAILED
     } else {
         exit::SUCCESS
+    }
+}
+
+/// Appends one audit record per file checked. Files that could not be read
+/// are left out: there is no content to name.
+fn record_checks(files: &[FileFindings], policy: &Policy, context: &Context, deny: bool) {
+    let events: Vec<_> = files
+        .iter()
+        .filter_map(|file| {
+            let source = file.source.as_deref()?;
+            let (errors, warnings) = file.counts(deny);
+            let mut event = context.event(
+                "check",
+                serde_json::json!({ "file": file.path, "errors": errors, "warnings": warnings }),
+            );
+            let hash = crate::governance::content::content_hash(Path::new(&file.path), source);
+            event.scenario_hash = Some(hash);
+            Some(event)
+        })
+        .collect();
+    if !events.is_empty() {
+        let hash = crate::governance::assessment::default_policy_hash(policy);
+        context.audit(&hash, &events);
     }
 }
 

@@ -71,10 +71,16 @@ fn is_error_diagnostic(diagnostic: &dyn Diagnostic) -> bool {
 
 /// Checks every file named, searching directories for `.chaos` files.
 pub fn check_paths(paths: &[PathBuf]) -> Vec<FileFindings> {
+    check_paths_under_policy(paths, crate::governance::policy::DEFAULT_POLICY)
+}
+
+/// Checks every file named like [`check_paths`], with `governance_policy`
+/// as the text of the governance policy in force.
+pub fn check_paths_under_policy(paths: &[PathBuf], governance_policy: &str) -> Vec<FileFindings> {
     expand_paths(paths)
         .into_iter()
         .map(|path| match path {
-            Ok(path) => check_path(&path),
+            Ok(path) => check_path_under_policy(&path, governance_policy),
             Err(error) => FileFindings {
                 path: String::new(),
                 source: None,
@@ -86,6 +92,11 @@ pub fn check_paths(paths: &[PathBuf]) -> Vec<FileFindings> {
 
 /// Reads and checks one file.
 pub fn check_path(path: &Path) -> FileFindings {
+    check_path_under_policy(path, crate::governance::policy::DEFAULT_POLICY)
+}
+
+/// Reads and checks one file under the governance policy text given.
+pub fn check_path_under_policy(path: &Path, governance_policy: &str) -> FileFindings {
     let source = match read_source(path) {
         Ok(source) => source,
         Err(error) => {
@@ -96,18 +107,19 @@ pub fn check_path(path: &Path) -> FileFindings {
             };
         }
     };
-    let diagnostics: Vec<BoxedDiagnostic> = match check::check_file_at(path, &source.text) {
-        Err(errors) => errors
-            .into_iter()
-            .map(|error| Box::new(error) as BoxedDiagnostic)
-            .collect(),
-        Ok(output) => {
-            let diagnostics = output.diagnostics.into_iter();
-            diagnostics
-                .map(|diagnostic| Box::new(diagnostic) as BoxedDiagnostic)
-                .collect()
-        }
-    };
+    let diagnostics: Vec<BoxedDiagnostic> =
+        match check::check_file_under_policy(path, &source.text, governance_policy) {
+            Err(errors) => errors
+                .into_iter()
+                .map(|error| Box::new(error) as BoxedDiagnostic)
+                .collect(),
+            Ok(output) => {
+                let diagnostics = output.diagnostics.into_iter();
+                diagnostics
+                    .map(|diagnostic| Box::new(diagnostic) as BoxedDiagnostic)
+                    .collect()
+            }
+        };
     FileFindings {
         path: source.display_name(),
         source: Some(source.text),

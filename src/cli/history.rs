@@ -28,9 +28,18 @@ pub struct HistoryArgs {
 /// Arguments of `chaosc report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run id, or its first characters.
-    #[arg(value_name = "RUN_ID")]
-    pub run: String,
+    /// The run id, or its first characters; not needed with `--framework`.
+    #[arg(value_name = "RUN_ID", required_unless_present = "framework")]
+    pub run: Option<String>,
+
+    /// Report on one compliance framework across runs instead of one run.
+    #[arg(long, value_name = "NAME", conflicts_with = "run")]
+    pub framework: Option<String>,
+
+    /// With `--framework`, only what happened at or after this date or
+    /// RFC 3339 time.
+    #[arg(long, value_name = "DATE", requires = "framework")]
+    pub since: Option<String>,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
@@ -46,6 +55,8 @@ pub enum ReportFormat {
     Md,
     /// JUnit XML for CI.
     Junit,
+    /// A self-contained HTML page (compliance reports only).
+    Html,
 }
 
 /// Renders a result in a report format.
@@ -57,6 +68,8 @@ pub fn render_report(result: &serde_json::Value, format: ReportFormat) -> String
         ),
         ReportFormat::Md => render_markdown(result),
         ReportFormat::Junit => render_junit(result),
+        // A run has no HTML report; its Markdown is the closest for people.
+        ReportFormat::Html => render_markdown(result),
     }
 }
 
@@ -136,20 +149,26 @@ pub fn execute_history(args: &HistoryArgs, db: &Path) -> u8 {
 }
 
 /// Runs `chaosc report`.
-pub fn execute_report(args: &ReportArgs, db: &Path) -> u8 {
-    let store = match open_store(db) {
+pub fn execute_report(args: &ReportArgs, context: &super::governed::Context) -> u8 {
+    if let Some(framework) = &args.framework {
+        return super::compliance::execute(framework, args.since.as_deref(), args.format, context);
+    }
+    let Some(run) = args.run.as_deref() else {
+        eprintln!("chaosc: give a run id, or `--framework NAME`");
+        return exit::USAGE;
+    };
+    let store = match open_store(&context.db) {
         Ok(store) => store,
         Err(code) => return code,
     };
-    match store.run_result(&args.run) {
+    match store.run_result(run) {
         Ok(Some(result)) => {
             print!("{}", render_report(&result, args.format));
             exit::SUCCESS
         }
         Ok(None) => {
             eprintln!(
-                "chaosc: no run with an id starting with `{}`; `chaosc history` lists them",
-                args.run
+                "chaosc: no run with an id starting with `{run}`; `chaosc history` lists them"
             );
             exit::USAGE
         }

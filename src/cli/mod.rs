@@ -1,14 +1,21 @@
 //! The command line: argument definitions and one module per command.
 
 mod alerts;
+mod approve;
+mod assessment;
+mod audit;
 mod check;
 mod completions;
+mod compliance;
 mod doctor;
 pub mod exit;
 pub mod explain;
 pub mod findings;
+mod gate;
 pub mod github;
+pub mod governed;
 mod history;
+mod impact;
 mod import;
 mod lsp;
 mod man;
@@ -37,6 +44,16 @@ pub struct Cli {
     /// directory.
     #[arg(long, global = true, env = "CHAOSC_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
+
+    /// A local governance policy file (TOML) laid over the default one;
+    /// defaults to `policy.toml` in the state directory when it exists.
+    #[arg(long, global = true, env = "CHAOSC_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Who acts, as recorded in the audit trail and in approvals; defaults
+    /// to `$USER`, except for `approve`, which needs it.
+    #[arg(long = "as", global = true, env = "CHAOSC_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
 
     /// Log more: `-v` for info, `-vv` for debug, `-vvv` for trace. `RUST_LOG`
     /// overrides it.
@@ -84,7 +101,8 @@ pub enum Command {
     Recover(recover::RecoverArgs),
     /// List past runs and recovery executions.
     History(history::HistoryArgs),
-    /// Print the report of a past run.
+    /// Print the report of a past run, or the compliance report of a
+    /// framework with `--framework`.
     Report(history::ReportArgs),
     /// Show which fault kinds this host can inject, and why not.
     Doctor(doctor::DoctorArgs),
@@ -98,6 +116,14 @@ pub enum Command {
     Man(man::ManArgs),
     /// List, acknowledge, resolve and export the alerts that runs raised.
     Alerts(alerts::AlertsArgs),
+    /// Approve a scenario's current content in one role.
+    Approve(approve::ApproveArgs),
+    /// List the roles an experiment needs and the approvals it has.
+    Approvals(approve::ApprovalsArgs),
+    /// Verify or export the audit trail.
+    Audit(audit::AuditArgs),
+    /// Estimate the business impact of an experiment's worst case.
+    Impact(impact::ImpactArgs),
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
@@ -109,20 +135,30 @@ pub fn execute(cli: Cli) -> u8 {
     let db = cli
         .db
         .unwrap_or_else(|| crate::store::Store::default_path(&state_dir));
+    let context = governed::Context {
+        state_dir: state_dir.clone(),
+        db: db.clone(),
+        policy_file: cli.policy,
+        actor: cli.actor,
+    };
     match cli.command {
-        Command::Check(args) => check::execute(&args),
+        Command::Check(args) => check::execute(&args, &context),
         Command::Explain(args) => explain::execute(&args),
-        Command::Run(args) => run::execute(args, &state_dir, &db),
-        Command::Plan(args) => run::execute_plan(&args),
+        Command::Run(args) => run::execute(args, &context),
+        Command::Plan(args) => run::execute_plan(&args, &context),
         Command::Recover(args) => recover::execute(&args, &state_dir, &db),
         Command::History(args) => history::execute_history(&args, &db),
-        Command::Report(args) => history::execute_report(&args, &db),
         Command::Doctor(args) => doctor::execute(&args),
         Command::Import(args) => import::execute(&args),
         Command::Lsp(args) => lsp::execute(&args),
         Command::Completions(args) => completions::execute(&args),
         Command::Man(args) => man::execute(&args),
-        Command::Alerts(args) => alerts::execute(&args, &db),
+        Command::Alerts(args) => alerts::execute(&args, &db, context.actor.clone()),
+        Command::Report(args) => history::execute_report(&args, &context),
+        Command::Approve(args) => approve::execute_approve(&args, &context),
+        Command::Approvals(args) => approve::execute_approvals(&args, &context),
+        Command::Audit(args) => audit::execute(&args, &context),
+        Command::Impact(args) => impact::execute(&args, &context),
         Command::Guardian(args) => recover::execute_guardian(&args),
     }
 }

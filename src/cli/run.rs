@@ -3,18 +3,18 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, Local, Timelike, Weekday};
 use clap::Args;
 use miette::Diagnostic;
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
+use super::gate::{self, GateOptions};
+use super::governed::{Context, load_checked};
 use super::render::{Style, render_human};
-use super::source::read_source;
 use super::{OutputFormat, exit};
-use crate::check::{self, is_error};
+use crate::governance::policy::Policy;
 use crate::model::ExperimentStatus;
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
 use crate::runtime::metrics::{Metrics, start_server};
 use crate::runtime::result::RunResult;
 use crate::runtime::{Progress, RunOptions};
@@ -70,6 +70,17 @@ pub struct RunArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, value_name = "PATH", requires = "report")]
     pub report_file: Option<PathBuf>,
+
+    /// Who requests the run; their own approval counts only as the policy's
+    /// self-approval rule allows. Defaults to the experiment's `created_by`.
+    #[arg(long, value_name = "NAME")]
+    pub requested_by: Option<String>,
+
+    /// Judge business hours and blackout windows at this RFC 3339 time
+    /// instead of the clock; only for tests and drills, and only when the
+    /// policy sets `allow_clock_override = true`.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
 }
 
 /// Arguments of `chaosc plan`.
@@ -94,15 +105,6 @@ pub enum PreflightError {
     )]
     StaleJournal { count: usize, journal: String },
 
-    #[error(
-        "experiment `{name}` may run only in business hours (Monday to Friday, 09:00 to 17:00 local time)"
-    )]
-    #[diagnostic(
-        code(chaos::E0913),
-        help("run it in business hours, or set `business_hours_only = false` in `safety`")
-    )]
-    OutsideBusinessHours { name: String },
-
     #[error("cannot start the async runtime: {reason}")]
     #[diagnostic(code(chaos::E0914))]
     Runtime { reason: String },
@@ -119,35 +121,68 @@ pub enum PreflightError {
 }
 
 /// Runs `chaosc plan`.
-pub fn execute_plan(args: &PlanArgs) -> u8 {
-    match load_plan(&args.file, args.experiment.as_deref()) {
-        Ok(plan) => {
-            print_stdout(&plan.render());
-            exit::SUCCESS
-        }
-        Err(code) => code,
-    }
+pub fn execute_plan(args: &PlanArgs, context: &Context) -> u8 {
+    plan_with_governance(&args.file, args.experiment.as_deref(), None, context)
+}
+
+/// Prints the plan of a file with its governance assessment, and records
+/// that it was planned.
+fn plan_with_governance(
+    file: &Path,
+    experiment: Option<&str>,
+    requested_by: Option<&str>,
+    context: &Context,
+) -> u8 {
+    let policy = match context.policy() {
+        Ok(policy) => policy,
+        Err(code) => return code,
+    };
+    let checked = match load_checked(file, experiment, &policy) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let text = super::assessment::render_plan(context, &checked, &policy, requested_by);
+    print_stdout(&text);
+    exit::SUCCESS
 }
 
 /// Runs `chaosc run`.
-pub fn execute(args: RunArgs, state_dir: &Path, db: &Path) -> u8 {
-    let plan = match load_plan(&args.file, args.experiment.as_deref()) {
-        Ok(plan) => plan,
+pub fn execute(args: RunArgs, context: &Context) -> u8 {
+    if args.dry_run {
+        return plan_with_governance(
+            &args.file,
+            args.experiment.as_deref(),
+            args.requested_by.as_deref(),
+            context,
+        );
+    }
+    let policy = match context.policy() {
+        Ok(policy) => policy,
         Err(code) => return code,
     };
-    if args.dry_run {
-        print_stdout(&plan.render());
-        return exit::SUCCESS;
-    }
-    if let Err(error) = preflight(&plan, state_dir) {
+    let checked = match load_checked(&args.file, args.experiment.as_deref(), &policy) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let plan = &checked.plan;
+    let state_dir = context.state_dir.as_path();
+    if let Err(error) = preflight(state_dir) {
         eprint!("{}", render_human(&error, None, Style::for_stderr()));
         return exit::USAGE;
     }
+    let gate_options = GateOptions {
+        now: args.now.as_deref(),
+        requested_by: args.requested_by.as_deref(),
+    };
+    let gate = match gate::open(context, &checked, &policy, gate_options) {
+        Ok(gate) => gate,
+        Err(code) => return code,
+    };
 
     let seed = args.seed.unwrap_or_else(rand::random);
     let metrics = Metrics::new();
     let options = RunOptions {
-        run_id: uuid::Uuid::new_v4().to_string(),
+        run_id: gate.run_id.clone(),
         seed,
         state_dir: state_dir.to_owned(),
         guardian: !args.no_guardian,
@@ -184,7 +219,7 @@ pub fn execute(args: RunArgs, state_dir: &Path, db: &Path) -> u8 {
             },
             None => None,
         };
-        let result = crate::runtime::run(&plan, options, interrupt)
+        let result = crate::runtime::run(plan, options, interrupt)
             .await
             .map_err(Ok);
         if let Some(server) = server {
@@ -210,15 +245,30 @@ pub fn execute(args: RunArgs, state_dir: &Path, db: &Path) -> u8 {
         experiment.category.name(),
         experiment.severity.name(),
     );
-    keep_records(&result, &metrics, db, args.metrics_file.as_deref());
-    print_result(&result, &args);
+    let governance = gate.close(&checked, &result);
+    let mut value = serde_json::to_value(&result).expect("results serialize");
+    value["governance"] = governance;
+    keep_records(
+        &result,
+        &value,
+        &metrics,
+        &context.db,
+        args.metrics_file.as_deref(),
+    );
+    print_result(&result, &value, &args);
     exit_code(&result)
 }
 
 /// Stores the result and writes the metrics file. A failure here is
 /// reported but does not change the verdict of the run.
-fn keep_records(result: &RunResult, metrics: &Metrics, db: &Path, metrics_file: Option<&Path>) {
-    let stored = Store::open(db).and_then(|mut store| store.record_run(result));
+fn keep_records(
+    result: &RunResult,
+    value: &serde_json::Value,
+    metrics: &Metrics,
+    db: &Path,
+    metrics_file: Option<&Path>,
+) {
+    let stored = Store::open(db).and_then(|mut store| store.record_run_json(result, value));
     if let Err(error) = stored {
         eprint!("{}", render_human(&error, None, Style::for_stderr()));
     }
@@ -232,19 +282,18 @@ fn keep_records(result: &RunResult, metrics: &Metrics, db: &Path, metrics_file: 
     }
 }
 
-fn print_result(result: &RunResult, args: &RunArgs) {
+fn print_result(result: &RunResult, value: &serde_json::Value, args: &RunArgs) {
     let Some(format) = args.report else {
         match args.format {
             OutputFormat::Json => {
-                let json = serde_json::to_string_pretty(result).expect("results serialize");
+                let json = serde_json::to_string_pretty(value).expect("results serialize");
                 print_stdout(&format!("{json}\n"));
             }
             OutputFormat::Human => print_stdout(&render_result(result)),
         }
         return;
     };
-    let value = serde_json::to_value(result).expect("results serialize");
-    let report = super::history::render_report(&value, format);
+    let report = super::history::render_report(value, format);
     match &args.report_file {
         Some(path) => {
             if let Err(error) = std::fs::write(path, report) {
@@ -285,47 +334,18 @@ async fn forward_signals(interrupt: CancellationToken) {
     }
 }
 
-/// Reads, checks and lowers a file, printing diagnostics; on failure returns
-/// the exit code.
+/// Reads, checks and lowers a file under the default policy, printing
+/// diagnostics; on failure returns the exit code.
+///
+/// NOTE: `chaosc recover` drills load their scenario here, so a scenario
+/// that pins the identity of a local policy file fails its check there.
 pub(super) fn load_plan(file: &Path, experiment: Option<&str>) -> Result<Plan, u8> {
-    let style = Style::for_stderr();
-    let source = read_source(file).map_err(|error| {
-        eprint!("{}", render_human(&error, None, style));
-        exit::USAGE
-    })?;
-    let name = source.display_name();
-    let output = check::check_file_at(file, &source.text).map_err(|errors| {
-        for error in &errors {
-            eprint!(
-                "{}",
-                render_human(error, Some((&name, &source.text)), style)
-            );
-        }
-        exit::CHECK_FAILED
-    })?;
-    for diagnostic in &output.diagnostics {
-        eprint!(
-            "{}",
-            render_human(diagnostic, Some((&name, &source.text)), style)
-        );
-    }
-    let errors = output.diagnostics.iter().filter(|d| is_error(d)).count();
-    let Some(model) = output.model.filter(|_| errors == 0) else {
-        eprintln!(
-            "{name}: {errors} {} found; nothing was run",
-            super::check::plural(errors, "error", "errors")
-        );
-        return Err(exit::CHECK_FAILED);
-    };
-    plan::lower(&model, experiment, &name).map_err(|error| {
-        eprint!("{}", render_human(&error, None, style));
-        exit::CHECK_FAILED
-    })
+    load_checked(file, experiment, &Policy::default_only()).map(|checked| checked.plan)
 }
 
-/// Refuses to start over faults left by a dead run, or outside business
-/// hours when the experiment asks for them.
-fn preflight(plan: &Plan, state_dir: &Path) -> Result<(), PreflightError> {
+/// Refuses to start over faults left by a dead run. Business hours,
+/// blackout windows, approvals and target locks are the gate's.
+fn preflight(state_dir: &Path) -> Result<(), PreflightError> {
     for path in journal::list(state_dir) {
         let Ok(state) = JournalState::read(&path) else {
             continue;
@@ -344,16 +364,6 @@ fn preflight(plan: &Plan, state_dir: &Path) -> Result<(), PreflightError> {
             return Err(PreflightError::StaleJournal {
                 count,
                 journal: path.display().to_string(),
-            });
-        }
-    }
-
-    if plan.experiment.safety.business_hours_only {
-        let now = Local::now();
-        let weekday = !matches!(now.weekday(), Weekday::Sat | Weekday::Sun);
-        if !(weekday && (9..17).contains(&now.hour())) {
-            return Err(PreflightError::OutsideBusinessHours {
-                name: plan.experiment.name.clone(),
             });
         }
     }

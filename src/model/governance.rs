@@ -82,4 +82,17 @@ pub struct Metadata {
     pub scheduled_start: Option<String>,
     /// The pinned policy identity, `sha256:...`.
     pub policy: Option<String>,
+    /// The time zone, business hours and blackout windows of the experiment.
+    pub schedule: ScheduleSpec,
+}
+
+/// The `schedule { ... }` section of an experiment, as written and checked.
+/// Each value replaces the policy's; blackout windows add to the policy's.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleSpec {
+    /// An IANA time zone name.
+    pub zone: Option<String>,
+    /// Days and hours such as `Mon-Fri 09:00-17:00`.
+    pub business_hours: Option<String>,
+    pub blackout: Vec<String>,
 }

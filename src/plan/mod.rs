@@ -127,7 +127,10 @@ fn policy_in_force(model: &Model) -> String {
             policies.push(policy.clone());
         }
     }
-    policy_hash(&policies)
+    // The plan shows the identity under the built-in governance policy; a
+    // local policy file changes it, and `chaosc check` reports that one.
+    let governance = crate::governance::policy::Policy::default_only();
+    policy_hash(&policies, &governance.identity_text())
 }
 
 /// Places every step at the earliest time its dependencies allow.

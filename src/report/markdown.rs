@@ -133,5 +133,62 @@ pub fn render_markdown(result: &Value) -> String {
             );
         }
     }
+    render_governance(&mut out, &result["governance"]);
     out
+}
+
+/// Appends the governance facts of a run: its risk, approvals and business
+/// impact. Results stored before governance existed have none.
+fn render_governance(out: &mut String, governance: &Value) {
+    if governance.is_null() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Governance\n");
+    let _ = writeln!(out, "- risk: {}", text(&governance["risk"], "level"));
+    let _ = writeln!(out, "- scenario: `{}`", text(governance, "content_hash"));
+    let _ = writeln!(out, "- policy: `{}`", text(governance, "policy_hash"));
+    for role in items(governance, "approvals") {
+        let by: Vec<&str> = items(role, "approved_by")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let _ = writeln!(
+            out,
+            "- approval `{}`: {}",
+            text(role, "role"),
+            by.join(", ")
+        );
+    }
+    let money = |list: &Value| {
+        let amounts: Vec<String> = list
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|m| {
+                format!(
+                    "{:.2} {}",
+                    m["amount"].as_f64().unwrap_or(0.0),
+                    text(m, "currency")
+                )
+            })
+            .collect();
+        if amounts.is_empty() {
+            "unknown".to_owned()
+        } else {
+            amounts.join(" + ")
+        }
+    };
+    let impact = &governance["impact"];
+    let _ = writeln!(
+        out,
+        "- worst case: {:.0}s down, estimated cost {}, up to {} customers",
+        impact["worst_case_seconds"].as_f64().unwrap_or(0.0),
+        money(&impact["cost"]),
+        impact["customers"]
+    );
+    let _ = writeln!(
+        out,
+        "- observed cost of the faults: {}",
+        money(&governance["observed_impact"]["cost"])
+    );
 }

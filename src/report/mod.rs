@@ -1,10 +1,13 @@
-//! Reports of a run result for people and for CI: Markdown and JUnit XML.
+//! Reports of a run result for people and for CI: Markdown and JUnit XML;
+//! and the compliance report of a framework as Markdown and HTML.
 //! They read the result as JSON, the form it is stored in, so results of
 //! older runs render as well as the current one.
 
+mod compliance;
 mod junit;
 mod markdown;
 
+pub use compliance::{render_compliance_html, render_compliance_markdown};
 pub use junit::render_junit;
 pub use markdown::render_markdown;
 

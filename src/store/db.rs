@@ -59,6 +59,57 @@ const MIGRATIONS: &[&str] = &[
         channels TEXT NOT NULL
     );
     CREATE INDEX alerts_fired_at ON alerts (fired_at);",
+    // Governance: approvals bound to a scenario's content hash, the audit
+    // trail as a hash chain with its head, locks of the targets in use,
+    // and the governance facts of each run for compliance reports.
+    "CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        experiment TEXT NOT NULL,
+        file TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        policy_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        approver TEXT NOT NULL,
+        comment TEXT,
+        approved_at TEXT NOT NULL
+    );
+    CREATE INDEX approvals_content_hash ON approvals (content_hash);
+    CREATE TABLE audit (
+        sequence INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        experiment TEXT,
+        run_id TEXT,
+        scenario_hash TEXT,
+        policy_hash TEXT NOT NULL,
+        details TEXT NOT NULL,
+        previous_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sequence INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE target_locks (
+        key TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        start_time INTEGER NOT NULL,
+        acquired_at TEXT NOT NULL
+    );
+    CREATE TABLE run_governance (
+        run_id TEXT PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        frameworks TEXT NOT NULL,
+        risk TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        policy_hash TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );",
 ];
 
 /// A store that cannot be opened or written.
@@ -129,6 +180,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Returns the connection, for the modules that own their own tables
+    /// (governance).
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
+    }
+
     /// Returns the default path of the store under the state directory.
     pub fn default_path(state_dir: &Path) -> PathBuf {
         state_dir.join("chaosc.db")
@@ -153,7 +210,19 @@ impl Store {
     /// Records a finished run and its recovery executions in one
     /// transaction, so a crash never leaves half of it.
     pub fn record_run(&mut self, result: &RunResult) -> Result<(), StoreError> {
-        let json = serde_json::to_string(result).expect("results serialize");
+        let value = serde_json::to_value(result).expect("results serialize");
+        self.record_run_json(result, &value)
+    }
+
+    /// Records a finished run like [`Store::record_run`], keeping `value`
+    /// (the result as JSON, with what other layers added to it) as its
+    /// stored result.
+    pub fn record_run_json(
+        &mut self,
+        result: &RunResult,
+        value: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let json = value.to_string();
         let transaction = self.connection.transaction()?;
         transaction.execute(
             "INSERT OR REPLACE INTO runs
@@ -180,11 +249,6 @@ impl Store {
         }
         transaction.commit()?;
         Ok(())
-    }
-
-    /// Returns the connection, for the queries of other store modules.
-    pub(super) fn connection(&mut self) -> &mut Connection {
-        &mut self.connection
     }
 
     /// Records a recovery execution that ran outside any run (a drill).

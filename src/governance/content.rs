@@ -1,0 +1,78 @@
+//! The content hash of a scenario: a SHA-256 over its text and the text of
+//! every file it imports, so that an approval is bound to exactly what was
+//! reviewed and any later edit voids it.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::syntax::{self, Item};
+
+/// Computes the content hash of the scenario at `path` whose text is
+/// `source`. Imports are followed depth first in the order they are
+/// written; each file is hashed once, under the import path as written, so
+/// that moving the whole tree keeps the hash. An import that cannot be read
+/// or parsed is hashed by its path alone: the checker rejects such a file
+/// before any hash matters.
+pub fn content_hash(path: &Path, source: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"chaosc scenario\0");
+    hasher.update(source.as_bytes());
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    let mut seen = vec![canonical];
+    hash_imports(&mut hasher, path, source, &mut seen);
+    super::hex_digest(hasher)
+}
+
+fn hash_imports(hasher: &mut Sha256, path: &Path, source: &str, seen: &mut Vec<PathBuf>) {
+    let Ok(file) = syntax::parse_file(source) else {
+        return;
+    };
+    let directory = path.parent().unwrap_or(Path::new("."));
+    for item in &file.items {
+        let Item::Import(decl) = item else { continue };
+        let resolved = directory.join(&decl.path);
+        let canonical = resolved.canonicalize().unwrap_or_else(|_| resolved.clone());
+        if seen.contains(&canonical) {
+            continue;
+        }
+        seen.push(canonical);
+        hasher.update(b"\0import\0");
+        hasher.update(decl.path.as_bytes());
+        hasher.update(b"\0");
+        if let Ok(text) = std::fs::read_to_string(&resolved) {
+            hasher.update(text.as_bytes());
+            hash_imports(hasher, &resolved, &text, seen);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_changes_with_imported_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("main.chaos");
+        let common = dir.path().join("common.chaos");
+        let source = "use \"./common.chaos\"\n";
+        std::fs::write(&main, source).unwrap();
+        std::fs::write(&common, "service a { tier = low }\n").unwrap();
+        let before = content_hash(&main, source);
+        assert_eq!(before, content_hash(&main, source));
+        assert!(before.starts_with("sha256:"));
+
+        std::fs::write(&common, "service a { tier = critical }\n").unwrap();
+        assert_ne!(before, content_hash(&main, source));
+    }
+
+    #[test]
+    fn hash_changes_with_scenario_text() {
+        let path = Path::new("scenario.chaos");
+        assert_ne!(
+            content_hash(path, "service a { tier = low }"),
+            content_hash(path, "service a { tier = high }")
+        );
+    }
+}

@@ -1,0 +1,394 @@
+//! Time zones, business hours and blackout windows: the parts a calendar is
+//! made of, each parsed from the text a user writes.
+
+use chrono::{DateTime, Datelike, Duration, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The zone that business hours and blackout windows are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// The host's local time.
+    Local,
+    /// An IANA time zone such as `Europe/Paris`.
+    Named(Tz),
+}
+
+impl Zone {
+    /// Parses an IANA zone name.
+    pub fn parse(text: &str) -> Result<Zone, String> {
+        text.parse::<Tz>()
+            .map(Zone::Named)
+            .map_err(|_| format!("`{text}` is not an IANA time zone such as `Europe/Paris`"))
+    }
+
+    /// Returns the zone's name for messages.
+    pub fn name(&self) -> String {
+        match self {
+            Zone::Local => "local time".to_owned(),
+            Zone::Named(tz) => tz.name().to_owned(),
+        }
+    }
+
+    /// Returns the wall-clock time of an instant in this zone.
+    pub fn to_local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
+        match self {
+            Zone::Local => instant.with_timezone(&Local).naive_local(),
+            Zone::Named(tz) => instant.with_timezone(tz).naive_local(),
+        }
+    }
+
+    /// Returns the instant of a wall-clock time in this zone. A time that a
+    /// daylight-saving change skips maps to the first minute after the gap,
+    /// and a time that occurs twice to its first occurrence.
+    pub fn to_instant(&self, wall: NaiveDateTime) -> DateTime<Utc> {
+        // A gap lasts at most a few hours, so a day of minutes always ends it.
+        for minutes in 0..=24 * 60 {
+            let candidate = wall + Duration::minutes(minutes);
+            let found = match self {
+                Zone::Local => Local
+                    .from_local_datetime(&candidate)
+                    .earliest()
+                    .map(|t| t.to_utc()),
+                Zone::Named(tz) => tz
+                    .from_local_datetime(&candidate)
+                    .earliest()
+                    .map(|t| t.to_utc()),
+            };
+            if let Some(instant) = found {
+                return instant;
+            }
+        }
+        wall.and_utc()
+    }
+
+    /// Formats an instant as RFC 3339 in this zone.
+    pub fn format(&self, instant: DateTime<Utc>) -> String {
+        match self {
+            Zone::Local => instant.with_timezone(&Local).to_rfc3339(),
+            Zone::Named(tz) => instant.with_timezone(tz).to_rfc3339(),
+        }
+    }
+}
+
+/// The days and hours when experiments that ask for them may run, such as
+/// `Mon-Fri 09:00-17:00`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessHours {
+    /// Monday first.
+    days: [bool; 7],
+    /// Minutes since midnight; the end is excluded and may be 24:00.
+    start: u32,
+    end: u32,
+    pub text: String,
+}
+
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl BusinessHours {
+    /// Parses `DAYS HH:MM-HH:MM`, where DAYS is a range (`Mon-Fri`) or a
+    /// list (`Mon,Wed,Fri`) of day names.
+    pub fn parse(text: &str) -> Result<BusinessHours, String> {
+        let (days_text, hours_text) = text
+            .trim()
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| "expected days and hours, such as `Mon-Fri 09:00-17:00`".to_owned())?;
+        let days = parse_days(days_text)?;
+        let (start, end) = hours_text
+            .trim()
+            .split_once('-')
+            .ok_or_else(|| format!("`{hours_text}` is not an hour range such as `09:00-17:00`"))?;
+        let (start, end) = (parse_clock(start)?, parse_clock(end)?);
+        if start >= end || start >= 24 * 60 {
+            return Err(format!(
+                "`{hours_text}` ends before it starts; hours over midnight are not supported"
+            ));
+        }
+        Ok(BusinessHours {
+            days,
+            start,
+            end,
+            text: text.trim().to_owned(),
+        })
+    }
+
+    /// Tells whether a wall-clock time falls in business hours.
+    pub fn contains(&self, wall: NaiveDateTime) -> bool {
+        let day = wall.weekday().num_days_from_monday() as usize;
+        let minute = minute_of_day(wall);
+        self.days[day] && self.start <= minute && minute < self.end
+    }
+
+    /// Returns the next wall-clock time after `wall` when business hours
+    /// begin, or `None` when no day is a business day.
+    pub fn next_start(&self, wall: NaiveDateTime) -> Option<NaiveDateTime> {
+        (0..=7).find_map(|offset| {
+            let date = wall.date() + Duration::days(offset);
+            let day = date.weekday().num_days_from_monday() as usize;
+            let start = date.and_hms_opt(0, 0, 0)? + Duration::minutes(i64::from(self.start));
+            (self.days[day] && start > wall).then_some(start)
+        })
+    }
+}
+
+fn parse_days(text: &str) -> Result<[bool; 7], String> {
+    let index = |name: &str| {
+        let lower = name.trim().to_ascii_lowercase();
+        DAY_NAMES
+            .iter()
+            .position(|day| lower.len() >= 3 && day.starts_with(&lower[..3]))
+            .ok_or_else(|| format!("`{name}` is not a day name such as `Mon`"))
+    };
+    let mut days = [false; 7];
+    for part in text.split(',') {
+        match part.split_once('-') {
+            Some((first, last)) => {
+                let (first, last) = (index(first)?, index(last)?);
+                let mut day = first;
+                loop {
+                    days[day] = true;
+                    if day == last {
+                        break;
+                    }
+                    day = (day + 1) % 7;
+                }
+            }
+            None => days[index(part)?] = true,
+        }
+    }
+    Ok(days)
+}
+
+/// Parses `HH:MM` into minutes since midnight; `24:00` is the end of a day.
+fn parse_clock(text: &str) -> Result<u32, String> {
+    let invalid = || format!("`{text}` is not a time of day such as `09:30`");
+    let (hours, minutes) = text.trim().split_once(':').ok_or_else(invalid)?;
+    let (hours, minutes): (u32, u32) = (
+        hours.parse().map_err(|_| invalid())?,
+        minutes.parse().map_err(|_| invalid())?,
+    );
+    let total = hours * 60 + minutes;
+    (minutes < 60 && total <= 24 * 60)
+        .then_some(total)
+        .ok_or_else(invalid)
+}
+
+fn minute_of_day(wall: NaiveDateTime) -> u32 {
+    use chrono::Timelike;
+    wall.hour() * 60 + wall.minute()
+}
+
+/// A time when no experiment may start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blackout {
+    /// The window as written.
+    pub text: String,
+    /// The source of the window: `policy`, `experiment` or `framework sox`.
+    pub source: String,
+    kind: BlackoutKind,
+    zone: Zone,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum BlackoutKind {
+    /// Every year from the first day to the last, both whole.
+    Annual { first: (u32, u32), last: (u32, u32) },
+    /// Once, from `start` included to `end` excluded.
+    Once {
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    },
+}
+
+impl Blackout {
+    /// Parses `MM-DD..MM-DD` (every year, whole days) or `START..END`, where
+    /// each side is an RFC 3339 time, a wall-clock time `YYYY-MM-DDTHH:MM`
+    /// in `zone`, or a date (its whole day).
+    pub fn parse(text: &str, zone: Zone, source: &str) -> Result<Blackout, String> {
+        let (start, end) = text
+            .split_once("..")
+            .ok_or_else(|| "expected a range `START..END`".to_owned())?;
+        let kind = match (parse_month_day(start), parse_month_day(end)) {
+            (Some(first), Some(last)) => BlackoutKind::Annual { first, last },
+            _ => {
+                let start = parse_instant(start, zone, false)?;
+                let end = parse_instant(end, zone, true)?;
+                if end <= start {
+                    return Err("the window ends before it starts".to_owned());
+                }
+                BlackoutKind::Once { start, end }
+            }
+        };
+        Ok(Blackout {
+            text: text.to_owned(),
+            source: source.to_owned(),
+            kind,
+            zone,
+        })
+    }
+
+    /// Returns when the window ends if `instant` falls in it.
+    pub fn end_if_active(&self, instant: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.kind {
+            BlackoutKind::Once { start, end } => (start <= instant && instant < end).then_some(end),
+            BlackoutKind::Annual { first, last } => {
+                let wall = self.zone.to_local(instant);
+                let year = wall.year();
+                // A window over the new year that contains a January date
+                // began in the year before.
+                [year - 1, year].into_iter().find_map(|from_year| {
+                    let to_year = if last < first {
+                        from_year + 1
+                    } else {
+                        from_year
+                    };
+                    let start = month_day(from_year, first)?.and_hms_opt(0, 0, 0)?;
+                    let end =
+                        (month_day(to_year, last)? + Duration::days(1)).and_hms_opt(0, 0, 0)?;
+                    (start <= wall && wall < end).then(|| self.zone.to_instant(end))
+                })
+            }
+        }
+    }
+}
+
+fn parse_month_day(text: &str) -> Option<(u32, u32)> {
+    let (month, day) = text.trim().split_once('-')?;
+    if month.len() != 2 || day.len() != 2 {
+        return None;
+    }
+    let (month, day): (u32, u32) = (month.parse().ok()?, day.parse().ok()?);
+    ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some((month, day))
+}
+
+/// Returns the date of (month, day) in `year`; February 29 falls back to
+/// February 28 in common years.
+fn month_day(year: i32, (month, day): (u32, u32)) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, month, day)
+        .or_else(|| NaiveDate::from_ymd_opt(year, month, day.saturating_sub(1)))
+}
+
+/// Parses one side of a window. A bare date is its day's start, or the next
+/// day's start when it ends the window, so that the day counts whole.
+fn parse_instant(text: &str, zone: Zone, is_end: bool) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.to_utc());
+    }
+    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(wall) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(zone.to_instant(wall));
+        }
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let date = if is_end {
+            date + Duration::days(1)
+        } else {
+            date
+        };
+        let wall = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        return Ok(zone.to_instant(wall));
+    }
+    Err(format!(
+        "`{text}` is not `MM-DD`, a date, `YYYY-MM-DDTHH:MM` or an RFC 3339 time"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paris() -> Zone {
+        Zone::parse("Europe/Paris").unwrap()
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    fn wall(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").unwrap()
+    }
+
+    #[test]
+    fn zone_rejects_unknown_names() {
+        assert!(Zone::parse("Mars/Olympus").is_err());
+        assert_eq!(paris().name(), "Europe/Paris");
+    }
+
+    #[test]
+    fn zone_skips_daylight_saving_gap() {
+        // Clocks in Paris jump from 02:00 to 03:00 on 2026-03-29.
+        let instant = paris().to_instant(wall("2026-03-29T02:30"));
+        assert_eq!(instant, utc("2026-03-29T01:00:00Z"));
+    }
+
+    #[test]
+    fn hours_parse_ranges_and_lists() {
+        let hours = BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap();
+        // 2026-03-02 is a Monday.
+        assert!(hours.contains(wall("2026-03-02T09:00")));
+        assert!(!hours.contains(wall("2026-03-02T17:00")));
+        assert!(!hours.contains(wall("2026-03-07T10:00")));
+        let list = BusinessHours::parse("sat,Sun 10:00-24:00").unwrap();
+        assert!(list.contains(wall("2026-03-07T23:59")));
+        assert!(!list.contains(wall("2026-03-06T12:00")));
+    }
+
+    #[test]
+    fn hours_reject_bad_text() {
+        assert!(BusinessHours::parse("Mon-Fri").is_err());
+        assert!(BusinessHours::parse("Funday 09:00-17:00").is_err());
+        assert!(BusinessHours::parse("Mon 17:00-09:00").is_err());
+        assert!(BusinessHours::parse("Mon 09:00-25:00").is_err());
+    }
+
+    #[test]
+    fn hours_find_next_start() {
+        let hours = BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap();
+        // Friday evening opens on Monday morning.
+        let next = hours.next_start(wall("2026-03-06T18:00"));
+        assert_eq!(next, Some(wall("2026-03-09T09:00")));
+        let early = hours.next_start(wall("2026-03-03T07:00"));
+        assert_eq!(early, Some(wall("2026-03-03T09:00")));
+    }
+
+    #[test]
+    fn annual_window_wraps_new_year() {
+        let window = Blackout::parse("12-20..01-05", paris(), "policy").unwrap();
+        let end = window.end_if_active(utc("2027-01-02T12:00:00Z"));
+        assert_eq!(end, Some(utc("2027-01-05T23:00:00Z")));
+        assert!(window.end_if_active(utc("2026-12-19T22:59:00Z")).is_none());
+        assert!(window.end_if_active(utc("2026-12-19T23:00:00Z")).is_some());
+        assert!(window.end_if_active(utc("2026-06-01T00:00:00Z")).is_none());
+    }
+
+    #[test]
+    fn once_window_reads_each_form() {
+        let zone = paris();
+        let wall_clock = Blackout::parse("2026-03-02T10:00..2026-03-02T12:00", zone, "x").unwrap();
+        assert!(
+            wall_clock
+                .end_if_active(utc("2026-03-02T09:00:00Z"))
+                .is_some()
+        );
+        assert!(
+            wall_clock
+                .end_if_active(utc("2026-03-02T11:00:00Z"))
+                .is_none()
+        );
+        let dates = Blackout::parse("2026-03-02..2026-03-02", zone, "x").unwrap();
+        let end = dates.end_if_active(utc("2026-03-02T20:00:00Z"));
+        assert_eq!(end, Some(utc("2026-03-02T23:00:00Z")));
+        let offsets =
+            Blackout::parse("2026-03-02T10:00:00Z..2026-03-02T11:00:00Z", zone, "x").unwrap();
+        assert!(offsets.end_if_active(utc("2026-03-02T10:30:00Z")).is_some());
+    }
+
+    #[test]
+    fn window_rejects_bad_text() {
+        let zone = Zone::Local;
+        assert!(Blackout::parse("tomorrow", zone, "x").is_err());
+        assert!(Blackout::parse("2026-03-02..2026-03-01", zone, "x").is_err());
+        assert!(Blackout::parse("13-01..01-05", zone, "x").is_err());
+    }
+}
