@@ -253,7 +253,8 @@ impl Blackout {
 
 fn parse_month_day(text: &str) -> Option<(u32, u32)> {
     let (month, day) = text.trim().split_once('-')?;
-    if month.len() != 2 || day.len() != 2 {
+    // One or two digits each, as the checker accepts: `3-1` is `03-01`.
+    if !(1..=2).contains(&month.len()) || !(1..=2).contains(&day.len()) {
         return None;
     }
     let (month, day): (u32, u32) = (month.parse().ok()?, day.parse().ok()?);
