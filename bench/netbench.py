@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Loopback servers and measuring clients for bench/run.
+
+Every address is 127.0.0.1. Subcommands:
+
+  serve ECHO_PORT SOURCE_PORT   echo server, and a source that sends the
+                                number of bytes named in the request line
+  throughput PORT BYTES RUNS    bulk download, prints the best MB/s
+  latency PORT COUNT            round trips of 64 bytes on one connection,
+                                prints p50 and p99 in milliseconds
+  connect-latency PORT COUNT    one connection per request, same output
+  wait-port PORT TIMEOUT        waits until PORT accepts connections
+  wait-latency FIRST COUNT MS TIMEOUT
+                                waits until a round trip through each of
+                                the COUNT ports from FIRST takes MS or more
+"""
+
+import socket
+import socketserver
+import sys
+import threading
+import time
+
+HOST = "127.0.0.1"
+PAYLOAD = b"x" * 64
+CHUNK = 1 << 20
+
+
+class EchoHandler(socketserver.BaseRequestHandler):
+    """Sends back every byte until the client closes its side."""
+
+    def handle(self):
+        sock = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return
+            sock.sendall(data)
+
+
+class SourceHandler(socketserver.BaseRequestHandler):
+    """Reads a decimal byte count ending in a newline, sends that many bytes."""
+
+    def handle(self):
+        sock = self.request
+        request = b""
+        while not request.endswith(b"\n"):
+            data = sock.recv(64)
+            if not data:
+                return
+            request += data
+        remaining = int(request)
+        block = memoryview(b"\0" * CHUNK)
+        while remaining > 0:
+            size = min(remaining, CHUNK)
+            sock.sendall(block[:size])
+            remaining -= size
+
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = 4096
+
+
+def serve(echo_port, source_port):
+    servers = [
+        Server((HOST, echo_port), EchoHandler),
+        Server((HOST, source_port), SourceHandler),
+    ]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Event().wait()
+
+
+def download(port, total):
+    started = time.perf_counter()
+    with socket.create_connection((HOST, port)) as sock:
+        sock.sendall(b"%d\n" % total)
+        buffer = bytearray(CHUNK)
+        received = 0
+        while received < total:
+            count = sock.recv_into(buffer)
+            if count == 0:
+                raise SystemExit(f"connection closed after {received} of {total} bytes")
+            received += count
+    return time.perf_counter() - started
+
+
+def throughput(port, total, runs):
+    best = min(download(port, total) for _ in range(runs))
+    print(f"{total / best / 1e6:.1f}")
+
+
+def percentiles(samples):
+    samples = sorted(samples)
+
+    def rank(fraction):
+        return samples[min(len(samples) - 1, int(fraction * len(samples)))]
+
+    return rank(0.50) * 1000, rank(0.99) * 1000
+
+
+def round_trip(sock):
+    started = time.perf_counter()
+    sock.sendall(PAYLOAD)
+    received = 0
+    while received < len(PAYLOAD):
+        data = sock.recv(65536)
+        if not data:
+            raise SystemExit("connection closed during a round trip")
+        received += len(data)
+    return time.perf_counter() - started
+
+
+def latency(port, count):
+    with socket.create_connection((HOST, port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(10):
+            round_trip(sock)
+        samples = [round_trip(sock) for _ in range(count)]
+    p50, p99 = percentiles(samples)
+    print(f"{p50:.3f} {p99:.3f}")
+
+
+def connect_latency(port, count):
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        with socket.create_connection((HOST, port)) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            round_trip(sock)
+        samples.append(time.perf_counter() - started)
+    p50, p99 = percentiles(samples)
+    print(f"{p50:.3f} {p99:.3f}")
+
+
+def wait_port(port, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOST, port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit(f"127.0.0.1:{port} did not accept connections within {timeout}s")
+
+
+def wait_latency(first_port, count, minimum_ms, timeout):
+    deadline = time.monotonic() + timeout
+    for port in range(first_port, first_port + count):
+        while True:
+            try:
+                with socket.create_connection((HOST, port), timeout=1) as sock:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    if round_trip(sock) * 1000 >= minimum_ms:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"no latency of {minimum_ms}ms on 127.0.0.1:{port} within {timeout}s")
+            time.sleep(0.01)
+
+
+def main():
+    command, *args = sys.argv[1:]
+    numbers = [int(arg) for arg in args]
+    if command == "serve":
+        serve(*numbers)
+    elif command == "throughput":
+        throughput(*numbers)
+    elif command == "latency":
+        latency(*numbers)
+    elif command == "connect-latency":
+        connect_latency(*numbers)
+    elif command == "wait-latency":
+        wait_latency(*numbers)
+    elif command == "wait-port":
+        wait_port(*numbers)
+    else:
+        raise SystemExit(f"unknown subcommand {command!r}; see the docstring of {sys.argv[0]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Write the .chaos scenarios that bench/run measures to standard output.
+
+  large LINES                      a valid file of at least LINES lines
+  proxy ECHO SOURCE LISTEN         proxies on LISTEN (to ECHO), LISTEN+1 (to
+                                   SOURCE) with no fault, and LISTEN+2 (to
+                                   ECHO) holding latency(1ms) until stopped
+  accuracy ECHO LISTEN DELAY_MS    one proxy holding latency(DELAY_MS) for 60s
+  reaction UPSTREAM LISTEN         one proxy holding latency(5ms), stopped when
+                                   a TCP probe of UPSTREAM fails once
+  scale ECHO FIRST COUNT           COUNT proxies on FIRST.. to ECHO, each
+                                   with its own latency(5ms) step
+
+Every address is 127.0.0.1. Every experiment may run at any hour.
+"""
+
+import sys
+
+HEADER = "use std::faults::{latency}\n"
+
+SAFETY = "safety { rollback = true, timeout = 120s, business_hours_only = false }"
+
+
+def large(lines):
+    # The same shape as `large_file` in benches/check.rs: 14 lines per
+    # target and experiment pair.
+    count = -(-lines // 14)
+    out = ["use std::faults::{latency, blackhole}\n"]
+    for index in range(count):
+        port = 20000 + index * 2
+        out.append(
+            f"target t{index} = proxy {{ listen = 127.0.0.1:{port}, upstream = 127.0.0.1:{port + 1} }}\n"
+        )
+    for index in range(count):
+        out.append(
+            f"""
+experiment e{index} {{
+    category = network
+    severity = low
+    duration = 5m
+    safety {{ business_hours_only = false }}
+    steady_state {{
+        probe p = tcp 127.0.0.1:{20000 + index * 2}
+    }}
+    step slow = inject latency(100ms, jitter = 5ms) on t{index} for 1m
+    step dark = inject blackhole() on t{index} for 30s after slow
+    stop when p.failures > 3 in 30s
+}}
+"""
+        )
+    return "".join(out)
+
+
+def proxy(echo, source, listen):
+    return f"""{HEADER}
+target echo_front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{echo} }}
+target bulk_front = proxy {{ listen = 127.0.0.1:{listen + 1}, upstream = 127.0.0.1:{source} }}
+target spare = proxy {{ listen = 127.0.0.1:{listen + 2}, upstream = 127.0.0.1:{echo} }}
+
+experiment proxy_cost {{
+    category = network
+    severity = low
+    duration = 10m
+    {SAFETY}
+    steady_state {{
+        probe up = tcp 127.0.0.1:{echo}
+    }}
+    // The fault sits on `spare` so that the measured proxies carry none.
+    step hold = inject latency(delay = 1ms) on spare
+}}
+"""
+
+
+def accuracy(echo, listen, delay_ms):
+    return f"""{HEADER}
+target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{echo} }}
+
+experiment fault_accuracy {{
+    category = network
+    severity = low
+    duration = 2m
+    {SAFETY}
+    steady_state {{
+        probe up = tcp 127.0.0.1:{echo}
+    }}
+    step slow = inject latency(delay = {delay_ms}ms) on front for 60s
+}}
+"""
+
+
+def reaction(upstream, listen):
+    return f"""{HEADER}
+target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{upstream} }}
+
+experiment reaction {{
+    category = network
+    severity = low
+    duration = 1m
+    {SAFETY}
+    // Outside the steady state, so that the dead upstream does not fail
+    // the check after rollback and add its retries to every trial.
+    probe up = tcp 127.0.0.1:{upstream} within 200ms every 20ms
+    step slow = inject latency(delay = 5ms) on front
+    stop when up.failures >= 1
+}}
+"""
+
+
+def scale(echo, first, count):
+    out = [HEADER]
+    for index in range(count):
+        out.append(
+            f"target t{index} = proxy {{ listen = 127.0.0.1:{first + index}, upstream = 127.0.0.1:{echo} }}\n"
+        )
+    out.append(
+        f"""
+experiment scale {{
+    category = network
+    severity = low
+    duration = 10m
+    blast_radius {{ limit = {count} }}
+    {SAFETY}
+    steady_state {{
+        probe up = tcp 127.0.0.1:{echo}
+    }}
+"""
+    )
+    for index in range(count):
+        out.append(f"    step s{index} = inject latency(delay = 5ms) on t{index}\n")
+    out.append("}\n")
+    return "".join(out)
+
+
+def main():
+    command, *args = sys.argv[1:]
+    numbers = [int(arg) for arg in args]
+    builders = {
+        "large": large,
+        "proxy": proxy,
+        "accuracy": accuracy,
+        "reaction": reaction,
+        "scale": scale,
+    }
+    if command not in builders:
+        raise SystemExit(f"unknown scenario {command!r}; expected one of {', '.join(builders)}")
+    sys.stdout.write(builders[command](*numbers))
+
+
+if __name__ == "__main__":
+    main()
