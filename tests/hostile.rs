@@ -1,0 +1,640 @@
+//! Hostile input for the real binary: inputs built to crash, stall or
+//! exhaust chaosc, shell metacharacters in every string that reaches a
+//! command, and file faults aimed outside their declared root. Every case
+//! must end within a few seconds, without a panic, with the exit code that
+//! README.md documents.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::Sandbox;
+
+const SUCCESS: i32 = 0;
+const FILE_HAS_ERRORS: i32 = 1;
+const CANNOT_START: i32 = 2;
+const EXPERIMENT_FAILED: i32 = 3;
+
+/// Shell syntax that would create `MARKER` if any part of chaosc handed a
+/// string to a shell: command substitution in both forms, separators, pipes,
+/// redirections, globs, a backslash and both quotes (`\"` is the `.chaos`
+/// escape for `"`).
+const PAYLOAD: &str = r#"$(touch MARKER); `touch MARKER`; touch MARKER | & > MARKER < * ~ \\ '\""#;
+
+/// The payload as the program receives it, after `.chaos` unescaping.
+const PAYLOAD_ARGV: &str =
+    r#"$(touch MARKER); `touch MARKER`; touch MARKER | & > MARKER < * ~ \ '""#;
+
+/// A Python program that writes its arguments after the first to the file
+/// named by the first, one per line, so a test can compare argv exactly.
+const WRITE_ARGV: &str = "import sys; open(sys.argv[1], 'w').write(chr(10).join(sys.argv[2:]))";
+
+/// The exit code and standard error of a bounded command.
+struct Bounded {
+    code: Option<i32>,
+    stderr: String,
+}
+
+impl Bounded {
+    fn assert_no_panic(&self) {
+        assert!(
+            !self.stderr.contains("panicked"),
+            "chaosc panicked:\n{}",
+            tail(&self.stderr)
+        );
+    }
+}
+
+/// Returns the last 2000 bytes of `text`, so that a failure does not print
+/// megabytes of echoed input.
+fn tail(text: &str) -> &str {
+    let mut start = text.len().saturating_sub(2000);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// Runs `command` with its output in files of the sandbox, so that a large
+/// diagnostic never blocks it on a full pipe. Kills it (by its own pid)
+/// when it runs longer than `limit`.
+fn run_bounded(sandbox: &Sandbox, command: &mut Command, limit: Duration) -> Bounded {
+    let stdout_path = sandbox.dir.path().join("bounded.stdout");
+    let stderr_path = sandbox.dir.path().join("bounded.stderr");
+    let mut child = command
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .expect("start chaosc");
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for chaosc") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = String::from_utf8_lossy(&std::fs::read(&stderr_path).unwrap()).into_owned();
+    let Some(status) = status else {
+        panic!(
+            "chaosc ran longer than {limit:?}; stderr:\n{}",
+            tail(&stderr)
+        );
+    };
+    Bounded {
+        code: status.code(),
+        stderr,
+    }
+}
+
+/// Runs `chaosc check FILE`, bounded by `limit`.
+fn check(sandbox: &Sandbox, file: &Path, limit: Duration) -> Bounded {
+    let result = run_bounded(sandbox, sandbox.chaosc().arg("check").arg(file), limit);
+    result.assert_no_panic();
+    result
+}
+
+/// Runs `chaosc run FILE`, bounded by `limit`.
+fn run(sandbox: &Sandbox, file: &Path, limit: Duration) -> Bounded {
+    let result = run_bounded(sandbox, sandbox.chaosc().arg("run").arg(file), limit);
+    result.assert_no_panic();
+    result
+}
+
+fn write_bytes(sandbox: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = sandbox.dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Returns an experiment that may run at any hour, with `body` inside it.
+fn experiment(body: &str) -> String {
+    format!(
+        "experiment hostile {{
+    category = storage
+    severity = low
+    duration = 1m
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
+{body}
+}}
+"
+    )
+}
+
+// Inputs that could crash, stall or exhaust the parser and the checker.
+
+#[test]
+fn deep_nesting_is_a_syntax_error() {
+    let sandbox = Sandbox::new();
+    let openers = [("[", "labels = "), ("{", "labels = "), ("(", "")];
+    for (opener, prefix) in openers {
+        let text = format!("experiment e {{ {prefix}{} }}", opener.repeat(100_000));
+        let file = sandbox.write("deep.chaos", &text);
+        let result = check(&sandbox, &file, Duration::from_secs(15));
+        assert_eq!(
+            result.code,
+            Some(FILE_HAS_ERRORS),
+            "100,000 nested `{opener}`: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("E0001"),
+            "100,000 nested `{opener}` gave no syntax error"
+        );
+    }
+}
+
+#[test]
+fn deep_block_comments_are_a_syntax_error() {
+    // Block comments nest, so 100,000 unclosed openers are 100,000 levels.
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("comments.chaos", &"/*".repeat(100_000));
+    let result = check(&sandbox, &file, Duration::from_secs(15));
+    assert_eq!(result.code, Some(FILE_HAS_ERRORS));
+    assert!(result.stderr.contains("E0001"));
+}
+
+#[test]
+fn ten_megabyte_line_is_too_large() {
+    let sandbox = Sandbox::new();
+    let text = format!("// {}\n", "a".repeat(10 * 1024 * 1024));
+    let file = sandbox.write("long.chaos", &text);
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(result.code, Some(CANNOT_START), "{}", tail(&result.stderr));
+    assert!(result.stderr.contains("E0904"), "{}", tail(&result.stderr));
+}
+
+#[test]
+fn one_megabyte_string_checks_clean() {
+    // A long line under the 8 MiB limit is read and checked in full. The
+    // debug build took about 2s per megabyte of one line on a loaded
+    // two-core machine, so the line is kept at 1 MiB to fit the time limit.
+    let sandbox = Sandbox::new();
+    let description = "a".repeat(1024 * 1024);
+    let text = experiment(&format!("    description = \"{description}\""));
+    let file = sandbox.write("long.chaos", &text);
+    let result = check(&sandbox, &file, Duration::from_secs(30));
+    assert_eq!(result.code, Some(SUCCESS), "{}", tail(&result.stderr));
+}
+
+#[test]
+fn file_over_limit_is_rejected() {
+    let sandbox = Sandbox::new();
+    let limit = 8 * 1024 * 1024;
+    let file = write_bytes(&sandbox, "big.chaos", &vec![b' '; limit + 1]);
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(result.code, Some(CANNOT_START));
+    assert!(result.stderr.contains("E0904"), "{}", tail(&result.stderr));
+    assert!(
+        result.stderr.contains("8388609 bytes"),
+        "the size is not named: {}",
+        tail(&result.stderr)
+    );
+}
+
+#[test]
+#[ignore = "bug: read_source reads a stream up to 8 MiB + 1 bytes but never \
+            checks the length read, so a pipe over the limit is truncated and \
+            checked (exit 0) instead of rejected with E0904"]
+fn stream_over_limit_is_rejected() {
+    let sandbox = Sandbox::new();
+    let text = format!("// {}\n", "a".repeat(9 * 1024 * 1024));
+    let source = sandbox.write("big.txt", &text);
+    let result = run_bounded(
+        &sandbox,
+        sandbox
+            .chaosc()
+            .args(["check", "/dev/stdin"])
+            .stdin(std::fs::File::open(&source).unwrap()),
+        Duration::from_secs(90),
+    );
+    result.assert_no_panic();
+    assert_eq!(result.code, Some(CANNOT_START), "{}", tail(&result.stderr));
+    assert!(result.stderr.contains("E0904"));
+}
+
+#[test]
+fn invalid_utf8_is_rejected() {
+    let sandbox = Sandbox::new();
+    let cases: [&[u8]; 4] = [
+        b"experiment e { \xff\xfe }",
+        b"\xc3\x28",
+        b"// \xed\xa0\x80 a UTF-16 surrogate\n",
+        b"experiment e { description = \"\xf8\x88\x80\x80\x80\" }",
+    ];
+    for bytes in cases {
+        let file = write_bytes(&sandbox, "bad.chaos", bytes);
+        let result = check(&sandbox, &file, Duration::from_secs(10));
+        assert_eq!(result.code, Some(CANNOT_START), "input {bytes:?}");
+        assert!(result.stderr.contains("E0903"), "input {bytes:?}");
+    }
+}
+
+#[test]
+fn nul_bytes_are_syntax_errors() {
+    let sandbox = Sandbox::new();
+    let cases: [&[u8]; 3] = [
+        b"experiment e {\0}",
+        b"\0\0\0\0",
+        b"experiment e { description = \"a\0b\" }",
+    ];
+    for bytes in cases {
+        let file = write_bytes(&sandbox, "nul.chaos", bytes);
+        let result = check(&sandbox, &file, Duration::from_secs(10));
+        assert_eq!(
+            result.code,
+            Some(FILE_HAS_ERRORS),
+            "input {bytes:?}: {}",
+            result.stderr
+        );
+    }
+}
+
+#[test]
+fn nul_byte_in_command_is_not_run() {
+    // execve(2) cannot pass a NUL inside an argument, so the probe must
+    // fail (or the checker reject it) rather than run a truncated argv.
+    let sandbox = Sandbox::new();
+    let marker = sandbox.dir.path().join("nul-marker");
+    let text = experiment(&format!(
+        "    steady_state {{ probe p = command [\"touch\", \"{}\0x\"] }}",
+        marker.display()
+    ));
+    let file = sandbox.write("nul.chaos", &text);
+    let result = run(&sandbox, &file, Duration::from_secs(20));
+    assert!(
+        matches!(result.code, Some(FILE_HAS_ERRORS | EXPERIMENT_FAILED)),
+        "exit {:?}: {}",
+        result.code,
+        result.stderr
+    );
+    assert!(!marker.exists(), "a command with a NUL byte was run");
+    sandbox.assert_no_journal();
+}
+
+#[test]
+fn self_import_is_a_cycle() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("self.chaos", "use \"./self.chaos\"\n");
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(result.code, Some(FILE_HAS_ERRORS));
+    assert!(result.stderr.contains("E0107"), "{}", result.stderr);
+}
+
+#[test]
+fn mutual_import_is_a_cycle() {
+    let sandbox = Sandbox::new();
+    sandbox.write("b.chaos", "use \"./a.chaos\"\n");
+    let file = sandbox.write("a.chaos", "use \"./b.chaos\"\n");
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(result.code, Some(FILE_HAS_ERRORS));
+    // The cycle is found inside `b.chaos`, so `a.chaos` reports it as an
+    // import with errors.
+    assert!(result.stderr.contains("E0108"), "{}", result.stderr);
+}
+
+#[test]
+#[ignore = "bug: imports are read with fs::read_to_string, without the 8 MiB \
+            limit or a check for a regular file, so `use \"/dev/zero\"` reads \
+            until memory runs out"]
+fn import_of_device_is_rejected() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("zero.chaos", "use \"/dev/zero\"\n");
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{}", result.stderr);
+    assert!(result.stderr.contains("E0106"), "{}", result.stderr);
+}
+
+#[test]
+#[ignore = "bug: imports open their file without checking its type, so \
+            `use` of a FIFO blocks the checker (and the language server) \
+            until something writes to it"]
+fn import_of_fifo_is_rejected() {
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.dir.path().join("fifo.chaos");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo failed");
+    let file = sandbox.write("main.chaos", "use \"./fifo.chaos\"\n");
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{}", result.stderr);
+}
+
+#[test]
+#[ignore = "bug: read_source opens a FIFO named on the command line and \
+            blocks until a writer appears, instead of rejecting a file that \
+            is not a regular file"]
+fn check_of_fifo_is_rejected() {
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.dir.path().join("fifo.chaos");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo failed");
+    let result = check(&sandbox, &fifo, Duration::from_secs(10));
+    assert_eq!(result.code, Some(CANNOT_START), "{}", result.stderr);
+}
+
+// Shell metacharacters in every string that reaches a command.
+
+/// Reads the argv file a command wrote, waiting a moment for it to appear.
+fn read_argv(path: &Path) -> Vec<String> {
+    common::wait_until(Duration::from_secs(5), || path.exists());
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("{} was not written: {error}", path.display()));
+    text.split('\n').map(str::to_owned).collect()
+}
+
+#[test]
+fn metacharacters_reach_commands_verbatim() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.dir.path();
+    let marker = dir.join("pwned");
+    let payload = PAYLOAD.replace("MARKER", &marker.display().to_string());
+    let expected = PAYLOAD_ARGV.replace("MARKER", &marker.display().to_string());
+    let argv_file = |name: &str| dir.join(name).display().to_string();
+    let (target_argv, probe_argv, action_argv) = (
+        argv_file("target.argv"),
+        argv_file("probe.argv"),
+        argv_file("action.argv"),
+    );
+    // The launched target records its argv, then stays up to be paused.
+    let target_program = format!("{WRITE_ARGV}; import time; time.sleep(60)");
+    let body = format!(
+        r#"    steady_state {{
+        probe argv = command ["python3", "-c", "{WRITE_ARGV}", "{probe_argv}", "{payload}", "{payload}"] expect exit == 0
+    }}
+
+    step freeze = inject process_pause() on app for 1s
+
+    recovery plan restore (strategy = immediate_rollback, rto = 1m) {{
+        action record = command ["python3", "-c", "{WRITE_ARGV}", "{action_argv}", "{payload}"] timeout 10s
+    }}"#
+    );
+    let text = format!(
+        "use std::faults::{{process_pause}}
+
+target app = process {{
+    command = [\"python3\", \"-c\", \"{target_program}\", \"{target_argv}\", \"{payload}\"]
+}}
+
+{}",
+        experiment(&body)
+    );
+    let file = sandbox.write("meta.chaos", &text);
+    let result = run(&sandbox, &file, Duration::from_secs(40));
+
+    assert_eq!(result.code, Some(SUCCESS), "stderr:\n{}", result.stderr);
+    assert!(
+        !marker.exists(),
+        "a shell ran part of the payload and created {}",
+        marker.display()
+    );
+    assert_eq!(read_argv(Path::new(&target_argv)), vec![expected.clone()]);
+    assert_eq!(
+        read_argv(Path::new(&probe_argv)),
+        vec![expected.clone(), expected.clone()]
+    );
+    assert_eq!(read_argv(Path::new(&action_argv)), vec![expected]);
+    sandbox.assert_no_journal();
+}
+
+#[test]
+fn import_keeps_shell_strings_out() {
+    // The toolkit hands string arguments to /bin/sh; the import must not
+    // turn them into a command chaosc would run.
+    let sandbox = Sandbox::new();
+    let marker = sandbox.dir.path().join("pwned-import");
+    let arguments = format!("$(touch {0}); `touch {0}`; touch {0}", marker.display());
+    let experiment = serde_json::json!({
+        "title": "hostile",
+        "description": "shell in arguments",
+        "method": [{
+            "type": "action",
+            "name": "spawn",
+            "provider": { "type": "process", "path": "echo", "arguments": arguments }
+        }]
+    });
+    let input = sandbox.write("hostile.json", &experiment.to_string());
+    let output_path = sandbox.dir.path().join("hostile.chaos");
+    let result = run_bounded(
+        &sandbox,
+        sandbox
+            .chaosc()
+            .arg("import")
+            .arg(&input)
+            .arg("-o")
+            .arg(&output_path),
+        Duration::from_secs(10),
+    );
+    result.assert_no_panic();
+    assert_eq!(result.code, Some(SUCCESS), "{}", result.stderr);
+    assert!(result.stderr.contains("need a shell"), "{}", result.stderr);
+    let scenario = std::fs::read_to_string(&output_path).unwrap();
+    let commands: Vec<&str> = scenario
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//") && line.contains("command"))
+        .collect();
+    assert!(
+        commands.is_empty(),
+        "the import wrote commands: {commands:?}"
+    );
+
+    let result = run(&sandbox, &output_path, Duration::from_secs(20));
+    assert_eq!(result.code, Some(SUCCESS), "{}", result.stderr);
+    assert!(!marker.exists(), "a shell ran the imported arguments");
+    sandbox.assert_no_journal();
+}
+
+// File faults stay inside their declared root.
+
+/// A root with `config.json` inside it and `secret.json` outside it.
+struct Roots {
+    root: PathBuf,
+    outside: PathBuf,
+}
+
+const SECRET: &str = "{\"password\": \"hunter2\"}\n";
+
+impl Roots {
+    fn new(sandbox: &Sandbox) -> Self {
+        let root = sandbox.dir.path().join("root");
+        let outside = sandbox.dir.path().join("outside");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret.json"), SECRET).unwrap();
+        Roots { root, outside }
+    }
+
+    fn assert_secret_untouched(&self) {
+        let now = std::fs::read_to_string(self.outside.join("secret.json")).unwrap();
+        assert_eq!(now, SECRET, "the file outside the root changed");
+    }
+}
+
+/// A scenario that applies `fault` to a file target at `path` under `root`.
+fn file_scenario(sandbox: &Sandbox, path: &Path, root: &Path, fault: &str) -> PathBuf {
+    let text = format!(
+        "use std::faults::{{corrupt_file, config_drift}}
+
+target data = file {{ path = \"{}\", root = \"{}\" }}
+
+{}",
+        path.display(),
+        root.display(),
+        experiment(&format!("    step touch = inject {fault} on data for 1s"))
+    );
+    sandbox.write("escape.chaos", &text)
+}
+
+const FAULTS: [&str; 2] = [
+    "corrupt_file(count = 8)",
+    "config_drift(key = \"password\", value = \"changed\")",
+];
+
+#[test]
+fn symlink_out_of_root_is_refused() {
+    let sandbox = Sandbox::new();
+    let roots = Roots::new(&sandbox);
+    let link = roots.root.join("config.json");
+    std::os::unix::fs::symlink(roots.outside.join("secret.json"), &link).unwrap();
+    for fault in FAULTS {
+        let file = file_scenario(&sandbox, &link, &roots.root, fault);
+        let result = run(&sandbox, &file, Duration::from_secs(20));
+        assert_eq!(
+            result.code,
+            Some(EXPERIMENT_FAILED),
+            "{fault}: {}",
+            result.stderr
+        );
+        assert!(result.stderr.contains("symbolic link"), "{}", result.stderr);
+        roots.assert_secret_untouched();
+        sandbox.assert_no_journal();
+    }
+}
+
+#[test]
+fn symlinked_directory_in_root_is_refused() {
+    let sandbox = Sandbox::new();
+    let roots = Roots::new(&sandbox);
+    std::os::unix::fs::symlink(&roots.outside, roots.root.join("escape")).unwrap();
+    let path = roots.root.join("escape/secret.json");
+    for fault in FAULTS {
+        let file = file_scenario(&sandbox, &path, &roots.root, fault);
+        let result = run(&sandbox, &file, Duration::from_secs(20));
+        assert_eq!(
+            result.code,
+            Some(EXPERIMENT_FAILED),
+            "{fault}: {}",
+            result.stderr
+        );
+        assert!(
+            result.stderr.contains("outside the root"),
+            "{}",
+            result.stderr
+        );
+        roots.assert_secret_untouched();
+        sandbox.assert_no_journal();
+    }
+}
+
+#[test]
+fn dot_dot_path_is_a_check_error() {
+    let sandbox = Sandbox::new();
+    let roots = Roots::new(&sandbox);
+    let path = roots.root.join("../outside/secret.json");
+    for fault in FAULTS {
+        let file = file_scenario(&sandbox, &path, &roots.root, fault);
+        let result = run(&sandbox, &file, Duration::from_secs(20));
+        assert_eq!(
+            result.code,
+            Some(FILE_HAS_ERRORS),
+            "{fault}: {}",
+            result.stderr
+        );
+        assert!(result.stderr.contains(".."), "{}", result.stderr);
+        roots.assert_secret_untouched();
+    }
+}
+
+#[test]
+fn path_outside_root_is_a_check_error() {
+    let sandbox = Sandbox::new();
+    let roots = Roots::new(&sandbox);
+    let path = roots.outside.join("secret.json");
+    for fault in FAULTS {
+        let file = file_scenario(&sandbox, &path, &roots.root, fault);
+        let result = run(&sandbox, &file, Duration::from_secs(20));
+        assert_eq!(
+            result.code,
+            Some(FILE_HAS_ERRORS),
+            "{fault}: {}",
+            result.stderr
+        );
+        assert!(
+            result.stderr.contains("not inside `root`"),
+            "{}",
+            result.stderr
+        );
+        roots.assert_secret_untouched();
+    }
+}
+
+#[test]
+fn hard_link_out_of_root_is_refused() {
+    let sandbox = Sandbox::new();
+    let roots = Roots::new(&sandbox);
+    let link = roots.root.join("config.json");
+    std::fs::hard_link(roots.outside.join("secret.json"), &link).unwrap();
+    for fault in FAULTS {
+        let file = file_scenario(&sandbox, &link, &roots.root, fault);
+        let result = run(&sandbox, &file, Duration::from_secs(20));
+        assert_eq!(
+            result.code,
+            Some(EXPERIMENT_FAILED),
+            "{fault}: {}",
+            result.stderr
+        );
+        assert!(result.stderr.contains("hard links"), "{}", result.stderr);
+        roots.assert_secret_untouched();
+        sandbox.assert_no_journal();
+    }
+}
+
+#[test]
+fn symlinked_fill_directory_is_refused() {
+    let sandbox = Sandbox::new();
+    let roots = Roots::new(&sandbox);
+    let link = roots.root.join("scratch");
+    std::os::unix::fs::symlink(&roots.outside, &link).unwrap();
+    let text = format!(
+        "use std::faults::{{disk_fill}}
+
+target scratch = directory {{ path = \"{}\" }}
+
+{}",
+        link.display(),
+        experiment(
+            "    step fill = inject disk_fill(size = 1MiB, keep_free = 1MiB) on scratch for 1s"
+        )
+    );
+    let file = sandbox.write("fill.chaos", &text);
+    let result = run(&sandbox, &file, Duration::from_secs(20));
+    assert_eq!(result.code, Some(EXPERIMENT_FAILED), "{}", result.stderr);
+    assert!(result.stderr.contains("symbolic link"), "{}", result.stderr);
+    let entries: Vec<_> = std::fs::read_dir(&roots.outside)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name())
+        .collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "files appeared outside the root: {entries:?}"
+    );
+    roots.assert_secret_untouched();
+    sandbox.assert_no_journal();
+}
