@@ -61,9 +61,12 @@ impl Checker<'_> {
                     replicas,
                 })
             }
-            ("restore", [target, from]) => {
+            ("restore", [target, rest @ ..]) if rest.len() <= 1 => {
                 let target = self.target_argument(target);
-                let from = self.typed(from, &ValueType::Path)?.as_str()?.to_owned();
+                let from = match rest.first() {
+                    Some(from) => Some(self.typed(from, &ValueType::Path)?.as_str()?.to_owned()),
+                    None => None,
+                };
                 Some(ActionKind::Restore {
                     target: target?,
                     from,
@@ -188,7 +191,7 @@ impl Checker<'_> {
             ("restore", _) => {
                 arity(
                     self,
-                    "a target name and a backup path, as in `restore db \"/backups/db\"`",
+                    "a file target and an optional backup path, as in `restore db` or `restore db \"/backups/db\"`",
                 );
                 None
             }

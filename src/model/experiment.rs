@@ -501,8 +501,12 @@ pub enum ActionKind {
     Scale { target: String, replicas: i64 },
     /// Deploys a target again from its definition.
     Redeploy { target: String },
-    /// Restores a target's data from a backup.
-    Restore { target: String, from: String },
+    /// Restores a file target from a backup file, or from the copy taken
+    /// before the first injection when `from` is `None`.
+    Restore {
+        target: String,
+        from: Option<String>,
+    },
     /// Points a proxy target at another upstream address.
     SwitchTraffic {
         target: String,

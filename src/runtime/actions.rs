@@ -176,6 +176,32 @@ pub async fn redeploy(
     ))
 }
 
+/// Copies every file target into `directory` before the first injection,
+/// so that `restore` can put it back; returns the copies by target name.
+pub fn copy_file_targets(
+    targets: &super::Targets,
+    directory: &Path,
+) -> std::collections::BTreeMap<String, std::path::PathBuf> {
+    let mut copies = std::collections::BTreeMap::new();
+    for (name, spec) in &targets.host {
+        let TargetSpec::File(file) = spec else {
+            continue;
+        };
+        let copy = directory.join(name);
+        let copied =
+            std::fs::create_dir_all(directory).and_then(|()| std::fs::copy(&file.path, &copy));
+        match copied {
+            Ok(_) => {
+                copies.insert(name.clone(), copy);
+            }
+            Err(error) => {
+                tracing::warn!(%error, target = %name, "cannot copy a file target before the run");
+            }
+        }
+    }
+    copies
+}
+
 /// Copies `from` over the file of a file target, replacing it in one rename,
 /// and checks that the bytes now match.
 pub fn restore(target: &str, spec: &TargetSpec, from: &Path) -> Result<String, String> {

@@ -110,6 +110,13 @@ pub async fn drill(
             return Err(DrillError::Targets { reason });
         }
     };
+    let mut targets = targets;
+    let copies_dir = options
+        .state_dir
+        .join("runs")
+        .join(&options.run_id)
+        .join("copies");
+    targets.file_copies = super::actions::copy_file_targets(&targets, &copies_dir);
     let (critical, _) = critical_path(recovery);
     let deadline = Instant::now() + critical + DRILL_MARGIN;
     let result = execute_plan(recovery, experiment, &targets, &journal, deadline).await;

@@ -205,6 +205,13 @@ pub async fn run(
         return Ok(finish(state, targets, &journal, guardian, &progress, Some(&log)).await);
     }
 
+    let mut targets = targets;
+    let copies_dir = options
+        .state_dir
+        .join("runs")
+        .join(&options.run_id)
+        .join("copies");
+    targets.file_copies = super::actions::copy_file_targets(&targets, &copies_dir);
     let before_snapshot = snapshot::take(plan, &targets, &state.result.steady_state.before).await;
     state.result.snapshots.before = Some(before_snapshot);
 

@@ -168,6 +168,8 @@ struct ActionContext {
     proxy: Option<Arc<super::proxy::ProxyHandle>>,
     host: Option<crate::model::TargetSpec>,
     replicas: super::targets::Replicas,
+    /// The copy of the target taken before the run, for `restore`.
+    file_copy: Option<std::path::PathBuf>,
     probe: Option<crate::model::Probe>,
     probe_context: ProbeContext,
     journal: JournalHandle,
@@ -193,6 +195,7 @@ impl ActionContext {
             proxy,
             host,
             replicas: Arc::clone(&targets.replicas),
+            file_copy: target.and_then(|name| targets.file_copies.get(name).cloned()),
             probe,
             probe_context: ProbeContext::new(targets),
             journal: journal.clone(),
@@ -311,7 +314,14 @@ async fn perform(
                 .host
                 .as_ref()
                 .ok_or_else(|| format!("`{target}` is not a file target"))?;
-            actions::restore(target, spec, std::path::Path::new(from))
+            let from = match from {
+                Some(path) => std::path::PathBuf::from(path),
+                None => context
+                    .file_copy
+                    .clone()
+                    .ok_or_else(|| format!("no copy of `{target}` was taken before the run"))?,
+            };
+            actions::restore(target, spec, &from)
         }
         ActionKind::SwitchTraffic { target, upstream } => {
             actions::switch_traffic(proxy_for(context, target)?, target, *upstream).await

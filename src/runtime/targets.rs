@@ -67,6 +67,9 @@ pub struct Targets {
     pub host: BTreeMap<String, TargetSpec>,
     /// Extra instances of launched targets started by `scale` actions.
     pub replicas: Replicas,
+    /// The copy of each file target taken before the first injection, by
+    /// target name, for `restore` actions without a backup path.
+    pub file_copies: BTreeMap<String, std::path::PathBuf>,
 }
 
 /// The extra instances of each launched target, shared with the tasks of
