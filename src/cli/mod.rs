@@ -11,9 +11,11 @@ mod doctor;
 pub mod exit;
 pub mod explain;
 pub mod findings;
+mod fmt;
 mod gate;
 pub mod github;
 pub mod governed;
+mod graph;
 mod history;
 mod impact;
 mod import;
@@ -94,6 +96,10 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Check a file, then run its experiment: inject, observe, revert.
     Run(run::RunArgs),
+    /// Lay out `.chaos` files canonically, keeping comments.
+    Fmt(fmt::FmtArgs),
+    /// Draw the step and recovery graphs as DOT or Mermaid.
+    Graph(graph::GraphArgs),
     /// Print what `run` would do, touching nothing (same as `run --dry-run`).
     Plan(run::PlanArgs),
     /// Revert the faults that a killed or crashed run left behind, or run a
@@ -144,6 +150,8 @@ pub fn execute(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check::execute(&args, &context),
         Command::Explain(args) => explain::execute(&args),
+        Command::Fmt(args) => fmt::execute(&args),
+        Command::Graph(args) => graph::execute(&args),
         Command::Run(args) => run::execute(args, &context),
         Command::Plan(args) => run::execute_plan(&args, &context),
         Command::Recover(args) => recover::execute(&args, &state_dir, &db),

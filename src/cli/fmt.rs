@@ -1,0 +1,66 @@
+//! `chaosc fmt`: lays `.chaos` files out canonically. The layout indents by
+//! bracket depth (four spaces a level), trims trailing spaces and keeps
+//! every comment; it never changes a token, so the formatted file means
+//! exactly what the original did.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::exit;
+use super::render::{Style, render_human};
+use super::source::{expand_paths, read_source};
+use crate::lsp::format_source;
+
+/// Arguments of `chaosc fmt`.
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Files to format in place; directories are searched for `.chaos` files.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+
+    /// Change nothing; list the files that are not formatted and exit 1.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Runs `chaosc fmt`.
+pub fn execute(args: &FmtArgs) -> u8 {
+    let mut unformatted = 0;
+    let mut failed = false;
+    for path in expand_paths(&args.paths) {
+        let source = match path.and_then(|path| read_source(&path)) {
+            Ok(source) => source,
+            Err(error) => {
+                eprint!("{}", render_human(&error, None, Style::for_stderr()));
+                failed = true;
+                continue;
+            }
+        };
+        let formatted = match format_source(&source.text) {
+            Ok(formatted) => formatted,
+            Err(error) => {
+                eprintln!("chaosc: cannot format `{}`: {error}", source.display_name());
+                failed = true;
+                continue;
+            }
+        };
+        if formatted == source.text {
+            continue;
+        }
+        unformatted += 1;
+        if args.check {
+            println!("{}", source.display_name());
+        } else if let Err(error) = std::fs::write(&source.path, formatted) {
+            eprintln!("chaosc: cannot write `{}`: {error}", source.display_name());
+            failed = true;
+        }
+    }
+    if failed {
+        exit::USAGE
+    } else if args.check && unformatted > 0 {
+        exit::CHECK_FAILED
+    } else {
+        exit::SUCCESS
+    }
+}

@@ -1,0 +1,143 @@
+//! `chaosc fmt` lays files out canonically without changing what they mean,
+//! and `chaosc graph` draws the step and recovery graphs with the critical
+//! path marked.
+
+mod common;
+
+use common::{Sandbox, output, repo};
+
+/// Removes every space, tab and newline, leaving the tokens.
+fn tokens(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[test]
+fn shipped_files_are_formatted() {
+    let sandbox = Sandbox::new();
+    let result = output(sandbox.chaosc().current_dir(repo()).args([
+        "fmt",
+        "--check",
+        "scenarios",
+        "stdlib",
+    ]));
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stdout)
+    );
+}
+
+#[test]
+fn fmt_restores_layout_and_keeps_tokens() {
+    let sandbox = Sandbox::new();
+    // A fixed linear congruential sequence keeps the test reproducible.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    for entry in std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_none_or(|ext| ext != "chaos") {
+            continue;
+        }
+        let original = std::fs::read_to_string(&path).unwrap();
+        // Re-indent every line at random and add trailing spaces.
+        let messy: String = original
+            .lines()
+            .map(|line| {
+                format!(
+                    "{}{}{}\n",
+                    " ".repeat(next() % 9),
+                    line.trim_start(),
+                    " ".repeat(next() % 3)
+                )
+            })
+            .collect();
+        let file = sandbox.write("messy.chaos", &messy);
+        let result = output(sandbox.chaosc().arg("fmt").arg(&file));
+        assert_eq!(
+            result.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let formatted = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            formatted,
+            original,
+            "{} did not come back to its layout",
+            path.display()
+        );
+        assert_eq!(tokens(&formatted), tokens(&messy));
+
+        let again = output(sandbox.chaosc().args(["fmt", "--check"]).arg(&file));
+        assert_eq!(
+            again.status.code(),
+            Some(0),
+            "fmt is not idempotent on {}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn fmt_check_lists_unformatted_file() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write(
+        "bad.chaos",
+        "target web = process {\ncommand = [\"true\"]   \n}\n",
+    );
+    let result = output(sandbox.chaosc().args(["fmt", "--check"]).arg(&file));
+    assert_eq!(result.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&result.stdout).contains("bad.chaos"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "target web = process {\ncommand = [\"true\"]   \n}\n"
+    );
+}
+
+#[test]
+fn graph_marks_critical_path() {
+    let sandbox = Sandbox::new();
+    let dot = output(
+        sandbox
+            .chaosc()
+            .current_dir(repo())
+            .args(["graph", "scenarios/load_shedding.chaos"]),
+    );
+    let text = String::from_utf8_lossy(&dot.stdout);
+    assert!(
+        text.starts_with("digraph \"shed_while_recovering\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("step_freeze [label=\"freeze: process_pause on web for 2s\"]"),
+        "{text}"
+    );
+    // restart_web (10s) then clients (10s) then confirm (10s) is the slowest chain.
+    assert!(
+        text.contains("plan0_restart_web -> plan0_clients [color=red, penwidth=2];"),
+        "{text}"
+    );
+    assert!(text.contains("plan0_restart_web -> plan0_shed;"), "{text}");
+
+    let mermaid = output(sandbox.chaosc().current_dir(repo()).args([
+        "graph",
+        "--format",
+        "mermaid",
+        "scenarios/load_shedding.chaos",
+    ]));
+    let text = String::from_utf8_lossy(&mermaid.stdout);
+    assert!(text.starts_with("flowchart LR"), "{text}");
+    assert!(
+        text.contains("plan0_restart_web ==> plan0_clients"),
+        "{text}"
+    );
+}
