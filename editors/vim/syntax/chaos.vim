@@ -27,7 +27,7 @@ syntax match chaosEnum "\<\h\w*\>"
 
 " Reserved words: none of them can name anything.
 syntax keyword chaosInclude use
-syntax keyword chaosDeclKeyword service target fault experiment probe step action recovery plan
+syntax keyword chaosDeclKeyword service target fault experiment probe step action recovery plan alert channel framework
 syntax keyword chaosControl inject on for after stop when with in expect
 syntax keyword chaosBlockKeyword steady_state success
 syntax keyword chaosLogical and or not
@@ -50,7 +50,7 @@ syntax match chaosObject "\<\h\w*\ze\s*\.\s*\h"
 syntax match chaosMember "\%(\.\s*\)\@<=\h\w*"
 
 " Declaration names; a keyword in the name position stays a keyword.
-syntax match chaosDeclName "\%(\<\%(service\|target\|fault\|experiment\|step\|action\)\s\+\)\@<=\h\w*"
+syntax match chaosDeclName "\%(\<\%(service\|target\|fault\|experiment\|step\|action\|alert\|channel\|framework\)\s\+\)\@<=\h\w*"
 syntax match chaosDeclName "\%(\<probe\s\+\)\@<=\h\w*\ze\s*=\%(=\)\@!"
 syntax match chaosDeclName "\%(\<recovery\s\+plan\s\+\)\@<=\h\w*"
 " The kind after `target NAME =`, `probe NAME =` or `action NAME =`.
