@@ -67,7 +67,9 @@ def scale(path, sigint_ns):
     reverted = [timestamp(f["reverted_at"]) for f in result["faults"] if f["reverted_at"]]
     inject_seconds = max(injected) - started if injected else float("nan")
     revert_seconds = max(reverted) - int(sigint_ns) / 1e9 if reverted else float("nan")
-    print(f"{len(injected)} {len(reverted)} {inject_seconds:.2f} {revert_seconds:.2f}")
+    # A run that ended by itself (a failed step) reverted before the SIGINT.
+    revert = f"{revert_seconds:.2f}" if revert_seconds >= 0 else "n/a"
+    print(f"{len(injected)} {len(reverted)} {inject_seconds:.2f} {revert}")
     print(f"{result['status']}: {result['reason'] or 'no reason given'}")
 
 
