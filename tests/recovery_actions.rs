@@ -23,7 +23,7 @@ experiment drill {{
         action up = scale worker 3 timeout 10s
         action count_up = command ["true"] after up
         action down = scale worker 1 timeout 10s after count_up
-        action fresh = redeploy worker timeout 10s after down
+        action fresh = redeploy worker {{ env = {{ RELEASE = "2" }} }} timeout 10s after down
         action damage = command ["python3", "-c", "import sys; open(sys.argv[1], 'w').write('broken')", "{data}"] after fresh
         action repair = restore data timeout 10s after damage
     }}
@@ -60,6 +60,11 @@ experiment drill {{
     );
     assert!(
         outputs[3].contains("stopped") && outputs[3].contains("started and ready"),
+        "{}",
+        outputs[3]
+    );
+    assert!(
+        outputs[3].contains("with 1 changed variables"),
         "{}",
         outputs[3]
     );

@@ -41,7 +41,18 @@ impl Checker<'_> {
             }),
             ("redeploy", [value]) => Some(ActionKind::Redeploy {
                 target: self.target_argument(value)?,
+                command: None,
+                env: std::collections::BTreeMap::new(),
             }),
+            ("redeploy", [value, changes]) => {
+                let target = self.target_argument(value);
+                let (command, env) = self.redeploy_changes(changes)?;
+                Some(ActionKind::Redeploy {
+                    target: target?,
+                    command,
+                    env,
+                })
+            }
             ("scale", [target, replicas]) => {
                 let target = self.target_argument(target);
                 let replicas = match self.typed(replicas, &ValueType::Integer)? {
@@ -177,8 +188,15 @@ impl Checker<'_> {
                 );
                 None
             }
-            ("restart" | "redeploy", _) => {
+            ("restart", _) => {
                 arity(self, "a target name");
+                None
+            }
+            ("redeploy", _) => {
+                arity(
+                    self,
+                    "a target name and optional changes, as in `redeploy api { env = { VERSION = \"2\" } }`",
+                );
                 None
             }
             ("scale", _) => {
@@ -243,6 +261,71 @@ impl Checker<'_> {
     }
 
     /// Reads a target name argument and checks that the target exists.
+    /// Reads the `{ command = [...], env = { ... } }` of a redeploy: a new
+    /// command line, and variables added to the environment.
+    #[allow(clippy::type_complexity)]
+    fn redeploy_changes(
+        &mut self,
+        value: &Value,
+    ) -> Option<(
+        Option<Vec<String>>,
+        std::collections::BTreeMap<String, String>,
+    )> {
+        let crate::syntax::ValueKind::Map(entries) = &value.kind else {
+            self.report(CheckError::TypeMismatch {
+                expected: "a map such as `{ env = { VERSION = \"2\" } }`".to_owned(),
+                found: value.kind.describe(),
+                span: value.span.into(),
+                help: None,
+            });
+            return None;
+        };
+        let mut command = None;
+        let mut env = std::collections::BTreeMap::new();
+        for entry in entries {
+            match entry.key.as_str() {
+                "command" => {
+                    let list = ValueType::List(Box::new(ValueType::String));
+                    let TypedValue::List(items) = self.typed(&entry.value, &list)? else {
+                        return None;
+                    };
+                    let argv: Vec<String> = items
+                        .iter()
+                        .filter_map(|i| i.as_str().map(str::to_owned))
+                        .collect();
+                    if argv.is_empty() {
+                        self.report(CheckError::InvalidValue {
+                            what: "command".to_owned(),
+                            reason: "it is empty".to_owned(),
+                            span: entry.value.span.into(),
+                            help: Some("name the program to run".to_owned()),
+                        });
+                        return None;
+                    }
+                    command = Some(argv);
+                }
+                "env" => {
+                    let TypedValue::StringMap(map) =
+                        self.typed(&entry.value, &ValueType::StringMap)?
+                    else {
+                        return None;
+                    };
+                    env = map;
+                }
+                other => {
+                    self.report(CheckError::UnknownField {
+                        kind: "redeploy change",
+                        name: other.to_owned(),
+                        span: entry.key_span.into(),
+                        help: Some(known_names_help(other, ["command", "env"])),
+                    });
+                    return None;
+                }
+            }
+        }
+        Some((command, env))
+    }
+
     /// Reads a target argument that must name a proxy target.
     fn proxy_argument(&mut self, value: &Value) -> Option<String> {
         let name = self.target_argument(value)?;

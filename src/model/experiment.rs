@@ -500,7 +500,13 @@ pub enum ActionKind {
     /// Sets the number of instances of a target.
     Scale { target: String, replicas: i64 },
     /// Deploys a target again from its definition.
-    Redeploy { target: String },
+    Redeploy {
+        target: String,
+        /// A new command line, replacing the target's.
+        command: Option<Vec<String>>,
+        /// Variables added to the target's environment, or changed.
+        env: BTreeMap<String, String>,
+    },
     /// Restores a file target from a backup file, or from the copy taken
     /// before the first injection when `from` is `None`.
     Restore {
@@ -550,7 +556,7 @@ impl ActionKind {
         match self {
             ActionKind::Restart { target }
             | ActionKind::Scale { target, .. }
-            | ActionKind::Redeploy { target }
+            | ActionKind::Redeploy { target, .. }
             | ActionKind::Restore { target, .. }
             | ActionKind::SwitchTraffic { target, .. }
             | ActionKind::ShedLoad { target, .. }

@@ -141,12 +141,21 @@ pub async fn scale(
     Ok(format!("`{target}` runs {count} instances: {running:?}"))
 }
 
+/// What a redeploy changes in a launched target's definition.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub command: Option<Vec<String>>,
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
 /// Stops every instance of a launched target, then starts it once again
-/// from its definition.
+/// from its definition with `changes` applied; the new definition stays for
+/// later restarts in the run.
 pub async fn redeploy(
     target: &str,
     process: &tokio::sync::Mutex<ProcessTarget>,
     replicas: &Replicas,
+    changes: &Changes,
     journal: &JournalHandle,
 ) -> Result<String, String> {
     if let Some(extra) = replicas.lock().await.get_mut(target) {
@@ -170,9 +179,20 @@ pub async fn redeploy(
     };
     let old = launched.pid;
     launched.stop(STOP_GRACE).await;
+    if let Some(command) = &changes.command {
+        launched.spec.command = command.clone();
+    }
+    launched.spec.env.extend(changes.env.clone());
     let pid = restart_launched(target, launched, journal).await?;
+    let changed = match (&changes.command, changes.env.len()) {
+        (None, 0) => String::new(),
+        (Some(command), count) => {
+            format!(" as `{}` with {count} changed variables", command.join(" "))
+        }
+        (None, count) => format!(" with {count} changed variables"),
+    };
     Ok(format!(
-        "redeployed `{target}`: process {old} stopped, {pid} started and ready"
+        "redeployed `{target}`{changed}: process {old} stopped, {pid} started and ready"
     ))
 }
 

@@ -288,12 +288,27 @@ async fn perform(
             let pid = restart_launched(target, launched, &context.journal).await?;
             Ok(format!("restarted `{target}` as process {pid}"))
         }
-        ActionKind::Redeploy { target } => {
+        ActionKind::Redeploy {
+            target,
+            command,
+            env,
+        } => {
             let process = context
                 .process
                 .as_ref()
                 .ok_or_else(|| format!("`{target}` is not a process target"))?;
-            actions::redeploy(target, process, &context.replicas, &context.journal).await
+            let changes = actions::Changes {
+                command: command.clone(),
+                env: env.clone(),
+            };
+            actions::redeploy(
+                target,
+                process,
+                &context.replicas,
+                &changes,
+                &context.journal,
+            )
+            .await
         }
         ActionKind::Scale { target, replicas } => {
             let process = context
