@@ -76,19 +76,19 @@ async fn write(
     while let Some(message) = rx.recv().await {
         match message {
             Message::Data { due, bytes } => {
-                tokio::time::sleep_until(due).await;
+                wait_until(due).await;
                 if writer.write_all(&bytes).await.is_err() {
                     return;
                 }
             }
             Message::Finish { due } => {
-                tokio::time::sleep_until(due).await;
+                wait_until(due).await;
                 // A failed shutdown means the peer is gone already.
                 let _ = writer.shutdown().await;
                 return;
             }
             Message::Close { due } => {
-                tokio::time::sleep_until(due).await;
+                wait_until(due).await;
                 connection.end(End::Close);
                 return;
             }
@@ -101,6 +101,15 @@ async fn write(
                 return;
             }
         }
+    }
+}
+
+/// Waits until `due`, without touching the timer when it has passed: the
+/// timer's resolution is a millisecond, so even a sleep until now would add
+/// up to a millisecond to every chunk that no toxic delays.
+async fn wait_until(due: Instant) {
+    if due > Instant::now() {
+        tokio::time::sleep_until(due).await;
     }
 }
 
