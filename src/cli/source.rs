@@ -35,6 +35,13 @@ pub enum InputError {
     )]
     TooLarge { path: String, size: u64, limit: u64 },
 
+    #[error("`{path}` is not a regular file")]
+    #[diagnostic(
+        code(chaos::E0906),
+        help("name a `.chaos` file; pipes, devices and sockets could block or never end")
+    )]
+    NotRegularFile { path: String },
+
     #[error("no `.chaos` files under `{path}`")]
     #[diagnostic(
         code(chaos::E0905),
@@ -67,6 +74,9 @@ pub fn read_source(path: &Path) -> Result<SourceFile, InputError> {
     if metadata.is_dir() {
         return Err(InputError::IsDirectory { path: name });
     }
+    if !metadata.is_file() {
+        return Err(InputError::NotRegularFile { path: name });
+    }
     if metadata.len() > MAX_SOURCE_BYTES {
         return Err(InputError::TooLarge {
             path: name,
@@ -82,6 +92,14 @@ pub fn read_source(path: &Path) -> Result<SourceFile, InputError> {
             path: name.clone(),
             reason: describe(&error),
         })?;
+    // The file may have grown since its size was read.
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(InputError::TooLarge {
+            path: name,
+            size: bytes.len() as u64,
+            limit: MAX_SOURCE_BYTES,
+        });
+    }
     let text = String::from_utf8(bytes).map_err(|error| InputError::NotUtf8 {
         path: name,
         offset: error.utf8_error().valid_up_to(),

@@ -40,7 +40,13 @@ fn hash_imports(hasher: &mut Sha256, path: &Path, source: &str, seen: &mut Vec<P
         hasher.update(b"\0import\0");
         hasher.update(decl.path.as_bytes());
         hasher.update(b"\0");
-        if let Ok(text) = std::fs::read_to_string(&resolved) {
+        // Only regular files are read, as the checker does: a FIFO would
+        // block and a device would never end.
+        let is_file = std::fs::metadata(&resolved).is_ok_and(|metadata| metadata.is_file());
+        if let Some(text) = is_file
+            .then(|| std::fs::read_to_string(&resolved).ok())
+            .flatten()
+        {
             hasher.update(text.as_bytes());
             hash_imports(hasher, &resolved, &text, seen);
         }
