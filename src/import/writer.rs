@@ -3,35 +3,7 @@
 
 use std::collections::BTreeSet;
 
-/// Words of the language that can never be identifiers.
-const KEYWORDS: &[&str] = &[
-    "use",
-    "service",
-    "target",
-    "fault",
-    "experiment",
-    "probe",
-    "step",
-    "inject",
-    "on",
-    "for",
-    "after",
-    "stop",
-    "when",
-    "success",
-    "steady_state",
-    "recovery",
-    "plan",
-    "action",
-    "expect",
-    "and",
-    "or",
-    "not",
-    "true",
-    "false",
-    "with",
-    "in",
-];
+use crate::syntax::KEYWORDS;
 
 /// The longest identifier made from a name; longer ones are cut.
 const MAX_IDENT_CHARS: usize = 48;

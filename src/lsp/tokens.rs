@@ -4,35 +4,7 @@
 
 use crate::syntax::Span;
 
-/// The reserved words of the grammar (`keyword` in `grammar/chaos.pest`).
-pub const KEYWORDS: &[&str] = &[
-    "use",
-    "service",
-    "target",
-    "fault",
-    "experiment",
-    "probe",
-    "step",
-    "inject",
-    "on",
-    "for",
-    "after",
-    "stop",
-    "when",
-    "success",
-    "steady_state",
-    "recovery",
-    "plan",
-    "action",
-    "expect",
-    "and",
-    "or",
-    "not",
-    "true",
-    "false",
-    "with",
-    "in",
-];
+pub use crate::syntax::KEYWORDS;
 
 /// The kind of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,12 @@
 
 mod ast;
 mod error;
+mod keywords;
 mod parser;
 mod span;
 
 pub use ast::*;
 pub use error::SyntaxError;
+pub use keywords::KEYWORDS;
 pub use parser::parse_file;
 pub use span::Span;
