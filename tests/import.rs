@@ -226,3 +226,57 @@ fn malformed_inputs_match_snapshots() {
         );
     }
 }
+
+#[test]
+fn request_headers_and_body_are_mapped() {
+    let sandbox = Sandbox::new();
+    let port = free_port();
+    let experiment = format!(
+        r#"{{
+  "title": "Headers reach the service",
+  "description": "An HTTP probe with headers and a JSON body.",
+  "steady-state-hypothesis": {{
+    "title": "The service answers",
+    "probes": [
+      {{
+        "type": "probe",
+        "name": "with-headers",
+        "tolerance": 200,
+        "provider": {{
+          "type": "http",
+          "url": "http://127.0.0.1:{port}/",
+          "method": "PUT",
+          "headers": {{"Accept": "text/plain", "X-Request-Source": "chaos"}},
+          "arguments": {{"feature": "search"}}
+        }}
+      }},
+      {{
+        "type": "probe",
+        "name": "with-credentials",
+        "tolerance": 200,
+        "provider": {{
+          "type": "http",
+          "url": "http://127.0.0.1:{port}/",
+          "headers": {{"Authorization": "Bearer hunter2"}}
+        }}
+      }}
+    ]
+  }},
+  "method": []
+}}"#
+    );
+    let input = sandbox.write("headers.json", &experiment);
+    let (out, _) = import(&sandbox, &input);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains(r#"http PUT "http://127.0.0.1:"#), "{text}");
+    assert!(
+        text.contains(r#"with { headers = { "Accept" = "text/plain", "X-Request-Source" = "chaos" }, body = "{\"feature\":\"search\"}" }"#),
+        "{text}"
+    );
+    // A header that may hold a credential is never written.
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("UNMAPPED $.steady-state-hypothesis.probes[1]"),
+        "{text}"
+    );
+}

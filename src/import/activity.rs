@@ -145,16 +145,7 @@ impl Converter<'_> {
         if HttpMethod::from_name(&http.method).is_none() {
             return Err(format!("chaosc HTTP probes cannot send `{}`", http.method));
         }
-        if !http.headers.is_empty() {
-            return Err("chaosc HTTP probes cannot send headers".to_owned());
-        }
-        if http
-            .arguments
-            .as_ref()
-            .is_some_and(|node| !is_empty(&node.kind))
-        {
-            return Err("chaosc HTTP probes cannot send a body or query arguments".to_owned());
-        }
+        let settings = self.http_settings(activity, http)?;
         if let Some(retries) = http.max_retries.filter(|retries| *retries > 0) {
             let reason = format!("the {retries} retries of a failed connection are not made");
             self.approximated(activity, reason);
@@ -178,13 +169,57 @@ impl Converter<'_> {
         }
         let timeout = http.timeout.unwrap_or(DEFAULT_PROBE_SECONDS);
         let text = format!(
-            "http {} {} expect {} within {}",
+            "http {} {}{settings} expect {} within {}",
             http.method,
             quote(&url),
             expect.join(" and "),
             seconds(timeout)
         );
         Ok(ProbeDecl { text, timeout })
+    }
+
+    /// Writes the headers and body of a request as the probe's
+    /// `with { ... }` settings. A header that may hold a credential is not
+    /// written: a secret never goes into a scenario in clear.
+    fn http_settings(
+        &mut self,
+        activity: &Activity,
+        http: &HttpProvider,
+    ) -> Result<String, String> {
+        let mut parts = Vec::new();
+        if !http.headers.is_empty() {
+            let mut headers = Vec::new();
+            for (name, value) in &http.headers {
+                let lower = name.to_lowercase();
+                if super::convert::SENSITIVE_HEADER_WORDS
+                    .iter()
+                    .any(|word| lower.contains(word))
+                {
+                    return Err(format!(
+                        "header `{name}` may hold a credential, which chaosc never writes into a \
+                         scenario"
+                    ));
+                }
+                let value = self.substitute(activity, value)?;
+                headers.push(format!("{} = {}", quote(name), quote(&value)));
+            }
+            parts.push(format!("headers = {{ {} }}", headers.join(", ")));
+        }
+        if let Some(arguments) = http.arguments.as_ref().filter(|node| !is_empty(&node.kind)) {
+            if http.method.eq_ignore_ascii_case("GET") {
+                return Err("chaosc HTTP probes cannot send query arguments".to_owned());
+            }
+            let body = match arguments.to_json() {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            parts.push(format!("body = {}", quote(&body)));
+        }
+        Ok(if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" with {{ {} }}", parts.join(", "))
+        })
     }
 
     fn command_probe(

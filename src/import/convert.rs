@@ -18,7 +18,8 @@ use crate::model::Category;
 use crate::syntax::Span;
 
 /// Header names whose values are never copied into placeholder comments.
-const SENSITIVE_HEADER_WORDS: &[&str] = &["auth", "token", "secret", "key", "cookie", "password"];
+pub(super) const SENSITIVE_HEADER_WORDS: &[&str] =
+    &["auth", "token", "secret", "key", "cookie", "password"];
 
 /// The longest experiment the language allows, in minutes.
 const MAX_DURATION_MINUTES: u64 = 480;
