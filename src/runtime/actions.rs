@@ -20,7 +20,7 @@ use crate::store::Record;
 /// How long a stopped instance may take to exit before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// The environment variable that tells an extra instance its number.
+/// The environment variable that holds the number of an extra instance.
 pub const INSTANCE_VARIABLE: &str = "CHAOSC_INSTANCE";
 
 /// Points a proxy at another upstream, then checks that a round trip
@@ -84,10 +84,10 @@ pub async fn scale(
     };
     let mut all = replicas.lock().await;
     let extra = all.entry(target.to_owned()).or_default();
-    let wanted_extra = (count.max(1) - 1) as usize;
+    let extra_count = (count.max(1) - 1) as usize;
 
-    while extra.len() > wanted_extra {
-        let mut instance = extra.pop().expect("the list is longer than wanted");
+    while extra.len() > extra_count {
+        let mut instance = extra.pop().expect("the list is longer than the count");
         instance.stop(STOP_GRACE).await;
         journal_append(
             journal,
@@ -98,7 +98,7 @@ pub async fn scale(
         )
         .await;
     }
-    while extra.len() < wanted_extra {
+    while extra.len() < extra_count {
         let mut spec = launched.spec.clone();
         spec.env
             .insert(INSTANCE_VARIABLE.to_owned(), (extra.len() + 1).to_string());
@@ -141,7 +141,7 @@ pub async fn scale(
     Ok(format!("`{target}` runs {count} instances: {running:?}"))
 }
 
-/// What a redeploy changes in a launched target's definition.
+/// The changes a redeploy makes to a launched target's definition.
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
     pub command: Option<Vec<String>>,
@@ -149,7 +149,7 @@ pub struct Changes {
 }
 
 /// Stops every instance of a launched target, then starts it once again
-/// from its definition with `changes` applied; the new definition stays for
+/// from its definition with `changes` applied. The new definition stays for
 /// later restarts in the run.
 pub async fn redeploy(
     target: &str,
