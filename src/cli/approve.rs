@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::gate::scenario_event;
-use super::governed::{Context, load_checked, print_error};
+use super::governed::{Context, load_under_policy, print_error};
 use super::{OutputFormat, exit};
 use crate::governance::GovernanceError;
 use crate::governance::approval::{self, Approval, ApprovalStatus, approvals_of};
@@ -61,22 +61,12 @@ pub fn execute_approve(args: &ApproveArgs, context: &Context) -> u8 {
         print_error(&GovernanceError::ApproverMissing);
         return exit::USAGE;
     };
-    let policy = match context.policy() {
-        Ok(policy) => policy,
+    let (policy, checked) = match load_under_policy(context, &args.file, args.experiment.as_deref())
+    {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let checked = match load_checked(&args.file, args.experiment.as_deref(), &policy) {
-        Ok(checked) => checked,
-        Err(code) => return code,
-    };
-    let assessment = Assessment::of(
-        &checked.path,
-        &checked.source,
-        &checked.model,
-        &checked.plan,
-        &policy,
-        None,
-    );
+    let assessment = checked.assess(&policy, None);
     let requirement = &assessment.requirement;
     if !requirement.needs(&args.role) {
         let help = if requirement.roles.is_empty() {
@@ -138,22 +128,12 @@ pub fn execute_approve(args: &ApproveArgs, context: &Context) -> u8 {
 
 /// Runs `chaosc approvals`.
 pub fn execute_approvals(args: &ApprovalsArgs, context: &Context) -> u8 {
-    let policy = match context.policy() {
-        Ok(policy) => policy,
+    let (policy, checked) = match load_under_policy(context, &args.file, args.experiment.as_deref())
+    {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let checked = match load_checked(&args.file, args.experiment.as_deref(), &policy) {
-        Ok(checked) => checked,
-        Err(code) => return code,
-    };
-    let assessment = Assessment::of(
-        &checked.path,
-        &checked.source,
-        &checked.model,
-        &checked.plan,
-        &policy,
-        args.requested_by.as_deref(),
-    );
+    let assessment = checked.assess(&policy, args.requested_by.as_deref());
     let mut store = match context.store() {
         Ok(store) => store,
         Err(code) => return code,

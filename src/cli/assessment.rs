@@ -22,14 +22,7 @@ pub fn render_plan(
     policy: &Policy,
     requested_by: Option<&str>,
 ) -> String {
-    let assessment = Assessment::of(
-        &checked.path,
-        &checked.source,
-        &checked.model,
-        &checked.plan,
-        policy,
-        requested_by,
-    );
+    let assessment = checked.assess(policy, requested_by);
     let mut out = checked.plan.render();
     let _ = writeln!(out, "\ngovernance:");
     let local = policy

@@ -62,14 +62,7 @@ pub fn open(
     policy: &Policy,
     options: GateOptions<'_>,
 ) -> Result<Gate, u8> {
-    let assessment = Assessment::of(
-        &checked.path,
-        &checked.source,
-        &checked.model,
-        &checked.plan,
-        policy,
-        options.requested_by,
-    );
+    let assessment = checked.assess(policy, options.requested_by);
     let run_id = uuid::Uuid::new_v4().to_string();
     let reject = |error: &GovernanceError| {
         print_error(error);

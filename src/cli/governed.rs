@@ -10,6 +10,7 @@ use super::exit;
 use super::render::{Style, render_human};
 use super::source::read_source;
 use crate::check::{self, is_error};
+use crate::governance::assessment::Assessment;
 use crate::governance::audit::{self, AuditEvent};
 use crate::governance::policy::Policy;
 use crate::model::Model;
@@ -85,6 +86,33 @@ pub struct Checked {
     pub source: String,
     pub model: Model,
     pub plan: Plan,
+}
+
+impl Checked {
+    /// Assesses the checked scenario under `policy`: hashes, risk, the
+    /// approvals it needs, its window and its business impact.
+    pub fn assess(&self, policy: &Policy, requested_by: Option<&str>) -> Assessment {
+        Assessment::of(
+            &self.path,
+            &self.source,
+            &self.model,
+            &self.plan,
+            policy,
+            requested_by,
+        )
+    }
+}
+
+/// Reads the policy in force, then checks and lowers `file` under it; on
+/// failure returns the exit code.
+pub fn load_under_policy(
+    context: &Context,
+    file: &Path,
+    experiment: Option<&str>,
+) -> Result<(Policy, Checked), u8> {
+    let policy = context.policy()?;
+    let checked = load_checked(file, experiment, &policy)?;
+    Ok((policy, checked))
 }
 
 /// Reads, checks under `policy` and lowers a file, printing diagnostics;

@@ -5,9 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::governed::{Context, load_checked};
+use super::governed::{Context, load_under_policy};
 use super::{OutputFormat, exit};
-use crate::governance::assessment::Assessment;
 
 /// Arguments of `chaosc impact`.
 #[derive(Debug, Args)]
@@ -27,22 +26,12 @@ pub struct ImpactArgs {
 
 /// Runs `chaosc impact`.
 pub fn execute(args: &ImpactArgs, context: &Context) -> u8 {
-    let policy = match context.policy() {
-        Ok(policy) => policy,
+    let (policy, checked) = match load_under_policy(context, &args.file, args.experiment.as_deref())
+    {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let checked = match load_checked(&args.file, args.experiment.as_deref(), &policy) {
-        Ok(checked) => checked,
-        Err(code) => return code,
-    };
-    let assessment = Assessment::of(
-        &checked.path,
-        &checked.source,
-        &checked.model,
-        &checked.plan,
-        &policy,
-        None,
-    );
+    let assessment = checked.assess(&policy, None);
     match args.format {
         OutputFormat::Json => {
             let json = serde_json::to_string_pretty(&assessment.impact).expect("impact serializes");
