@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::observe::{confirm_removed, until_observed};
 use super::peer::{Observed, Peer, Script, exchange};
 use super::stream::attempts_for;
 use crate::model::{FaultSpec, TypedValue};
@@ -128,31 +129,18 @@ impl Fault for HttpFault {
 
     async fn verify(&mut self) -> Result<String, FaultError> {
         let attempts = attempts_for(self.toxicity, MAX_ATTEMPTS);
-        let mut last = String::new();
-        for _ in 0..attempts {
-            match observe(&self.proxy, &self.toxic).await {
-                Ok(seen) => return Ok(seen),
-                Err(missing) => last = missing,
-            }
-        }
-        Err(FaultError(format!(
-            "`{}` not observed through {} in {attempts} request(s): {last}",
-            self.kind,
-            self.proxy.listen_addr()
-        )))
+        let (proxy, toxic) = (&self.proxy, &self.toxic);
+        until_observed(self.kind, proxy.listen_addr(), attempts, "request", || {
+            observe(proxy, toxic)
+        })
+        .await
     }
 
     async fn revert(&mut self) -> Result<String, FaultError> {
         if let Some(id) = self.toxic_id.take() {
             self.proxy.remove_toxic(id);
         }
-        match observe(&self.proxy, &self.toxic).await {
-            Ok(seen) => Err(FaultError(format!(
-                "`{}` still observed after removal: {seen}",
-                self.kind
-            ))),
-            Err(normal) => Ok(format!("no longer observed: {normal}")),
-        }
+        confirm_removed(self.kind, observe(&self.proxy, &self.toxic).await)
     }
 }
 

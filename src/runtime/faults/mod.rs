@@ -9,6 +9,7 @@ mod drift;
 mod fill;
 mod http;
 mod kernel;
+mod observe;
 mod peer;
 mod process;
 mod proxy;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::observe::{confirm_removed, until_observed};
 use super::peer::{Observed, Peer, Script, exchange, payload};
 use crate::model::{Direction, FaultSpec, TypedValue};
 use crate::runtime::fault::{Fault, FaultError};
@@ -147,31 +148,22 @@ impl Fault for StreamFault {
 
     async fn verify(&mut self) -> Result<String, FaultError> {
         let attempts = attempts_for(self.toxicity, MAX_ATTEMPTS);
-        let mut last = String::new();
-        for _ in 0..attempts {
-            match observe(&self.proxy, &self.toxic).await {
-                Ok(seen) => return Ok(seen),
-                Err(missing) => last = missing,
-            }
-        }
-        Err(FaultError(format!(
-            "`{}` not observed through {} in {attempts} connection(s): {last}",
+        let (proxy, toxic) = (&self.proxy, &self.toxic);
+        until_observed(
             self.kind,
-            self.proxy.listen_addr()
-        )))
+            proxy.listen_addr(),
+            attempts,
+            "connection",
+            || observe(proxy, toxic),
+        )
+        .await
     }
 
     async fn revert(&mut self) -> Result<String, FaultError> {
         if let Some(id) = self.toxic_id.take() {
             self.proxy.remove_toxic(id);
         }
-        match observe(&self.proxy, &self.toxic).await {
-            Ok(seen) => Err(FaultError(format!(
-                "`{}` still observed after removal: {seen}",
-                self.kind
-            ))),
-            Err(normal) => Ok(format!("no longer observed: {normal}")),
-        }
+        confirm_removed(self.kind, observe(&self.proxy, &self.toxic).await)
     }
 }
 
