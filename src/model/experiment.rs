@@ -57,7 +57,7 @@ impl Target {
     }
 }
 
-/// How chaosc gets hold of a target.
+/// The way chaosc gets hold of a target.
 #[derive(Debug, Clone)]
 pub enum TargetSpec {
     /// A process that chaosc starts before the run and stops after it.
@@ -131,7 +131,7 @@ pub struct Experiment {
     pub name: String,
     pub category: Category,
     pub severity: Severity,
-    /// The longest the experiment may run before every fault is reverted.
+    /// The maximum time the experiment runs before every fault is reverted.
     pub duration: Duration,
     pub blast_radius: BlastRadius,
     pub safety: SafetyNet,
@@ -158,7 +158,7 @@ impl Experiment {
 /// How much of the system an experiment may touch.
 #[derive(Debug, Clone)]
 pub struct BlastRadius {
-    /// The most targets the experiment may act on.
+    /// The maximum number of targets the experiment may act on.
     pub limit: u32,
     /// The services the experiment declares it touches.
     pub services: Vec<String>,
@@ -168,7 +168,7 @@ pub struct BlastRadius {
 #[derive(Debug, Clone)]
 pub struct SafetyNet {
     pub rollback: bool,
-    /// The longest the rollback of all faults may take.
+    /// The maximum time the rollback of all faults may take.
     pub rollback_timeout: Duration,
     pub emergency_stop: bool,
     pub business_hours_only: bool,
@@ -182,7 +182,7 @@ pub struct Probe {
     pub name: String,
     pub kind: ProbeKind,
     pub expectations: Vec<Expectation>,
-    /// The longest one sample may take before it counts as failed.
+    /// The maximum time one sample may take before it counts as failed.
     pub timeout: Duration,
     /// How often the probe is sampled during the run.
     pub interval: Duration,
@@ -234,7 +234,7 @@ pub enum LabelMatchOp {
     NotMatches,
 }
 
-/// What a probe does to take one sample.
+/// The action a probe takes for one sample.
 #[derive(Debug, Clone)]
 pub enum ProbeKind {
     Http {

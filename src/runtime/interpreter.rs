@@ -96,7 +96,7 @@ pub enum RunSetupError {
     Guardian { reason: String },
 }
 
-/// How the main phase of a run ended.
+/// The end of the main phase of a run.
 #[derive(Debug, Clone, PartialEq)]
 enum Ending {
     /// Every step ended, or the duration was reached.
@@ -267,7 +267,7 @@ pub async fn run(
         Ending::Interrupted => progress.line("interrupted; rolling back"),
     }
 
-    // Rollback. The steps are told to stop first, so that none injects
+    // Rollback. The steps are stopped first, so that none injects
     // while faults come off; each finishes what it is doing (an injection
     // runs to its end and is then reverted) within the rollback timeout.
     steps_stop.cancel();
@@ -680,7 +680,7 @@ fn start_steps(
     tasks
 }
 
-/// What a step task shares with the run.
+/// The state a step task shares with the run.
 struct StepContext {
     injector: Arc<Injector>,
     journal: JournalHandle,
@@ -899,7 +899,7 @@ async fn watch_run(
     }
 }
 
-/// Collects the steps that are still running once they were told to stop.
+/// Collects the steps that are still running after the stop signal.
 async fn drain_steps(steps: &mut JoinSet<StepResult>, state: &mut RunState, deadline: Instant) {
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());

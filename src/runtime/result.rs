@@ -26,7 +26,7 @@ pub struct RunResult {
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
     pub duration_seconds: f64,
-    /// Why the run failed or stopped early, when it did.
+    /// The reason the run failed or stopped early, when it did.
     pub reason: Option<String>,
     /// The stop condition that fired, when one did.
     pub stop: Option<StopEvent>,
@@ -80,7 +80,7 @@ pub struct SteadyStateResult {
     pub held_after: Option<bool>,
 }
 
-/// What happened to one step.
+/// The outcome of one step.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepResult {
     pub name: String,
@@ -105,7 +105,7 @@ pub enum StepStatus {
     Skipped,
 }
 
-/// What happened to one fault on one target.
+/// The outcome of one fault on one target.
 #[derive(Debug, Clone, Serialize)]
 pub struct FaultResult {
     pub id: u64,
@@ -113,13 +113,13 @@ pub struct FaultResult {
     pub fault: String,
     pub target: String,
     pub injected_at: Option<DateTime<Utc>>,
-    /// What verification observed, or why it failed.
+    /// The observation of the verification, or the reason it failed.
     pub verification: Option<String>,
     pub verified: bool,
     pub reverted_at: Option<DateTime<Utc>>,
     /// `reverted`, `failed` or `not_applied`.
     pub rollback: RollbackOutcome,
-    /// What was observed after reverting, or why reverting failed.
+    /// The observation after reverting, or the reason reverting failed.
     pub rollback_detail: Option<String>,
     /// The levels the fault was ramped down through before it was reverted,
     /// in a gradual recovery.
