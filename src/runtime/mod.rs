@@ -9,6 +9,7 @@ pub mod fault;
 pub mod faults;
 mod guardian;
 pub mod health;
+mod http_client;
 mod injector;
 mod interpreter;
 pub mod metrics;

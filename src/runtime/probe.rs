@@ -73,7 +73,7 @@ impl Default for ProbeContext {
     fn default() -> Self {
         // Probes report what the URL itself answers: no redirects are
         // followed, and no proxy from the environment stands in between.
-        let http = reqwest::Client::builder()
+        let http = crate::runtime::http_client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .user_agent("chaosc")

@@ -138,7 +138,7 @@ async fn deliver_all(
     records: Arc<Mutex<Vec<NotificationRecord>>>,
 ) {
     let channels = Arc::new(channels);
-    let client = reqwest::Client::builder()
+    let client = crate::runtime::http_client::builder()
         .timeout(ATTEMPT_TIMEOUT)
         .user_agent("chaosc")
         .build()
