@@ -50,7 +50,9 @@ impl FileBackup {
     /// Copies the original to the backup path and syncs it, after checking
     /// that the file still has the planned content.
     pub fn write(&self) -> Result<(), String> {
-        let bytes = std::fs::read(&self.path)
+        let mut bytes = Vec::new();
+        super::confine::open(&self.path, super::confine::Access::Read)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
             .map_err(|error| format!("cannot read `{}`: {error}", self.path.display()))?;
         if sha256_hex(&bytes) != self.sha256 {
             return Err(format!(
@@ -96,10 +98,7 @@ impl FileBackup {
             ));
         }
 
-        let mut file = OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&self.path)
+        let mut file = super::confine::open(&self.path, super::confine::Access::Truncate)
             .map_err(|error| format!("cannot open `{}`: {error}", self.path.display()))?;
         file.write_all(&original)
             .and_then(|()| file.sync_all())

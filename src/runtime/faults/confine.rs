@@ -3,8 +3,14 @@
 //! disk, right before a fault touches them, because symlinks and hard links
 //! only show there.
 
+use std::fs::File;
+use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{AT_FDCWD, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::Mode;
 
 use crate::model::FileSpec;
 use crate::runtime::fault::FaultError;
@@ -71,6 +77,59 @@ pub fn confine_directory(path: &Path) -> Result<PathBuf, FaultError> {
     path.canonicalize().map_err(|error| fail(error.to_string()))
 }
 
+/// The access mode a fault opens a confined file with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    ReadWrite,
+    /// Write from the start, dropping what was there.
+    Truncate,
+    /// Create a file that must not exist yet.
+    CreateNew,
+}
+
+/// Opens a confined path, rejecting a symbolic link in any component and a
+/// file with a second hard link. A link made between the confinement check
+/// and the open therefore cannot lead the fault outside its root.
+pub fn open(path: &Path, access: Access) -> io::Result<File> {
+    let flags = OFlag::O_CLOEXEC
+        | OFlag::O_NOFOLLOW
+        | match access {
+            Access::Read => OFlag::O_RDONLY,
+            Access::ReadWrite => OFlag::O_RDWR,
+            Access::Truncate => OFlag::O_WRONLY | OFlag::O_TRUNC,
+            Access::CreateNew => OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL,
+        };
+    // openat2 accepts a mode only with O_CREAT and rejects one otherwise.
+    let mode = match access {
+        Access::CreateNew => Mode::from_bits_truncate(0o600),
+        _ => Mode::empty(),
+    };
+    let how = OpenHow::new()
+        .flags(flags)
+        .mode(mode)
+        .resolve(ResolveFlag::RESOLVE_NO_SYMLINKS | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let descriptor = match nix::fcntl::openat2(AT_FDCWD, path, how) {
+        // Kernels before 5.6 have no openat2. O_NOFOLLOW still rejects a
+        // link in the last component, and the root check ran just before.
+        Err(Errno::ENOSYS) => nix::fcntl::open(path, flags, mode),
+        other => other,
+    }
+    .map_err(io::Error::from)?;
+    let file = File::from(descriptor);
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(io::Error::other("it is not a regular file"));
+    }
+    if metadata.nlink() > 1 {
+        return Err(io::Error::other(format!(
+            "it has {} hard links, so a change would reach paths outside the root",
+            metadata.nlink()
+        )));
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +182,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let error = confine_file(&spec(dir.path(), dir.path().join("../x"))).unwrap_err();
         assert!(error.0.contains("`..`"), "{error}");
+    }
+
+    #[test]
+    fn open_rejects_symlinked_components() {
+        let root = tempfile::tempdir().unwrap();
+        let real = root.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("data"), b"data").unwrap();
+        std::os::unix::fs::symlink(&real, root.path().join("swapped")).unwrap();
+        assert!(open(&real.join("data"), Access::Read).is_ok());
+        // A symlinked directory fails the open even if a check passed.
+        assert!(open(&root.path().join("swapped/data"), Access::Read).is_err());
+        std::os::unix::fs::symlink(real.join("data"), root.path().join("last")).unwrap();
+        assert!(open(&root.path().join("last"), Access::ReadWrite).is_err());
+    }
+
+    #[test]
+    fn open_rejects_hard_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a");
+        std::fs::write(&file, b"a").unwrap();
+        assert!(confine_file(&spec(dir.path(), file.clone())).is_ok());
+        std::fs::hard_link(&file, dir.path().join("b")).unwrap();
+        let error = open(&file, Access::ReadWrite).unwrap_err();
+        assert!(error.to_string().contains("hard links"), "{error}");
     }
 }

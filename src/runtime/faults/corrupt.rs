@@ -106,13 +106,9 @@ impl Fault for CorruptFile {
 
     async fn inject(&mut self) -> Result<(), FaultError> {
         self.backup.write().map_err(FaultError)?;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&self.path)
-            .map_err(|error| {
-                FaultError(format!("cannot open `{}`: {error}", self.path.display()))
-            })?;
+        let file = super::confine::open(&self.path, super::confine::Access::ReadWrite).map_err(
+            |error| FaultError(format!("cannot open `{}`: {error}", self.path.display())),
+        )?;
         let chosen = self.choose();
         let path = self.path.clone();
         let io = |error: std::io::Error| {

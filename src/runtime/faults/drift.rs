@@ -2,14 +2,15 @@
 //! TOML or `.env` file target. The original bytes are kept under the state
 //! directory and written back exactly on revert, checked by SHA-256.
 
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
 use super::FaultContext;
 use super::backup::{FileBackup, backup_path, sha256_file, short};
 use super::config_format::{Change, Format, apply, canonical, lookup};
-use super::confine::confine_file;
+use super::confine::{Access, confine_file};
 use crate::model::{FaultSpec, FileSpec, TypedValue};
 use crate::runtime::fault::{Fault, FaultError};
 use crate::runtime::revert::{RevertAction, RevertOutcome};
@@ -46,7 +47,7 @@ impl ConfigDrift {
         } else {
             Change::Set(spec.text("value").unwrap_or_default().to_owned())
         };
-        let text = std::fs::read_to_string(&path)
+        let text = read_text(&path)
             .map_err(|error| FaultError(format!("cannot read `{}`: {error}", path.display())))?;
         let before = lookup(format, &text, &key).map_err(FaultError)?;
         if remove && before.is_none() {
@@ -84,17 +85,18 @@ impl Fault for ConfigDrift {
 
     async fn inject(&mut self) -> Result<(), FaultError> {
         self.backup.write().map_err(FaultError)?;
-        let text = std::fs::read_to_string(&self.path).map_err(|error| {
+        let text = read_text(&self.path).map_err(|error| {
             FaultError(format!("cannot read `{}`: {error}", self.path.display()))
         })?;
         let edited = apply(self.format, &text, &self.key, &self.change).map_err(FaultError)?;
         // Written in place, so the file keeps its inode, owner and mode.
-        std::fs::write(&self.path, edited)
+        super::confine::open(&self.path, Access::Truncate)
+            .and_then(|mut file| file.write_all(edited.as_bytes()))
             .map_err(|error| FaultError(format!("cannot write `{}`: {error}", self.path.display())))
     }
 
     async fn verify(&mut self) -> Result<String, FaultError> {
-        let text = std::fs::read_to_string(&self.path).map_err(|error| {
+        let text = read_text(&self.path).map_err(|error| {
             FaultError(format!("cannot read `{}`: {error}", self.path.display()))
         })?;
         let now = lookup(self.format, &text, &self.key).map_err(FaultError)?;
@@ -138,4 +140,11 @@ impl Fault for ConfigDrift {
             RevertOutcome::Reverted(detail) | RevertOutcome::NothingLeft(detail) => detail,
         })
     }
+}
+
+/// Reads a confined file as text, rejecting symbolic and hard links.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    let mut text = String::new();
+    super::confine::open(path, Access::Read)?.read_to_string(&mut text)?;
+    Ok(text)
 }

@@ -145,11 +145,7 @@ impl Fault for DiskFill {
 fn write_fill(path: &std::path::Path, size: u64) -> Result<(), FaultError> {
     let io =
         |error: std::io::Error| FaultError(format!("cannot fill `{}`: {error}", path.display()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(io)?;
+    let mut file = super::confine::open(path, super::confine::Access::CreateNew).map_err(io)?;
     let chunk = vec![0xa5u8; WRITE_CHUNK];
     let mut left = size;
     while left > 0 {
