@@ -1,6 +1,9 @@
-//! The parser and the checker never panic: not on generated token soup,
-//! and not on real files with bytes deleted, inserted or replaced.
+//! The parser, the checker, the formatter and the importer never panic: not
+//! on generated token soup, and not on real files with bytes deleted,
+//! inserted or replaced. The formatter's layout is also a fixed point. The
+//! fuzz targets under fuzz/ run the same entry points for longer.
 
+use chaosc::import::{InputFormat, import_experiment};
 use proptest::prelude::*;
 
 /// Tokens and fragments of the language, so that generated inputs get past
@@ -68,15 +71,46 @@ fn fragment_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(FRAGMENTS), 0..60).prop_map(|parts| parts.join(" "))
 }
 
+/// Returns every scenario, stdlib module and checker test file: the seed
+/// corpus the fuzz targets start from.
 fn seed_files() -> Vec<String> {
-    let mut texts = vec![include_str!("../scenarios/quickstart.chaos").to_owned()];
-    for entry in std::fs::read_dir("tests/check").unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|ext| ext == "chaos") {
-            texts.push(std::fs::read_to_string(path).unwrap());
-        }
+    let mut texts = Vec::new();
+    for folder in ["scenarios", "stdlib", "tests/check", "tests/bad"] {
+        let mut paths: Vec<_> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "chaos"))
+            .collect();
+        paths.sort();
+        texts.extend(
+            paths
+                .iter()
+                .map(|path| std::fs::read_to_string(path).unwrap()),
+        );
     }
     texts
+}
+
+/// Returns the Chaos Toolkit experiments that the importer tests read.
+fn import_seeds() -> Vec<String> {
+    let mut paths: Vec<_> = std::fs::read_dir("tests/import")
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect()
+}
+
+/// Formats `text` and checks that formatting the result changes nothing.
+fn format_is_fixed_point(text: &str) {
+    if let Ok(formatted) = chaosc::lsp::format_source(text) {
+        let again = chaosc::lsp::format_source(&formatted);
+        assert_eq!(again.as_deref().ok(), Some(formatted.as_str()));
+    }
 }
 
 /// Applies one edit at a position given as a fraction of the length, kept on
@@ -99,6 +133,7 @@ proptest! {
     #[test]
     fn soup_never_panics(text in fragment_soup()) {
         let _ = chaosc::check::check_source(&text);
+        format_is_fixed_point(&text);
     }
 
     #[test]
@@ -109,12 +144,29 @@ proptest! {
         insert in prop::sample::select(FRAGMENTS),
     ) {
         let seeds = seed_files();
-        let seed = &seeds[index % seeds.len()];
-        let _ = chaosc::check::check_source(&mutate(seed, at, length, insert));
+        let text = mutate(&seeds[index % seeds.len()], at, length, insert);
+        let _ = chaosc::check::check_source(&text);
+        format_is_fixed_point(&text);
+    }
+
+    #[test]
+    fn mutated_imports_never_panic(
+        index in 0usize..64,
+        at in 0.0f64..1.0,
+        length in 0usize..40,
+        insert in prop::sample::select(&["{", "}", "[", "]", "\"", ",", ":", "null", "-1e999", "\\u0000", "é"][..]),
+    ) {
+        let seeds = import_seeds();
+        let text = mutate(&seeds[index % seeds.len()], at, length, insert);
+        let _ = import_experiment(&text, InputFormat::Json, "mutated.json");
+        let _ = import_experiment(&text, InputFormat::Yaml, "mutated.yaml");
     }
 
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,200}") {
         let _ = chaosc::check::check_source(&text);
+        format_is_fixed_point(&text);
+        let _ = import_experiment(&text, InputFormat::Json, "arbitrary.json");
+        let _ = import_experiment(&text, InputFormat::Yaml, "arbitrary.yaml");
     }
 }
