@@ -219,9 +219,10 @@ pub fn execute(args: RunArgs, context: &Context) -> u8 {
             },
             None => None,
         };
-        let result = crate::runtime::run(plan, options, interrupt)
-            .await
-            .map_err(Ok);
+        let result = tokio::select! {
+            result = crate::runtime::run(plan, options, interrupt) => result.map_err(Ok),
+            () = injected_panic() => unreachable!("an injected panic never returns"),
+        };
         if let Some(server) = server {
             server.abort();
         }
@@ -257,6 +258,29 @@ pub fn execute(args: RunArgs, context: &Context) -> u8 {
     );
     print_result(&result, &value, &args);
     exit_code(&result)
+}
+
+/// Panics `CHAOSC_PANIC_AFTER_MS` milliseconds into the run, in debug builds
+/// only. The crash tests use it to show that a panic at any moment leaves
+/// nothing behind once `chaosc recover` has run.
+#[cfg(debug_assertions)]
+async fn injected_panic() {
+    let delay = std::env::var("CHAOSC_PANIC_AFTER_MS")
+        .ok()
+        .and_then(|value| value.parse().ok());
+    match delay {
+        Some(millis) => {
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            panic!("panic injected {millis}ms into the run");
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Never completes: release builds have no injected panic.
+#[cfg(not(debug_assertions))]
+async fn injected_panic() {
+    std::future::pending().await
 }
 
 /// Stores the result and writes the metrics file. A failure here is

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod netns;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -36,9 +38,12 @@ impl Sandbox {
         command
     }
 
-    /// Writes a file into the sandbox and returns its path.
+    /// Writes a file into the sandbox, creating its folders, and returns
+    /// its path.
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a file has a parent"))
+            .expect("create a test folder");
         std::fs::write(&path, text).expect("write a test file");
         path
     }
