@@ -64,7 +64,12 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             continue;
         };
         let what = format!("fault {id} `{fault}` on `{target}`");
-        let step = match revert.execute() {
+        let outcome = if stop_targets {
+            revert.execute_before_stopping_targets()
+        } else {
+            revert.execute()
+        };
+        let step = match outcome {
             Ok(RevertOutcome::Reverted(detail)) => RecoveryStep {
                 what: format!("{what}: {detail}"),
                 ok: true,
