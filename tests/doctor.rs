@@ -20,6 +20,7 @@ fn doctor_lists_every_fault() {
         "disk_fill",
         "partition",
         "netem",
+        "time_skew",
     ] {
         let entry = entries.iter().find(|entry| entry["fault"] == fault);
         assert!(entry.is_some(), "`{fault}` missing from {report}");
@@ -37,4 +38,20 @@ fn doctor_lists_every_fault() {
         .find(|entry| entry["fault"] == "http_error")
         .unwrap();
     assert_eq!(proxy["available"], true, "{proxy}");
+
+    // Whether libfaketime is installed depends on the host. Either way, the
+    // report must state how to install it.
+    let skew = entries
+        .iter()
+        .find(|entry| entry["fault"] == "time_skew")
+        .unwrap();
+    for problem in skew["problems"].as_array().unwrap() {
+        assert!(
+            problem["fix"]
+                .as_str()
+                .unwrap()
+                .contains("apt-get install faketime"),
+            "{skew}"
+        );
+    }
 }

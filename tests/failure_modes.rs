@@ -1,13 +1,14 @@
 //! Every scenario under `scenarios/` is clean under `chaosc check`, and
 //! each failure-mode scenario runs with the real binary: every fault is
 //! observed and reverted, and nothing is left behind (no journal, no fill
-//! file, files back to their original bytes).
+//! file, files back to their original bytes, the web server of
+//! `time_skew.chaos` gone).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_no_journal, chaosc, run_json};
+use common::{assert_no_journal, chaosc, pids_with, port_accepts, run_json};
 
 /// Each scenario with a word that each fault's observation must contain.
 const SCENARIOS: &[(&str, &[(&str, &str)])] = &[
@@ -39,6 +40,7 @@ const SCENARIOS: &[(&str, &[(&str, &str)])] = &[
         "configuration_drift",
         &[("shrink", "from 10 to 1"), ("debug", "from false to true")],
     ),
+    ("time_skew", &[("ahead", "its clock is 3600s ahead")]),
 ];
 
 fn scenario(name: &str) -> PathBuf {
@@ -104,6 +106,14 @@ fn failure_modes_observed_and_cleaned() {
         }
         assert_no_journal(state.path());
     }
+
+    // The web server of `time_skew.chaos`, with or without a shifted
+    // clock, ended with its run.
+    assert!(
+        pids_with("http.server 19070").is_empty(),
+        "the time_skew target still runs"
+    );
+    assert!(!port_accepts(19070), "port 19070 still accepts connections");
 
     let scratch = Path::new("/tmp/chaosc-scenarios/scratch");
     let fills: Vec<_> = std::fs::read_dir(scratch)

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod actions;
+mod arguments;
 mod blast_radius;
 mod compliance;
 mod error;
@@ -36,6 +37,7 @@ mod types;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+pub use arguments::time_skew_offset_problem;
 pub use compliance::policy_hash;
 pub use error::CheckError;
 pub use experiment::format_duration;

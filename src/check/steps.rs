@@ -96,6 +96,7 @@ impl Checker<'_> {
         if let Some(targets) = &targets {
             self.check_reversible(&def, decl, targets);
         }
+        self.check_fault_rules(decl, params.as_ref(), targets.as_deref());
 
         if self.diagnostics.len() > before {
             return None;

@@ -138,6 +138,19 @@ fn problems(fault: &str, privilege: Privilege, host: &Host) -> Vec<Problem> {
                 "install nftables (`apt-get install nftables`)",
             );
         }
+        "time_skew" => {
+            if let Err(paths) = crate::runtime::faults::find_libfaketime() {
+                let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                need(
+                    true,
+                    &format!(
+                        "libfaketime is not installed (searched {})",
+                        searched.join(", ")
+                    ),
+                    "install libfaketime (`apt-get install faketime`)",
+                );
+            }
+        }
         _ => {}
     }
     problems

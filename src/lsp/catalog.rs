@@ -373,6 +373,7 @@ mod tests {
             "netem",
             "link_bandwidth",
             "partition",
+            "time_skew",
         ];
         assert_eq!(names, expected);
     }

@@ -333,6 +333,7 @@ mod tests {
             "netem",
             "link_bandwidth",
             "partition",
+            "time_skew",
         ];
         let cases: Vec<(String, Vec<&str>)> = vec![
             ("use |".to_owned(), vec!["std"]),

@@ -246,3 +246,68 @@ pub fn spawn_detached(spec: &LaunchSpec) -> std::io::Result<u32> {
     let child = command.spawn()?;
     Ok(child.id())
 }
+
+/// Returns the pids of the processes whose environment at start contains
+/// `entry` (`NAME=value`), read from `/proc/PID/environ`. The environment
+/// of another user's process cannot be read, so such processes are skipped.
+pub fn pids_with_env(entry: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let expected = entry.as_bytes();
+    let mut pids = Vec::new();
+    for dir in entries.flatten() {
+        let Some(pid) = dir.file_name().to_str().and_then(|name| name.parse().ok()) else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(dir.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|byte| *byte == 0)
+            .any(|item| item == expected)
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Ends every process whose environment contains `entry`: SIGCONT (a
+/// stopped process cannot act on SIGTERM) and SIGTERM, then SIGKILL to
+/// those still running after `grace`. Returns the pids it ended, or the
+/// pids that survived even SIGKILL.
+pub fn end_with_env(entry: &str, grace: Duration) -> Result<Vec<u32>, Vec<u32>> {
+    let found: Vec<(u32, u64)> = pids_with_env(entry)
+        .into_iter()
+        .filter_map(|pid| proc_stat(pid).map(|stat| (pid, stat.start_time)))
+        .collect();
+    let running = |found: &[(u32, u64)]| -> Vec<(u32, u64)> {
+        let alive = found.iter().filter(|(pid, start)| is_alive(*pid, *start));
+        alive.copied().collect()
+    };
+    let wait_gone = |limit: Duration| {
+        let deadline = std::time::Instant::now() + limit;
+        while !running(&found).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+
+    // Errors mean the process is already gone, which is the goal.
+    for (pid, _) in &found {
+        let _ = signal(*pid, Signal::SIGCONT);
+        let _ = signal(*pid, Signal::SIGTERM);
+    }
+    wait_gone(grace);
+    for (pid, _) in running(&found) {
+        let _ = signal(pid, Signal::SIGKILL);
+    }
+    wait_gone(Duration::from_secs(2));
+
+    let survivors: Vec<u32> = running(&found).into_iter().map(|(pid, _)| pid).collect();
+    if survivors.is_empty() {
+        Ok(found.into_iter().map(|(pid, _)| pid).collect())
+    } else {
+        Err(survivors)
+    }
+}

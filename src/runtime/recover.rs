@@ -64,13 +64,10 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             continue;
         };
         let what = format!("fault {id} `{fault}` on `{target}`");
-        // A target that is about to be stopped is not started again: the
-        // new process would be in no journal, so nothing would stop it.
-        let outcome = match revert {
-            RevertAction::Restart { .. } if stop_targets => Ok(RevertOutcome::NothingLeft(
-                "not restarted, because the run's targets are being stopped".to_owned(),
-            )),
-            _ => revert.execute(),
+        let outcome = if stop_targets {
+            revert.execute_before_stopping_targets()
+        } else {
+            revert.execute()
         };
         let step = match outcome {
             Ok(RevertOutcome::Reverted(detail)) => RecoveryStep {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use super::process::{is_alive, proc_stat, signal, spawn_detached};
+use super::process::{end_with_env, is_alive, proc_stat, signal, spawn_detached};
 use crate::model::LaunchSpec;
 use crate::runtime::faults::FileBackup;
 
@@ -42,7 +42,19 @@ pub enum RevertAction {
         start_time: u64,
         spec: LaunchSpec,
     },
+    /// End the processes of a launched target that run with a shifted
+    /// clock, found by the `marker` entry (`NAME=value`) of their
+    /// environment, and start the target again from its unshifted `spec`.
+    Unskew {
+        target: String,
+        marker: String,
+        spec: LaunchSpec,
+    },
 }
+
+/// How long a process with a shifted clock may take to exit on SIGTERM
+/// before it gets SIGKILL.
+const UNSKEW_GRACE: Duration = Duration::from_secs(5);
 
 /// The outcome of reverting a journal record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +65,43 @@ pub enum RevertOutcome {
     NothingLeft(String),
 }
 
+impl RevertOutcome {
+    /// Joins the outcomes of two parts of one revert: something was
+    /// reverted when either part reverted something.
+    fn and(self, next: RevertOutcome) -> RevertOutcome {
+        let reverted = matches!(self, RevertOutcome::Reverted(_))
+            || matches!(next, RevertOutcome::Reverted(_));
+        let detail = format!("{}; {}", self.detail(), next.detail());
+        if reverted {
+            RevertOutcome::Reverted(detail)
+        } else {
+            RevertOutcome::NothingLeft(detail)
+        }
+    }
+
+    fn detail(&self) -> &str {
+        match self {
+            RevertOutcome::Reverted(detail) | RevertOutcome::NothingLeft(detail) => detail,
+        }
+    }
+}
+
 impl RevertAction {
     /// Undoes the fault. Each case is safe to repeat.
     pub fn execute(&self) -> Result<RevertOutcome, String> {
+        self.undo(true)
+    }
+
+    /// Undoes the fault when every target of the run is stopped right
+    /// after, as the guardian and `chaosc recover --stop-targets` do: a
+    /// clock skew then only ends the processes with the shifted clock, and
+    /// a killed target is not started again, since either would outlive
+    /// the recovery.
+    pub fn execute_before_stopping_targets(&self) -> Result<RevertOutcome, String> {
+        self.undo(false)
+    }
+
+    fn undo(&self, restart: bool) -> Result<RevertOutcome, String> {
         match self {
             RevertAction::EndsWithRun => Ok(RevertOutcome::NothingLeft(
                 "the fault ended with its run".to_owned(),
@@ -71,12 +117,22 @@ impl RevertAction {
             RevertAction::DeleteNftTable { netns, table } => {
                 crate::runtime::faults::delete_table(netns.as_deref(), table)
             }
+            // A target started again here would be in no journal, so
+            // nothing would stop it once the run's targets are stopped.
+            RevertAction::Restart { target, .. } if !restart => Ok(RevertOutcome::NothingLeft(
+                format!("`{target}` not restarted, because the run's targets are being stopped"),
+            )),
             RevertAction::Restart {
                 target,
                 pid,
                 start_time,
                 spec,
             } => restart_target(target, *pid, *start_time, spec),
+            RevertAction::Unskew {
+                target,
+                marker,
+                spec,
+            } => unskew(target, marker, spec, restart),
         }
     }
 }
@@ -110,6 +166,12 @@ fn restart_target(
             "target `{target}` still runs as {pid}"
         )));
     }
+    start_unless_answering(target, spec)
+}
+
+/// Starts a launched target from `spec`, detached, unless something
+/// already accepts connections on its `ready` address.
+fn start_unless_answering(target: &str, spec: &LaunchSpec) -> Result<RevertOutcome, String> {
     if let Some(address) = spec.ready
         && std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok()
     {
@@ -122,6 +184,33 @@ fn restart_target(
     Ok(RevertOutcome::Reverted(format!(
         "restarted target `{target}` as process {new_pid}"
     )))
+}
+
+fn unskew(
+    target: &str,
+    marker: &str,
+    spec: &LaunchSpec,
+    restart: bool,
+) -> Result<RevertOutcome, String> {
+    let ended = end_with_env(marker, UNSKEW_GRACE).map_err(|survivors| {
+        format!("processes {survivors:?} of target `{target}` still run with a shifted clock")
+    })?;
+    for pid in &ended {
+        crate::runtime::faults::remove_libfaketime_shm(*pid);
+    }
+    let outcome = if ended.is_empty() {
+        RevertOutcome::NothingLeft(format!(
+            "no process of `{target}` runs with a shifted clock"
+        ))
+    } else {
+        RevertOutcome::Reverted(format!(
+            "ended processes {ended:?} of `{target}`, which ran with a shifted clock"
+        ))
+    };
+    if !restart {
+        return Ok(outcome);
+    }
+    Ok(outcome.and(start_unless_answering(target, spec)?))
 }
 
 fn remove_file(path: &Path) -> Result<RevertOutcome, String> {
@@ -161,6 +250,17 @@ mod tests {
             RevertAction::RestoreFile(backup),
             RevertAction::RemoveFile {
                 path: PathBuf::from("/tmp/fill"),
+            },
+            RevertAction::Unskew {
+                target: "web".to_owned(),
+                marker: "CHAOSC_TIME_SKEW=run/web".to_owned(),
+                spec: LaunchSpec {
+                    command: vec!["python3".to_owned(), "app.py".to_owned()],
+                    env: [("PORT".to_owned(), "8080".to_owned())].into(),
+                    cwd: None,
+                    ready: Some("127.0.0.1:8080".parse().unwrap()),
+                    ready_timeout: Duration::from_secs(10),
+                },
             },
         ];
         for action in actions {

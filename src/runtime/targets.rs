@@ -99,17 +99,36 @@ impl Targets {
     }
 }
 
-/// Starts a launched target again from its command, waits until it is
-/// ready, and journals the swap of processes. `process` is replaced by the
-/// new process even when it fails to become ready, so that teardown stops
-/// whatever was started.
+/// How long a launched target may take to exit on SIGTERM before a restart
+/// sends SIGKILL.
+const RESTART_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Starts a launched target again from its command, after stopping it if
+/// it still runs, waits until it is ready, and journals the swap of
+/// processes. `process` is replaced by the new process even when it fails
+/// to become ready, so that teardown stops whatever was started.
 pub async fn restart_launched(
     target: &str,
     process: &mut LaunchedProcess,
     journal: &super::JournalHandle,
 ) -> Result<u32, String> {
+    let spec = process.spec.clone();
+    replace_launched(target, process, &spec, journal).await
+}
+
+/// Stops a launched target if it still runs, starts it again from `spec`,
+/// waits until it is ready, and journals the swap of processes. `process`
+/// is replaced by the new process even when it fails to become ready, so
+/// that teardown stops whatever was started.
+pub async fn replace_launched(
+    target: &str,
+    process: &mut LaunchedProcess,
+    spec: &crate::model::LaunchSpec,
+    journal: &super::JournalHandle,
+) -> Result<u32, String> {
     let old_pid = process.pid;
-    let mut restarted = LaunchedProcess::spawn(&process.spec, None)
+    process.stop(RESTART_GRACE).await;
+    let mut restarted = LaunchedProcess::spawn(spec, None)
         .await
         .map_err(|error| format!("cannot restart target `{target}`: {error}"))?;
     let records = [
@@ -121,7 +140,7 @@ pub async fn restart_launched(
             target: target.to_owned(),
             pid: restarted.pid,
             start_time: restarted.start_time,
-            spec: process.spec.clone(),
+            spec: spec.clone(),
         },
     ];
     if let Err(error) = journal.append(&records).await {

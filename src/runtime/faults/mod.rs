@@ -2,6 +2,7 @@
 //! fault catalog, and a test that keeps the two lists equal.
 
 mod backup;
+mod clock;
 mod config_format;
 mod confine;
 mod corrupt;
@@ -27,6 +28,7 @@ use crate::model::TargetSpec;
 use crate::runtime::JournalHandle;
 
 pub use backup::FileBackup;
+pub use clock::{find_libfaketime, remove_libfaketime_shm};
 pub use kernel::{delete_qdisc, delete_table};
 
 /// The fault kinds the runtime can inject.
@@ -51,6 +53,7 @@ pub const KINDS: &[&str] = &[
     "netem",
     "link_bandwidth",
     "partition",
+    "time_skew",
 ];
 
 /// The stream faults of the proxy, built by [`stream::StreamFault`].
@@ -158,6 +161,9 @@ pub async fn build(
         )),
         ("process_pause", TargetHandle::Process { name, process }) => Ok(Box::new(
             process::Pause::new(name, Arc::clone(process)).await,
+        )),
+        ("time_skew", TargetHandle::Process { name, process }) => Ok(Box::new(
+            clock::TimeSkew::new(spec, name, Arc::clone(process), context).await?,
         )),
         (kind, _) if KINDS.contains(&kind) => Err(mismatch()),
         (kind, _) => Err(FaultError(format!("unknown fault kind `{kind}`"))),

@@ -1,0 +1,113 @@
+//! Rules on fault arguments and targets that the catalog's types cannot
+//! express. Only `time_skew` has such rules so far: its offset must be
+//! observable through a clock with whole seconds, and its targets must
+//! have a `ready` address to read that clock from.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{CheckError, Checker};
+use crate::model::{TargetSpec, TypedValue};
+use crate::syntax::{FaultCall, StepDecl};
+
+/// The smallest offset `time_skew` accepts. The target's clock is read from
+/// the `Date` header of HTTP responses, which has whole seconds, so a shift
+/// between two readings is known within 3s plus the time both requests
+/// took (see `docs/runtime.md`). A smaller offset could hardly be
+/// distinguished from an unshifted clock.
+pub const MIN_TIME_SKEW: Duration = Duration::from_secs(5);
+
+/// Tells why `offset` cannot be the offset of a `time_skew`, if it cannot.
+pub fn time_skew_offset_problem(offset: Duration) -> Option<String> {
+    if offset < MIN_TIME_SKEW {
+        return Some(format!(
+            "it is below {}s, the smallest shift chaosc can observe",
+            MIN_TIME_SKEW.as_secs()
+        ));
+    }
+    if offset.subsec_nanos() != 0 {
+        return Some("it is not a whole number of seconds".to_owned());
+    }
+    None
+}
+
+impl Checker<'_> {
+    /// Checks the arguments and targets of a step against the rules of its
+    /// fault kind.
+    pub(super) fn check_fault_rules(
+        &mut self,
+        decl: &StepDecl,
+        params: Option<&BTreeMap<String, TypedValue>>,
+        targets: Option<&[String]>,
+    ) {
+        if decl.fault.name.name != "time_skew" {
+            return;
+        }
+        let offset = params
+            .and_then(|params| params.get("offset"))
+            .and_then(TypedValue::as_duration);
+        if let Some(problem) = offset.and_then(time_skew_offset_problem) {
+            let span = argument_span(&decl.fault, "offset", 0);
+            self.report(CheckError::InvalidValue {
+                what: "clock offset".to_owned(),
+                reason: problem,
+                span: span.into(),
+                help: Some(format!(
+                    "write a whole number of seconds of at least {}s, such as `30s` or `1h`",
+                    MIN_TIME_SKEW.as_secs()
+                )),
+            });
+        }
+        for name in targets.unwrap_or_default() {
+            let lacks_ready = self.target(name).is_some_and(
+                |t| matches!(&t.spec, TargetSpec::Launched(spec) if spec.ready.is_none()),
+            );
+            if lacks_ready {
+                self.report(CheckError::MissingField {
+                    kind: "setting",
+                    name: "ready".to_owned(),
+                    span: decl.fault.name.span.into(),
+                    help: Some(format!(
+                        "`time_skew` reads the clock of `{name}` from the `Date` header of an \
+                         HTTP response on its `ready` address; add `ready = ADDRESS` to `{name}`"
+                    )),
+                });
+            }
+        }
+    }
+}
+
+/// Returns the span of the argument for parameter `name`, given by name or
+/// at `position`, or the span of the whole call when it is not given.
+fn argument_span(call: &FaultCall, name: &str, position: usize) -> crate::syntax::Span {
+    let named = call
+        .args
+        .iter()
+        .find(|argument| argument.name.as_ref().is_some_and(|n| n.name == name));
+    let positional = call
+        .args
+        .get(position)
+        .filter(|argument| argument.name.is_none());
+    named
+        .or(positional)
+        .map_or(call.span, |argument| argument.value.span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_skew_offsets() {
+        assert_eq!(time_skew_offset_problem(Duration::from_secs(5)), None);
+        assert_eq!(time_skew_offset_problem(Duration::from_secs(3600)), None);
+        assert_eq!(
+            time_skew_offset_problem(Duration::from_secs(4)),
+            Some("it is below 5s, the smallest shift chaosc can observe".to_owned())
+        );
+        assert_eq!(
+            time_skew_offset_problem(Duration::from_millis(5500)),
+            Some("it is not a whole number of seconds".to_owned())
+        );
+    }
+}
