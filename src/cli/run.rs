@@ -205,7 +205,14 @@ pub fn execute(args: RunArgs, context: &Context) -> u8 {
 
     let outcome = runtime.block_on(async {
         let interrupt = CancellationToken::new();
-        tokio::spawn(forward_signals(interrupt.clone()));
+        // Listening starts before the run does, so that a signal at any
+        // moment of the run reverts its faults instead of ending chaosc.
+        match listen_for_signals() {
+            Ok(signals) => {
+                tokio::spawn(forward_signals(signals, interrupt.clone()));
+            }
+            Err(error) => tracing::error!(%error, "failed to listen for SIGINT and SIGTERM"),
+        }
         let server = match args.metrics_addr {
             Some(address) => match start_server(&metrics, address).await {
                 Ok(server) => Some(server),
@@ -277,7 +284,7 @@ async fn injected_panic() {
     }
 }
 
-/// Never completes: release builds have no injected panic.
+/// Waits forever, because release builds have no injected panic.
 #[cfg(not(debug_assertions))]
 async fn injected_panic() {
     std::future::pending().await
@@ -332,18 +339,30 @@ fn print_result(result: &RunResult, value: &serde_json::Value, args: &RunArgs) {
     }
 }
 
+/// The streams of SIGTERM and SIGINT arrivals.
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+/// Installs the handlers of SIGTERM and SIGINT. Must be called inside the
+/// runtime.
+fn listen_for_signals() -> std::io::Result<Signals> {
+    use tokio::signal::unix::{SignalKind, signal};
+    Ok(Signals {
+        terminate: signal(SignalKind::terminate())?,
+        interrupt: signal(SignalKind::interrupt())?,
+    })
+}
+
 /// Cancels `interrupt` on the first SIGINT or SIGTERM. Later signals are
 /// ignored: the run is already reverting, and stopping that half-way would
 /// leave faults in place.
-async fn forward_signals(interrupt: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot listen for SIGINT and SIGTERM");
-        return;
-    };
+async fn forward_signals(signals: Signals, interrupt: CancellationToken) {
+    let Signals {
+        mut terminate,
+        interrupt: mut int,
+    } = signals;
     tokio::select! {
         _ = terminate.recv() => {}
         _ = int.recv() => {}
