@@ -1,7 +1,8 @@
 //! Crash trials. `chaosc run --no-guardian` applies faults of every kind (the
 //! proxy faults, a paused and a killed process, file corruption,
-//! configuration drift and a disk fill, and, as root, netem, a bandwidth
-//! limit and a partition in namespaces the test creates) and is stopped at
+//! configuration drift and a disk fill, a clock skew where libfaketime is
+//! installed, and, as root, netem, a bandwidth limit and a partition in
+//! namespaces the test creates) and is stopped at
 //! a moment drawn from a seeded generator: by SIGKILL in every other trial,
 //! else by SIGTERM, SIGINT or a panic injected into the run. After each
 //! trial `chaosc recover --stop-targets` must leave the machine as it was
@@ -226,6 +227,76 @@ impl Fixture for ProcessFaults {
             wait_until(Duration::from_secs(2), || pids_with(&self.marker)
                 .is_empty()),
             "{trial}: launched targets left running: {:?}",
+            pids_with(&self.marker)
+        );
+    }
+}
+
+/// A launched target restarted under libfaketime with its clock an hour
+/// ahead.
+struct ClockFaults {
+    file: PathBuf,
+    /// A string in the launched target's command line.
+    marker: String,
+}
+
+impl ClockFaults {
+    fn new(sandbox: &Sandbox) -> Self {
+        let port = free_port();
+        let www = sandbox.write("clock/index.html", "crash trial\n");
+        let www = www.parent().unwrap().display().to_string();
+        let targets = format!(
+            r#"target clock = process {{
+    command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1", "--directory", "{www}"]
+    ready = 127.0.0.1:{port}
+}}
+"#
+        );
+        let steps = "    step ahead = inject time_skew(offset = 1h) on clock for 1s\n\n    \
+                     recovery plan back (rto = 1m) {\n        \
+                     action revive = restart clock timeout 20s\n    \
+                     }\n}\n";
+        let text = scenario_head("time_skew", &targets, "infrastructure", 1) + steps;
+        ClockFaults {
+            file: sandbox.write("clock.chaos", &text),
+            marker: www,
+        }
+    }
+
+    /// Returns whether libfaketime is installed, as `chaosc doctor` finds it.
+    fn available(sandbox: &Sandbox) -> bool {
+        let output = sandbox
+            .chaosc()
+            .args(["doctor", "--format", "json"])
+            .output()
+            .expect("run chaosc doctor");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        let works = report
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|entry| entry["fault"] == "time_skew" && entry["available"] == true);
+        if !works {
+            println!("libfaketime is missing: no clock skew trials");
+        }
+        works
+    }
+}
+
+impl Fixture for ClockFaults {
+    fn name(&self) -> &'static str {
+        "clock"
+    }
+
+    fn file(&self) -> &Path {
+        &self.file
+    }
+
+    fn assert_clean(&self, trial: &str) {
+        assert!(
+            wait_until(Duration::from_secs(2), || pids_with(&self.marker)
+                .is_empty()),
+            "{trial}: skewed or launched targets left running: {:?}",
             pids_with(&self.marker)
         );
     }
@@ -468,6 +539,9 @@ fn stops_at_random_moments_are_recoverable() {
     ];
     if netns::can_run() {
         fixtures.push(Box::new(KernelFaults::new(&sandbox)));
+    }
+    if ClockFaults::available(&sandbox) {
+        fixtures.push(Box::new(ClockFaults::new(&sandbox)));
     }
     for fixture in &fixtures {
         let (code, stderr) = chaosc(&sandbox, &["check", fixture.file().to_str().unwrap()]);
