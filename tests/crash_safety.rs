@@ -6,7 +6,8 @@
 //! a moment drawn from a seeded generator: by SIGKILL in every other trial,
 //! else by SIGTERM, SIGINT or a panic injected into the run. After each
 //! trial `chaosc recover --stop-targets` must leave the machine as it was
-//! before the run, no journal behind, and an intact audit chain.
+//! before the run, no journal behind, an intact audit chain and a
+//! readable store.
 //!
 //! The trials are reproducible: the seed and each trial's stop and delay
 //! are printed. `CHAOSC_CRASH_TRIALS=400 cargo test --test crash_safety --
@@ -521,6 +522,12 @@ fn run_trial(
         code,
         Some(0),
         "{trial}: the audit chain is broken:\n{stderr}"
+    );
+    let (code, stderr) = chaosc(sandbox, &["history", "--format", "json"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "{trial}: the store cannot be read:\n{stderr}"
     );
     (exit, interrupted)
 }

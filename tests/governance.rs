@@ -669,3 +669,83 @@ fn screenshot(sandbox: &Sandbox, page: &Path) {
     let size = std::fs::metadata(&picture).map(|m| m.len()).unwrap_or(0);
     assert!(size > 10_000, "the screenshot is only {size} bytes");
 }
+
+#[test]
+fn approvals_and_runs_race_on_one_store() {
+    let sandbox = Sandbox::new();
+    let upstream = free_port();
+    let _server = OwnedProcess::http_server(upstream);
+    let roles: Vec<String> = (0..8).map(|index| format!("role_{index}")).collect();
+    let quoted: Vec<String> = roles.iter().map(|role| format!("\"{role}\"")).collect();
+    let gated = scenario(
+        &sandbox,
+        "gated",
+        upstream,
+        free_port(),
+        &format!(
+            "compliance {{ required_approvals = [{}] }}",
+            quoted.join(", ")
+        ),
+    );
+    let runs: Vec<PathBuf> = (0..3)
+        .map(|index| {
+            scenario(
+                &sandbox,
+                &format!("free_{index}"),
+                upstream,
+                free_port(),
+                "",
+            )
+        })
+        .collect();
+
+    // Every approval and every run is its own process on the same database.
+    let mut approvals: Vec<RunningChaosc> = roles
+        .iter()
+        .enumerate()
+        .map(|(index, role)| {
+            RunningChaosc::start(
+                sandbox
+                    .chaosc()
+                    .args([
+                        "--as",
+                        &format!("approver_{index}"),
+                        "approve",
+                        "--role",
+                        role,
+                    ])
+                    .arg(&gated),
+            )
+        })
+        .collect();
+    let mut running: Vec<RunningChaosc> = runs
+        .iter()
+        .map(|file| RunningChaosc::start(sandbox.chaosc().arg("run").arg(file)))
+        .collect();
+    for finished in approvals
+        .drain(..)
+        .chain(running.drain(..))
+        .map(|process| process.finish(Duration::from_secs(60)))
+    {
+        assert_eq!(finished.code, Some(0), "{}", finished.stderr);
+    }
+
+    let listed = common::json(&output(
+        sandbox
+            .chaosc()
+            .args(["approvals", "--format", "json"])
+            .arg(&gated),
+    ));
+    assert_eq!(
+        listed["status"]["missing"],
+        serde_json::json!([]),
+        "{listed}"
+    );
+    let history = common::json(&output(
+        sandbox.chaosc().args(["history", "--format", "json"]),
+    ));
+    assert_eq!(history.as_array().unwrap().len(), runs.len(), "{history}");
+    let verified = output(sandbox.chaosc().args(["audit", "verify"]));
+    assert_eq!(verified.status.code(), Some(0), "{}", stderr(&verified));
+    sandbox.assert_no_journal();
+}
