@@ -92,6 +92,12 @@ impl Default for RequestFramer {
 }
 
 impl RequestFramer {
+    /// Tells whether the stream is no longer HTTP, so that every byte
+    /// passes as data from now on.
+    pub fn is_raw(&self) -> bool {
+        self.state == State::Raw
+    }
+
     /// Feeds bytes read from the client; returns the segments they complete.
     /// Bytes of an unfinished head are kept until the head is complete.
     pub fn push(&mut self, mut bytes: &[u8]) -> Vec<Segment> {

@@ -3,17 +3,20 @@
 //! the upstream, to every HTTP request it finds), stamps the pieces with the
 //! time they may be written, and hands them to a writer that waits for that
 //! time. Pieces keep their order, so a shorter delay never reorders a
-//! stream.
+//! stream. While no toxic applies to a direction and its writer has nothing
+//! queued, the reader splices what arrives straight into the other socket.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rand::RngExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{ReadHalf, WriteHalf};
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 
 use super::http::{RequestFramer, Segment, response};
+use super::splice::{Moved, Pipe, is_unsupported, move_ready};
 use super::{ActiveToxic, Connection, End, HttpAction, Toxic};
 use crate::model::Direction;
 
@@ -37,6 +40,30 @@ enum Message {
     Reply(Vec<u8>),
 }
 
+/// The sending side of a direction's queue, which counts the messages its
+/// writer has not finished yet.
+struct Queue<'a> {
+    tx: mpsc::UnboundedSender<Message>,
+    pending: &'a AtomicUsize,
+}
+
+impl Queue<'_> {
+    /// Queues a message and returns `false` once the writer has ended.
+    fn send(&self, message: Message) -> bool {
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        let sent = self.tx.send(message).is_ok();
+        if !sent {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+        }
+        sent
+    }
+
+    /// Tells whether the writer has written everything queued so far.
+    fn is_idle(&self) -> bool {
+        self.pending.load(Ordering::SeqCst) == 0
+    }
+}
+
 /// Forwards both directions of a connection until both have ended.
 pub(super) async fn forward(
     connection: &Connection,
@@ -47,59 +74,88 @@ pub(super) async fn forward(
 ) {
     let (up_tx, up_rx) = mpsc::unbounded_channel();
     let (down_tx, down_rx) = mpsc::unbounded_channel();
-    let replies = down_tx.clone();
+    let (up_pending, down_pending) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let up_queue = Queue {
+        tx: up_tx,
+        pending: &up_pending,
+    };
+    let down_queue = Queue {
+        tx: down_tx.clone(),
+        pending: &down_pending,
+    };
+    let replies = Queue {
+        tx: down_tx,
+        pending: &down_pending,
+    };
+    let (upstream_write, client_write) = (Mutex::new(upstream_write), Mutex::new(client_write));
     tokio::join!(
         read(
             connection,
             client_read,
+            &upstream_write,
             Direction::Upstream,
-            up_tx,
+            up_queue,
             Some(replies)
         ),
-        write(connection, upstream_write, up_rx),
+        write(connection, &upstream_write, up_rx, &up_pending),
         read(
             connection,
             upstream_read,
+            &client_write,
             Direction::Downstream,
-            down_tx,
+            down_queue,
             None
         ),
-        write(connection, client_write, down_rx),
+        write(connection, &client_write, down_rx, &down_pending),
     );
 }
 
 async fn write(
     connection: &Connection,
-    mut writer: WriteHalf<'_>,
+    writer: &Mutex<WriteHalf<'_>>,
     mut rx: mpsc::UnboundedReceiver<Message>,
+    pending: &AtomicUsize,
 ) {
     while let Some(message) = rx.recv().await {
-        match message {
-            Message::Data { due, bytes } => {
-                wait_until(due).await;
-                if writer.write_all(&bytes).await.is_err() {
-                    return;
-                }
-            }
-            Message::Finish { due } => {
-                wait_until(due).await;
-                // A failed shutdown means the peer is gone already.
-                let _ = writer.shutdown().await;
-                return;
-            }
-            Message::Close { due } => {
-                wait_until(due).await;
-                connection.end(End::Close);
-                return;
-            }
-            Message::Reply(bytes) => {
-                // The answer goes out even if the client stopped reading;
-                // the connection closes right after either way.
-                let _ = writer.write_all(&bytes).await;
-                let _ = writer.flush().await;
-                connection.end(End::Close);
-                return;
-            }
+        let go_on = write_message(connection, writer, message).await;
+        pending.fetch_sub(1, Ordering::SeqCst);
+        if !go_on {
+            return;
+        }
+    }
+}
+
+/// Writes one message at its due time and returns `false` when the direction
+/// has ended.
+async fn write_message(
+    connection: &Connection,
+    writer: &Mutex<WriteHalf<'_>>,
+    message: Message,
+) -> bool {
+    match message {
+        Message::Data { due, bytes } => {
+            wait_until(due).await;
+            writer.lock().await.write_all(&bytes).await.is_ok()
+        }
+        Message::Finish { due } => {
+            wait_until(due).await;
+            // A failed shutdown means the peer is gone already.
+            let _ = writer.lock().await.shutdown().await;
+            false
+        }
+        Message::Close { due } => {
+            wait_until(due).await;
+            connection.end(End::Close);
+            false
+        }
+        Message::Reply(bytes) => {
+            // The answer goes out even if the client stopped reading;
+            // the connection closes right after either way.
+            let mut writer = writer.lock().await;
+            let _ = writer.write_all(&bytes).await;
+            let _ = writer.flush().await;
+            connection.end(End::Close);
+            false
         }
     }
 }
@@ -127,9 +183,10 @@ struct Flow {
 async fn read(
     connection: &Connection,
     mut reader: ReadHalf<'_>,
+    writer: &Mutex<WriteHalf<'_>>,
     direction: Direction,
-    tx: mpsc::UnboundedSender<Message>,
-    replies: Option<mpsc::UnboundedSender<Message>>,
+    queue: Queue<'_>,
+    replies: Option<Queue<'_>>,
 ) {
     let now = Instant::now();
     let mut flow = Flow {
@@ -139,11 +196,45 @@ async fn read(
         link_free: now,
     };
     let mut framer = replies.is_some().then(RequestFramer::default);
-    let mut buffer = vec![0u8; 32 * 1024];
+    // Without a pipe every byte takes the copy path.
+    let mut pipe = Pipe::new().ok();
+    let mut buffer = vec![0u8; 64 * 1024];
     loop {
+        if let Some(spliced) = &pipe {
+            // Wait for data without taking it, so that a toxic added while
+            // the connection was idle still applies to what comes next.
+            if reader.as_ref().readable().await.is_err() {
+                finish(connection, &mut flow, &queue).await;
+                return;
+            }
+            let untouched = queue.is_idle()
+                && framer.as_ref().is_none_or(RequestFramer::is_raw)
+                && connection.stream_toxics(direction).is_empty();
+            if untouched {
+                let writer = writer.lock().await;
+                match move_ready(reader.as_ref(), writer.as_ref(), spliced).await {
+                    Ok(Moved::Nothing) => {}
+                    Ok(Moved::Bytes(count)) => flow.forwarded += count as u64,
+                    Ok(Moved::End) => {
+                        drop(writer);
+                        finish(connection, &mut flow, &queue).await;
+                        return;
+                    }
+                    Err(error) if is_unsupported(&error) => pipe = None,
+                    // As on the copy path, an error ends the direction like
+                    // the end of the stream.
+                    Err(_) => {
+                        drop(writer);
+                        finish(connection, &mut flow, &queue).await;
+                        return;
+                    }
+                }
+                continue;
+            }
+        }
         let read = reader.read(&mut buffer).await;
         let Ok(n @ 1..) = read else {
-            finish(connection, &mut flow, &tx).await;
+            finish(connection, &mut flow, &queue).await;
             return;
         };
         let chunk = &buffer[..n];
@@ -158,7 +249,7 @@ async fn read(
             _ => vec![(chunk.to_vec(), Duration::ZERO)],
         };
         for (bytes, delay) in pieces {
-            if !forward_piece(connection, &mut flow, bytes, delay, &tx) {
+            if !forward_piece(connection, &mut flow, bytes, delay, &queue) {
                 return;
             }
         }
@@ -167,7 +258,7 @@ async fn read(
 
 /// Sends the end of the stream once no toxic drops it, after any latency
 /// and slow close.
-async fn finish(connection: &Connection, flow: &mut Flow, tx: &mpsc::UnboundedSender<Message>) {
+async fn finish(connection: &Connection, flow: &mut Flow, queue: &Queue<'_>) {
     loop {
         let changed = connection.shared.changed.notified();
         if !connection.drops(flow.direction) {
@@ -189,7 +280,7 @@ async fn finish(connection: &Connection, flow: &mut Flow, tx: &mpsc::UnboundedSe
         .last_due
         .max(Instant::now() + hold + latency(connection, &toxics));
     // A closed channel means the writer ended already.
-    let _ = tx.send(Message::Finish { due });
+    queue.send(Message::Finish { due });
 }
 
 /// Applies the HTTP toxics to the segments of the client's stream. Returns
@@ -198,7 +289,7 @@ async fn finish(connection: &Connection, flow: &mut Flow, tx: &mpsc::UnboundedSe
 fn apply_http(
     connection: &Connection,
     segments: Vec<Segment>,
-    replies: &mpsc::UnboundedSender<Message>,
+    replies: &Queue<'_>,
 ) -> Option<Vec<(Vec<u8>, Duration)>> {
     let mut pieces = Vec::new();
     for segment in segments {
@@ -223,7 +314,7 @@ fn apply_http(
             }
             Some(HttpAction::Respond { status, headers }) => {
                 // A closed channel means the client is gone already.
-                let _ = replies.send(Message::Reply(response(status, &headers)));
+                replies.send(Message::Reply(response(status, &headers)));
                 return None;
             }
             Some(HttpAction::Abort) => {
@@ -242,7 +333,7 @@ fn forward_piece(
     flow: &mut Flow,
     mut bytes: Vec<u8>,
     extra_delay: Duration,
-    tx: &mpsc::UnboundedSender<Message>,
+    queue: &Queue<'_>,
 ) -> bool {
     let toxics = connection.stream_toxics(flow.direction);
     if toxics
@@ -277,19 +368,17 @@ fn forward_piece(
             let start = due.max(flow.last_due).max(flow.link_free);
             flow.link_free = start + send_time;
             flow.last_due = start;
-            if tx
-                .send(Message::Data {
-                    due: start,
-                    bytes: piece,
-                })
-                .is_err()
-            {
+            let message = Message::Data {
+                due: start,
+                bytes: piece,
+            };
+            if !queue.send(message) {
                 return false;
             }
         }
     }
     if limit_reached {
-        let _ = tx.send(Message::Close {
+        queue.send(Message::Close {
             due: flow.last_due.max(flow.link_free),
         });
         return false;

@@ -11,6 +11,7 @@
 mod admission;
 mod http;
 mod link;
+mod splice;
 mod toxic;
 
 use std::collections::HashMap;
