@@ -159,13 +159,19 @@ impl Converter<'_> {
             );
         }
 
-        if expect.is_empty() {
-            // The toolkit fails an HTTP activity without tolerance only when
-            // it gets no response, unless an older `expected_status` is set.
-            expect = match http.expected_status {
-                Some(status) => vec![format!("status == {status}")],
-                None => vec!["status >= 100".to_owned()],
+        if !expect
+            .iter()
+            .any(|comparison| comparison.starts_with("status "))
+        {
+            // The toolkit fails an HTTP activity only when it gets no
+            // response, or another status than an older `expected_status`,
+            // whatever its tolerance judges. Without this, chaosc would
+            // expect a status below 400.
+            let status = match http.expected_status {
+                Some(status) => format!("status == {status}"),
+                None => "status >= 100".to_owned(),
             };
+            expect.insert(0, status);
         }
         let timeout = http.timeout.unwrap_or(DEFAULT_PROBE_SECONDS);
         let text = format!(
