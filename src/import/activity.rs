@@ -5,11 +5,11 @@ use super::argv::split_words;
 use super::convert::{Converter, PlanBuilder, Section, describe, seconds};
 use super::model::{
     Activity, ActivityEntry, ActivityKind, HttpProvider, ProcessArguments, ProcessProvider,
-    Provider,
+    Provider, Tolerance, ToleranceKind,
 };
 use super::node::NodeKind;
 use super::substitute::Substituted;
-use super::tolerance::{Observed, expectations};
+use super::tolerance::{NotMapped, Observed, expectations};
 use super::writer::{Lines, quote, string_list};
 use crate::check::parse_http_url;
 use crate::model::HttpMethod;
@@ -94,39 +94,35 @@ impl Converter<'_> {
                     true,
                 );
             }
-            Err(reason) => {
-                self.unmapped(
-                    lines,
-                    2,
-                    path,
-                    &element,
-                    &reason,
-                    &activity.raw,
-                    activity.span,
-                );
+            Err(not_mapped) => {
+                self.unmapped_activity(lines, 2, path, activity, not_mapped);
             }
         }
     }
 
     /// Declares the probe for a steady-state activity: its provider and its
     /// tolerance as `expect` comparisons.
-    fn probe_decl(&mut self, activity: &Activity) -> Result<ProbeDecl, String> {
+    fn probe_decl(&mut self, activity: &Activity) -> Result<ProbeDecl, NotMapped> {
         let observed = match &activity.provider {
             Provider::Http(_) => Observed::Http,
             Provider::Process(_) => Observed::Process,
             Provider::Python(python) => {
-                return Err(python_reason(&python.module, &python.func));
+                return Err(python_reason(&python.module, &python.func).into());
             }
         };
         let expect = match &activity.tolerance {
-            Some(tolerance) => expectations(tolerance, observed)?,
+            Some(tolerance) => {
+                let tolerance = self.substitute_tolerance(activity, tolerance)?;
+                expectations(&tolerance, observed)?
+            }
             None => Vec::new(),
         };
-        match &activity.provider {
+        let decl = match &activity.provider {
             Provider::Http(http) => self.http_probe(activity, http, expect),
             Provider::Process(process) => self.command_probe(activity, process, expect),
             Provider::Python(_) => unreachable!("python providers returned above"),
-        }
+        };
+        Ok(decl?)
     }
 
     fn http_probe(
@@ -271,6 +267,31 @@ impl Converter<'_> {
         Ok(argv)
     }
 
+    /// Resolves `${name}` references in the pattern of a `regex` tolerance,
+    /// as the toolkit does before it applies the pattern.
+    fn substitute_tolerance(
+        &mut self,
+        activity: &Activity,
+        tolerance: &Tolerance,
+    ) -> Result<Tolerance, String> {
+        let mut tolerance = tolerance.clone();
+        let ToleranceKind::Regex {
+            pattern,
+            pattern_source,
+            ..
+        } = &mut tolerance.kind
+        else {
+            return Ok(tolerance);
+        };
+        let substituted = self.substitute(activity, pattern)?;
+        if substituted != *pattern {
+            // Offsets in the resolved pattern no longer match the input.
+            *pattern_source = pattern_source.whole();
+            *pattern = substituted;
+        }
+        Ok(tolerance)
+    }
+
     /// Resolves `${name}` references, warning when an environment variable's
     /// default was written in its place.
     fn substitute(&mut self, activity: &Activity, text: &str) -> Result<String, String> {
@@ -307,16 +328,8 @@ impl Converter<'_> {
         }
         let action = match self.action_text(activity, is_ref) {
             Ok(action) => action,
-            Err(reason) => {
-                self.unmapped(
-                    &mut lines,
-                    2,
-                    path,
-                    &element,
-                    &reason,
-                    &activity.raw,
-                    activity.span,
-                );
+            Err(not_mapped) => {
+                self.unmapped_activity(&mut lines, 2, path, activity, not_mapped);
                 plan.lines = lines;
                 return;
             }
@@ -383,17 +396,17 @@ impl Converter<'_> {
 
     /// Returns the text of the action that runs `activity`, declaring the
     /// probe it samples when it needs one.
-    fn action_text(&mut self, activity: &Activity, is_ref: bool) -> Result<ActionText, String> {
+    fn action_text(&mut self, activity: &Activity, is_ref: bool) -> Result<ActionText, NotMapped> {
         match &activity.provider {
-            Provider::Python(python) => Err(python_reason(&python.module, &python.func)),
+            Provider::Python(python) => Err(python_reason(&python.module, &python.func).into()),
             Provider::Http(http) => {
                 let is_safe = SAFE_METHODS.contains(&http.method.as_str());
                 if activity.kind == ActivityKind::Action && !is_safe {
-                    return Err(format!(
+                    return Err(NotMapped::Reason(format!(
                         "chaosc has no HTTP action, and a probe may send its `{}` request more \
                          than once",
                         http.method
-                    ));
+                    )));
                 }
                 self.probe_action(activity, is_ref)
             }
@@ -418,7 +431,7 @@ impl Converter<'_> {
 
     /// Declares a probe for `activity` (or reuses the one declared for it)
     /// and returns the action that samples it once.
-    fn probe_action(&mut self, activity: &Activity, is_ref: bool) -> Result<ActionText, String> {
+    fn probe_action(&mut self, activity: &Activity, is_ref: bool) -> Result<ActionText, NotMapped> {
         let existing = self.declared_probes.get(&activity.name).cloned();
         let (name, timeout) = match existing {
             Some(name) if is_ref => {

@@ -11,6 +11,7 @@ mod error;
 mod json;
 mod model;
 mod node;
+mod python_regex;
 mod read;
 mod substitute;
 mod tolerance;
@@ -67,7 +68,7 @@ pub fn import_experiment(
         InputFormat::Yaml => yaml::parse_yaml(text),
     }
     .map_err(|error| vec![error])?;
-    let experiment = read::read_experiment(&root)?;
+    let experiment = read::read_experiment(&root, text)?;
     let conversion = convert::convert(&experiment, source_name);
     verify(&conversion.text)?;
     Ok(Imported {

@@ -1,7 +1,7 @@
 //! The Chaos Toolkit experiment as the importer reads it: only the elements
 //! the format defines, each with its JSON path and span in the input.
 
-use super::node::Node;
+use super::node::{Node, StringSource};
 use crate::syntax::Span;
 
 /// A whole Chaos Toolkit experiment.
@@ -191,8 +191,11 @@ pub enum ToleranceKind {
     OtherScalar,
     /// A list of accepted values.
     List(Vec<Node>),
+    /// A pattern of Python's `re` module that must match somewhere in the
+    /// output field `target`.
     Regex {
         pattern: String,
+        pattern_source: StringSource,
         target: Option<String>,
     },
     JsonPath {

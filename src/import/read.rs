@@ -8,7 +8,8 @@ use super::model::{
     HttpProvider, Hypothesis, ProcessArguments, ProcessProvider, Provider, PythonProvider,
     SecretEntry, SecretSource, Tolerance, ToleranceKind,
 };
-use super::node::{Entry, Node, NodeKind};
+use super::node::{Entry, Node, NodeKind, StringSource};
+use super::python_regex::{PatternIssue, translate};
 use crate::check::suggest::did_you_mean;
 
 const EXPERIMENT_KEYS: &[&str] = &[
@@ -53,8 +54,12 @@ const PYTHON_KEYS: &[&str] = &["type", "module", "func", "arguments", "secrets"]
 const PAUSE_KEYS: &[&str] = &["before", "after"];
 
 /// Reads the experiment, or returns every error found in it.
-pub fn read_experiment(root: &Node) -> Result<Experiment, Vec<ImportError>> {
-    let mut reader = Reader { errors: Vec::new() };
+/// `text` is the input the tree was read from, for spans inside strings.
+pub fn read_experiment(root: &Node, text: &str) -> Result<Experiment, Vec<ImportError>> {
+    let mut reader = Reader {
+        errors: Vec::new(),
+        text,
+    };
     let experiment = reader.experiment(root);
     if let Some(experiment) = &experiment {
         reader.errors.extend(check_references(experiment));
@@ -110,11 +115,12 @@ fn check_references(experiment: &Experiment) -> Vec<ImportError> {
         .collect()
 }
 
-struct Reader {
+struct Reader<'src> {
     errors: Vec<ImportError>,
+    text: &'src str,
 }
 
-impl Reader {
+impl Reader<'_> {
     fn wrong_type(&mut self, node: &Node, path: &str, expected: &str) {
         self.errors.push(ImportError::WrongType {
             path: path.to_owned(),
@@ -744,12 +750,16 @@ impl Reader {
         match kind.as_str() {
             "regex" => {
                 self.object(node, path, &["type", "pattern", "target"])?;
-                let pattern = self
-                    .required(node, "pattern", path)
-                    .and_then(|value| self.string(value, &format!("{path}.pattern")));
+                let pattern_path = format!("{path}.pattern");
+                let pattern_node = self.required(node, "pattern", path);
+                let pattern = pattern_node.and_then(|value| self.string(value, &pattern_path));
                 let target = target(self);
+                let (pattern_node, pattern) = (pattern_node?, pattern?);
+                let pattern_source = StringSource::of(pattern_node, self.text);
+                self.check_pattern(&pattern, pattern_source, &pattern_path);
                 Some(ToleranceKind::Regex {
-                    pattern: pattern?,
+                    pattern,
+                    pattern_source,
                     target,
                 })
             }
@@ -799,6 +809,29 @@ impl Reader {
                 self.invalid(kind_node, &format!("{path}.type"), &reason, help);
                 None
             }
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// Reports a pattern that Python's `re` rejects. A pattern with a
+    /// `${name}` reference is checked when it is converted, after the
+    /// reference is resolved.
+    fn check_pattern(&mut self, pattern: &str, source: StringSource, path: &str) {
+        if pattern.contains("${") {
+            return;
+        }
+        if let Err(PatternIssue::Invalid {
+            offset,
+            len,
+            message,
+        }) = translate(pattern)
+        {
+            self.errors.push(ImportError::InvalidPattern {
+                path: path.to_owned(),
+                reason: message,
+                span: source.locate(offset, len).into(),
+            });
         }
     }
 }

@@ -6,7 +6,42 @@
 
 use super::model::{Tolerance, ToleranceKind};
 use super::node::Node;
+use super::python_regex::{PatternIssue, translate};
 use super::writer::quote;
+use crate::syntax::Span;
+
+/// The reason a tolerance, or the activity it belongs to, has no
+/// equivalent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotMapped {
+    /// A reason about the whole element.
+    Reason(String),
+    /// A construct of a pattern, marked in the input.
+    Construct(UnmappedConstruct),
+}
+
+impl From<String> for NotMapped {
+    fn from(reason: String) -> Self {
+        NotMapped::Reason(reason)
+    }
+}
+
+/// A construct of a `regex` pattern that chaosc cannot express, and where
+/// it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmappedConstruct {
+    pub kind: ConstructKind,
+    pub reason: String,
+    /// Advice on rewriting the input without the construct.
+    pub help: String,
+    pub span: Span,
+}
+
+/// The language of an [`UnmappedConstruct`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstructKind {
+    Regex,
+}
 
 /// The provider whose output a tolerance judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,11 +70,11 @@ impl Observed {
 
 /// Returns the comparisons that accept what `tolerance` accepts, or the
 /// reason none can.
-pub fn expectations(tolerance: &Tolerance, observed: Observed) -> Result<Vec<String>, String> {
+pub fn expectations(tolerance: &Tolerance, observed: Observed) -> Result<Vec<String>, NotMapped> {
     let status = observed.status_field();
     match &tolerance.kind {
         ToleranceKind::Integer(code) => Ok(vec![format!("{status} == {code}")]),
-        ToleranceKind::List(items) => status_set(items, status),
+        ToleranceKind::List(items) => Ok(status_set(items, status)?),
         ToleranceKind::Range { low, high, target } => match target.as_deref() {
             Some("status") => {
                 let low = low.ceil() as i64;
@@ -49,43 +84,66 @@ pub fn expectations(tolerance: &Tolerance, observed: Observed) -> Result<Vec<Str
                     format!("{status} <= {high}"),
                 ])
             }
-            Some(other) => Err(format!(
+            Some(other) => Err(NotMapped::Reason(format!(
                 "a range over `{other}` needs a number parsed from text, which chaosc does not do"
-            )),
-            None => Err(
+            ))),
+            None => Err(NotMapped::Reason(
                 "a range without `target` compares the whole output object, so it never holds"
                     .to_owned(),
-            ),
+            )),
         },
-        ToleranceKind::Regex { pattern, target } => {
+        ToleranceKind::Regex {
+            pattern,
+            pattern_source,
+            target,
+        } => {
             let (name, field) = observed.text_field();
-            if target.as_deref() != Some(name) {
-                return Err(format!(
-                    "a regex tolerance maps only when its target is `{name}`, found {}",
-                    target
-                        .as_deref()
-                        .map_or("none".to_owned(), |t| format!("`{t}`"))
-                ));
-            }
-            match anchored_literal(pattern) {
-                Some(text) => Ok(vec![format!("{field} == {}", quote(&text))]),
-                None => Err(format!(
-                    "chaosc compares `{field}` as exact text and has no regular expressions, and \
-                     `{pattern}` is not an anchored literal such as `^ok$`"
-                )),
+            check_target("regex", name, target.as_deref())?;
+            match translate(pattern) {
+                Ok(translated) => Ok(vec![format!("{field} =~ {}", quote(&translated))]),
+                Err(PatternIssue::Unsupported(construct)) => {
+                    Err(NotMapped::Construct(UnmappedConstruct {
+                        kind: ConstructKind::Regex,
+                        reason: construct.reason,
+                        help: construct.help,
+                        span: pattern_source.locate(construct.offset, construct.len),
+                    }))
+                }
+                Err(PatternIssue::Invalid { message, .. }) => Err(NotMapped::Reason(format!(
+                    "the pattern `{pattern}` is invalid once its references are resolved: \
+                     {message}"
+                ))),
             }
         }
-        ToleranceKind::JsonPath { path, .. } => Err(format!(
+        ToleranceKind::JsonPath { path } => Err(NotMapped::Reason(format!(
             "chaosc probes cannot select `{path}` from a JSON document"
+        ))),
+        ToleranceKind::Probe => Err(NotMapped::Reason(
+            "a probe tolerance hands the probe's output to another activity as its `value` \
+             argument, and chaosc cannot pass a sample's output to another probe"
+                .to_owned(),
         )),
-        ToleranceKind::Probe => {
-            Err("a probe tolerance runs another activity, which chaosc cannot do".to_owned())
-        }
-        ToleranceKind::OtherScalar => Err(
+        ToleranceKind::OtherScalar => Err(NotMapped::Reason(
             "the toolkit compares this value with the whole output object, so it never holds"
                 .to_owned(),
-        ),
+        )),
     }
+}
+
+/// Checks that a `regex` tolerance judges the output field
+/// chaosc reads, `name`. Without a target, the toolkit applies the
+/// tolerance to the whole output object.
+fn check_target(kind: &str, name: &str, target: Option<&str>) -> Result<(), NotMapped> {
+    if target == Some(name) {
+        return Ok(());
+    }
+    let found = match target {
+        Some(target) => format!("`{target}`"),
+        None => "none, so the toolkit applies it to the whole output object".to_owned(),
+    };
+    Err(NotMapped::Reason(format!(
+        "a {kind} tolerance maps only when its target is `{name}`, found {found}"
+    )))
 }
 
 /// Maps a list of accepted status codes to one comparison or a range; a
@@ -116,35 +174,10 @@ fn status_set(items: &[Node], field: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// Returns the text a regex matches exactly when it is `^text$` with no
-/// other special character, or with only escaped ones.
-fn anchored_literal(pattern: &str) -> Option<String> {
-    let inner = pattern.strip_prefix('^')?.strip_suffix('$')?;
-    let mut text = String::new();
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                let escaped = chars.next()?;
-                if escaped.is_ascii_alphanumeric() {
-                    return None;
-                }
-                text.push(escaped);
-            }
-            '.' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' => {
-                return None;
-            }
-            c => text.push(c),
-        }
-    }
-    Some(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::node::NodeKind;
-    use crate::syntax::Span;
+    use crate::import::node::{NodeKind, StringSource};
 
     fn tolerance(kind: ToleranceKind) -> Tolerance {
         Tolerance { kind }
@@ -176,27 +209,47 @@ mod tests {
         assert!(expectations(&gaps, Observed::Http).is_err());
     }
 
-    #[test]
-    fn anchored_literals_map_to_equality() {
-        assert_eq!(anchored_literal("^ok$").as_deref(), Some("ok"));
-        assert_eq!(anchored_literal(r"^v1\.2$").as_deref(), Some("v1.2"));
-        assert_eq!(anchored_literal("^o.k$"), None);
-        assert_eq!(anchored_literal("ok"), None);
-        assert_eq!(anchored_literal(r"^\d$"), None);
+    /// Reads a `regex` tolerance object written as JSON, as the importer
+    /// does.
+    fn read(text: &str) -> Tolerance {
+        let node = crate::import::json::parse_json(text).unwrap();
+        let field = |key: &str| node.get(key).cloned();
+        let string = |key: &str| field(key).and_then(|value| value.as_str().map(str::to_owned));
+        let source = |key: &str| StringSource::of(node.get(key).unwrap(), text);
+        tolerance(ToleranceKind::Regex {
+            pattern: string("pattern").unwrap(),
+            pattern_source: source("pattern"),
+            target: string("target"),
+        })
     }
 
     #[test]
     fn regex_needs_the_text_target() {
         let regex = |target: &str| {
-            tolerance(ToleranceKind::Regex {
-                pattern: "^up$".to_owned(),
-                target: Some(target.to_owned()),
-            })
+            read(&format!(
+                r#"{{"type": "regex", "pattern": "^up$", "target": "{target}"}}"#
+            ))
         };
         assert_eq!(
             expectations(&regex("stdout"), Observed::Process).unwrap(),
-            ["output == \"up\""]
+            [r#"output =~ "^up(?:\\n?\\z)""#]
         );
         assert!(expectations(&regex("stderr"), Observed::Process).is_err());
+    }
+
+    #[test]
+    fn regex_without_equivalent_marks_the_construct() {
+        let text = r#"{"type": "regex", "pattern": "ready(?= now)", "target": "body"}"#;
+        let Err(NotMapped::Construct(construct)) = expectations(&read(text), Observed::Http) else {
+            panic!("the lookahead is not reported as a construct");
+        };
+        assert_eq!(construct.kind, ConstructKind::Regex);
+        assert!(
+            construct.reason.contains("lookahead"),
+            "{}",
+            construct.reason
+        );
+        let start = text.find("(?=").unwrap();
+        assert_eq!(construct.span, Span::new(start, start + 3));
     }
 }
