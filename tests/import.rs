@@ -21,7 +21,7 @@ const CORPUS: &[(&str, i32, bool)] = &[
     ("failing_action.json", EXPERIMENT_FAILED, false),
     ("http_activities.json", SUCCESS, true),
     ("http_health.json", SUCCESS, false),
-    ("jsonpath.json", SUCCESS, true),
+    ("jsonpath.json", SUCCESS, false),
     // The hypothesis requests a page the server does not have.
     ("missing_page.json", EXPERIMENT_FAILED, false),
     ("pauses_background.yaml", SUCCESS, false),
@@ -110,11 +110,11 @@ fn corpus_imports_and_checks_clean() {
         assert!(stderr.contains("import summary:"), "{name}: no summary");
         let has_warning = stderr.contains("chaos::W07");
         assert_eq!(has_warning, *warns, "{name} warnings:\n{stderr}");
-        // Every placeholder has one warning: W0750, or W0753 for a pattern
-        // construct.
+        // Every placeholder has one warning: W0750, or W0753 and W0754 for
+        // a pattern or JSON path construct.
         let text = std::fs::read_to_string(&out).unwrap();
         let placeholders = text.matches("// UNMAPPED").count();
-        let placeholder_warnings = ["chaos::W0750", "chaos::W0753"]
+        let placeholder_warnings = ["chaos::W0750", "chaos::W0753", "chaos::W0754"]
             .iter()
             .map(|code| stderr.matches(code).count())
             .sum::<usize>();
@@ -247,7 +247,7 @@ fn constructs_without_equivalent_are_marked() {
     let result = output(sandbox.chaosc().current_dir(repo()).args(["import", input]));
     assert_eq!(result.status.code(), Some(0));
     let text = String::from_utf8_lossy(&result.stdout);
-    assert_eq!(text.matches("// UNMAPPED").count(), 2, "{text}");
+    assert_eq!(text.matches("// UNMAPPED").count(), 4, "{text}");
     insta::assert_snapshot!(
         "import_constructs_yaml",
         String::from_utf8_lossy(&result.stderr)
@@ -311,6 +311,14 @@ fn request_headers_and_body_are_mapped() {
 /// Returns an experiment whose one steady-state probe requests `/health` and
 /// judges it with `tolerance`, written as JSON.
 fn health_experiment(port: u16, tolerance: &str) -> String {
+    let provider =
+        format!(r#"{{"type": "http", "url": "http://127.0.0.1:{port}/health", "timeout": 2}}"#);
+    experiment_with_probe(&provider, tolerance)
+}
+
+/// Returns an experiment whose one steady-state probe is `provider` judged
+/// by `tolerance`, both written as JSON.
+fn experiment_with_probe(provider: &str, tolerance: &str) -> String {
     format!(
         r#"{{
   "title": "Health document is judged",
@@ -321,7 +329,7 @@ fn health_experiment(port: u16, tolerance: &str) -> String {
         "type": "probe",
         "name": "health",
         "tolerance": {tolerance},
-        "provider": {{"type": "http", "url": "http://127.0.0.1:{port}/health", "timeout": 2}}
+        "provider": {provider}
       }}
     ]
   }},
@@ -395,6 +403,119 @@ fn regex_tolerances_judge_the_body() {
             let error =
                 failure.unwrap_or_else(|| panic!("{tolerance}: no failing probe in {result}"));
             assert!(error.contains(written), "{tolerance}: {error}");
+            assert!(error.contains("does not hold"), "{tolerance}: {error}");
+        }
+        sandbox.assert_no_journal();
+    }
+}
+
+#[test]
+fn json_path_tolerances_judge_the_document() {
+    let sandbox = Sandbox::new();
+    let port = free_port();
+    let document = sandbox.write("health", HEALTH);
+    let _server = OwnedProcess::http_server_in(port, sandbox.dir.path());
+    let http =
+        format!(r#"{{"type": "http", "url": "http://127.0.0.1:{port}/health", "timeout": 2}}"#);
+    let command = format!(
+        r#"{{"type": "process", "path": "cat", "arguments": [{}], "timeout": 2}}"#,
+        serde_json::Value::from(document.display().to_string())
+    );
+
+    // Each provider and tolerance, the comparison it becomes, and the
+    // verdict of a run against HEALTH.
+    let cases = [
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$.status", "expect": "UP", "target": "body"}"#,
+            r#"json("$.status") == "UP""#,
+            SUCCESS,
+        ),
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$.status", "expect": "DOWN", "target": "body"}"#,
+            r#"json("$.status") == "DOWN""#,
+            EXPERIMENT_FAILED,
+        ),
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$.checks[*].name", "expect": ["db", "cache"], "target": "body"}"#,
+            r#"json("$.checks[*].name") == ["db", "cache"]"#,
+            SUCCESS,
+        ),
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$.checks.*.ok", "expect": [true, false], "target": "body"}"#,
+            r#"json("$.checks[*].ok") == [true, false]"#,
+            EXPERIMENT_FAILED,
+        ),
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$[\"checks\"][0]", "expect": {"ok": true, "name": "db"}, "target": "body"}"#,
+            r#"json("$.checks[0]") == { "ok" = true, "name" = "db" }"#,
+            SUCCESS,
+        ),
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$.checks[*]", "count": 2, "target": "body"}"#,
+            r#"json_count("$.checks[*]") == 2"#,
+            SUCCESS,
+        ),
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$.checks[*]", "count": 3, "target": "body"}"#,
+            r#"json_count("$.checks[*]") == 3"#,
+            EXPERIMENT_FAILED,
+        ),
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$.version", "target": "body"}"#,
+            r#"json_count("$.version") >= 1"#,
+            SUCCESS,
+        ),
+        (
+            &http,
+            r#"{"type": "jsonpath", "path": "$.uptime", "target": "body"}"#,
+            r#"json_count("$.uptime") >= 1"#,
+            EXPERIMENT_FAILED,
+        ),
+        (
+            &command,
+            r#"{"type": "jsonpath", "path": "$.checks[-1].name", "expect": "cache", "target": "stdout"}"#,
+            r#"json("$.checks[-1].name") == "cache""#,
+            SUCCESS,
+        ),
+        (
+            &command,
+            r#"{"type": "jsonpath", "path": "$.checks[-1].name", "expect": "db", "target": "stdout"}"#,
+            r#"json("$.checks[-1].name") == "db""#,
+            EXPERIMENT_FAILED,
+        ),
+    ];
+    for (provider, tolerance, written, expected) in cases {
+        let input = sandbox.write("judged.json", &experiment_with_probe(provider, tolerance));
+        let (out, stderr) = import(&sandbox, &input);
+        assert!(!stderr.contains("chaos::W07"), "{tolerance}:\n{stderr}");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            text.contains(&format!("{written} within 2s")),
+            "{tolerance} is not written as {written}:\n{text}"
+        );
+
+        let run = output(sandbox.chaosc().args(["run", "--format", "json"]).arg(&out));
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(expected), "{tolerance}:\n{stderr}");
+        let result = json(&run);
+        let failure = failing_probe_error(&result, "health");
+        if expected == SUCCESS {
+            assert_eq!(failure, None, "{tolerance}: {result}");
+            assert_eq!(result["steady_state"]["held_before"], true, "{tolerance}");
+            assert_eq!(result["steady_state"]["held_after"], true, "{tolerance}");
+        } else {
+            let error =
+                failure.unwrap_or_else(|| panic!("{tolerance}: no failing probe in {result}"));
+            let subject = written.split(" ==").next().unwrap();
+            assert!(error.contains(subject), "{tolerance}: {error}");
             assert!(error.contains("does not hold"), "{tolerance}: {error}");
         }
         sandbox.assert_no_journal();

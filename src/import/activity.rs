@@ -267,27 +267,31 @@ impl Converter<'_> {
         Ok(argv)
     }
 
-    /// Resolves `${name}` references in the pattern of a `regex` tolerance,
-    /// as the toolkit does before it applies the pattern.
+    /// Resolves `${name}` references in the pattern of a `regex` tolerance
+    /// and the path of a `jsonpath` one, as the toolkit does before it
+    /// applies them.
     fn substitute_tolerance(
         &mut self,
         activity: &Activity,
         tolerance: &Tolerance,
     ) -> Result<Tolerance, String> {
         let mut tolerance = tolerance.clone();
-        let ToleranceKind::Regex {
-            pattern,
-            pattern_source,
-            ..
-        } = &mut tolerance.kind
-        else {
-            return Ok(tolerance);
+        let (text, source) = match &mut tolerance.kind {
+            ToleranceKind::Regex {
+                pattern,
+                pattern_source,
+                ..
+            } => (pattern, pattern_source),
+            ToleranceKind::JsonPath {
+                path, path_source, ..
+            } => (path, path_source),
+            _ => return Ok(tolerance),
         };
-        let substituted = self.substitute(activity, pattern)?;
-        if substituted != *pattern {
-            // Offsets in the resolved pattern no longer match the input.
-            *pattern_source = pattern_source.whole();
-            *pattern = substituted;
+        let substituted = self.substitute(activity, text)?;
+        if substituted != *text {
+            // Offsets in the resolved text no longer match the input.
+            *source = source.whole();
+            *text = substituted;
         }
         Ok(tolerance)
     }

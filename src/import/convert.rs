@@ -365,8 +365,8 @@ impl<'a> Converter<'a> {
     }
 
     /// Writes a placeholder for an activity that cannot be mapped. A
-    /// construct of a pattern gets a warning of its own, marked at the
-    /// construct.
+    /// construct of a pattern or JSON path gets a warning of its own,
+    /// marked at the construct.
     pub fn unmapped_activity(
         &mut self,
         lines: &mut Lines,
@@ -389,6 +389,13 @@ impl<'a> Converter<'a> {
         let (path, span) = (path.to_owned(), construct.span.into());
         let warning = match construct.kind {
             ConstructKind::Regex => ImportWarning::RegexWithoutEquivalent {
+                path,
+                element,
+                reason: construct.reason,
+                span,
+                help: construct.help,
+            },
+            ConstructKind::JsonPath => ImportWarning::JsonPathWithoutEquivalent {
                 path,
                 element,
                 reason: construct.reason,

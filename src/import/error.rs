@@ -85,6 +85,21 @@ pub enum ImportError {
         span: SourceSpan,
     },
 
+    #[error("invalid JSON path in `{path}`: {reason}")]
+    #[diagnostic(
+        code(chaos::E0712),
+        help(
+            "the toolkit parses the path with the Python package `jsonpath2`, which rejects it \
+             as well; fix the path at the marked place"
+        )
+    )]
+    InvalidJsonPath {
+        path: String,
+        reason: String,
+        #[label("here")]
+        span: SourceSpan,
+    },
+
     #[error("`{path}` refers to `{name}`, but no activity has that name")]
     #[diagnostic(code(chaos::E0707))]
     UnknownReference {
@@ -152,6 +167,18 @@ pub enum ImportWarning {
         element: String,
         reason: String,
         #[label("no equivalent in the Rust `regex` crate")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("`{path}` ({element}) is not mapped: {reason}")]
+    #[diagnostic(code(chaos::W0754), severity(Warning))]
+    JsonPathWithoutEquivalent {
+        path: String,
+        element: String,
+        reason: String,
+        #[label("no equivalent in chaosc JSON paths")]
         span: SourceSpan,
         #[help]
         help: String,

@@ -9,6 +9,7 @@ mod argv;
 mod convert;
 mod error;
 mod json;
+mod jsonpath2;
 mod model;
 mod node;
 mod python_regex;

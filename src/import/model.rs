@@ -198,8 +198,18 @@ pub enum ToleranceKind {
         pattern_source: StringSource,
         target: Option<String>,
     },
+    /// A path of the `jsonpath2` Python package applied to the output field
+    /// `target`, read as JSON. Without `expect` and `count`, the path must
+    /// select at least one value.
     JsonPath {
         path: String,
+        path_source: StringSource,
+        target: Option<String>,
+        /// The values the path must select: a list, or one value that
+        /// stands for a list of one. It takes precedence over `count`.
+        expect: Option<Node>,
+        /// How many values the path must select.
+        count: Option<Node>,
     },
     Range {
         low: f64,

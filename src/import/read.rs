@@ -3,6 +3,7 @@
 //! goes on, so that one import shows every error of the file.
 
 use super::error::ImportError;
+use super::jsonpath2::{PathIssue, translate_path};
 use super::model::{
     Activity, ActivityEntry, ActivityKind, ConfigEntry, ConfigValue, Experiment, Extra,
     HttpProvider, Hypothesis, ProcessArguments, ProcessProvider, Provider, PythonProvider,
@@ -765,10 +766,21 @@ impl Reader<'_> {
             }
             "jsonpath" => {
                 self.object(node, path, &["type", "path", "expect", "count", "target"])?;
-                let json_path = self
-                    .required(node, "path", path)
-                    .and_then(|value| self.string(value, &format!("{path}.path")));
-                Some(ToleranceKind::JsonPath { path: json_path? })
+                let json_path_path = format!("{path}.path");
+                let json_path_node = self.required(node, "path", path);
+                let json_path =
+                    json_path_node.and_then(|value| self.string(value, &json_path_path));
+                let target = target(self);
+                let (json_path_node, json_path) = (json_path_node?, json_path?);
+                let path_source = StringSource::of(json_path_node, self.text);
+                self.check_json_path(&json_path, path_source, &json_path_path);
+                Some(ToleranceKind::JsonPath {
+                    path: json_path,
+                    path_source,
+                    target,
+                    expect: node.get("expect").cloned(),
+                    count: node.get("count").cloned(),
+                })
             }
             "range" => {
                 self.object(node, path, &["type", "range", "target"])?;
@@ -828,6 +840,26 @@ impl Reader<'_> {
         }) = translate(pattern)
         {
             self.errors.push(ImportError::InvalidPattern {
+                path: path.to_owned(),
+                reason: message,
+                span: source.locate(offset, len).into(),
+            });
+        }
+    }
+
+    /// Reports a JSON path that the `jsonpath2` package rejects, after the
+    /// same rule for `${name}` references as [`Self::check_pattern`].
+    fn check_json_path(&mut self, json_path: &str, source: StringSource, path: &str) {
+        if json_path.contains("${") {
+            return;
+        }
+        if let Err(PathIssue::Invalid {
+            offset,
+            len,
+            message,
+        }) = translate_path(json_path)
+        {
+            self.errors.push(ImportError::InvalidJsonPath {
                 path: path.to_owned(),
                 reason: message,
                 span: source.locate(offset, len).into(),
