@@ -309,6 +309,17 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("invalid JSON path `{path}`: {reason}")]
+    #[diagnostic(code(chaos::E0211))]
+    InvalidJsonPath {
+        path: String,
+        reason: String,
+        #[label("here")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("step `{step}` touches service `{service}`, which the blast radius does not declare")]
     #[diagnostic(code(chaos::E0410))]
     ServiceOutsideBlastRadius {

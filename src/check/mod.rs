@@ -18,6 +18,7 @@ mod faults;
 mod graph;
 mod host_targets;
 mod imports;
+mod json_fields;
 mod lints;
 mod metadata;
 mod monitoring;

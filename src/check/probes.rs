@@ -483,16 +483,21 @@ fn check_expectation(
     let allowed: &[(ProbeField, ValueType)] = match kind {
         ProbeKind::Process { .. } => &[(ProbeField::Latency, ValueType::Duration)],
         ProbeKind::Metric { .. } | ProbeKind::Promql { .. } => &value_field,
+        // `json` is typed by its path, so its type here is never used.
         ProbeKind::Http { .. } => &[
             (ProbeField::Status, ValueType::Integer),
             (ProbeField::Latency, ValueType::Duration),
             (ProbeField::Body, ValueType::String),
+            (ProbeField::Json, ValueType::String),
+            (ProbeField::JsonCount, ValueType::Integer),
         ],
         ProbeKind::Tcp { .. } => &[(ProbeField::Latency, ValueType::Duration)],
         ProbeKind::Command { .. } => &[
             (ProbeField::Exit, ValueType::Integer),
             (ProbeField::Output, ValueType::String),
             (ProbeField::Latency, ValueType::Duration),
+            (ProbeField::Json, ValueType::String),
+            (ProbeField::JsonCount, ValueType::Integer),
         ],
     };
     let name = tolerance.field.name.as_str();
@@ -506,6 +511,22 @@ fn check_expectation(
         });
         return None;
     };
+    if matches!(field, ProbeField::Json | ProbeField::JsonCount) {
+        return super::json_fields::check_json_expectation(diagnostics, *field, tolerance);
+    }
+    if let Some(argument) = &tolerance.argument {
+        diagnostics.push(CheckError::InvalidValue {
+            what: format!("`{name}`"),
+            reason: "this field takes no argument".to_owned(),
+            span: argument.span.into(),
+            help: Some(
+                "only `json` and `json_count` take an argument, a JSON path; remove the \
+                 parentheses"
+                    .to_owned(),
+            ),
+        });
+        return None;
+    }
     if tolerance.regex {
         return check_pattern(diagnostics, *field, tolerance);
     }
@@ -524,6 +545,7 @@ fn check_expectation(
         op: tolerance.op,
         value,
         pattern: None,
+        json_path: None,
     })
 }
 
@@ -544,30 +566,38 @@ fn check_pattern(
         });
         return None;
     }
-    let text = type_value(&tolerance.value, &ValueType::String)
+    let pattern = compile_pattern(diagnostics, &tolerance.value)?;
+    Some(Expectation {
+        field,
+        op: CompareOp::Eq,
+        value: TypedValue::String(pattern.as_str().to_owned()),
+        pattern: Some(pattern),
+        json_path: None,
+    })
+}
+
+/// Compiles the regular expression of `=~`, written as a string.
+pub(super) fn compile_pattern(
+    diagnostics: &mut Vec<CheckError>,
+    value: &Value,
+) -> Option<regex::Regex> {
+    let text = type_value(value, &ValueType::String)
         .map_err(|error| diagnostics.push(error))
         .ok()?;
-    let text = text.as_str()?.to_owned();
-    match regex::Regex::new(&text) {
-        Ok(pattern) => Some(Expectation {
-            field,
-            op: CompareOp::Eq,
-            value: TypedValue::String(text),
-            pattern: Some(pattern),
-        }),
-        Err(error) => {
+    let text = text.as_str()?;
+    regex::Regex::new(text)
+        .map_err(|error| {
             diagnostics.push(CheckError::InvalidValue {
                 what: "regular expression".to_owned(),
                 reason: error.to_string(),
-                span: tolerance.value.span.into(),
+                span: value.span.into(),
                 help: Some(
                     "write the pattern in the syntax of the `regex` crate, such as `\"^ok\"`"
                         .to_owned(),
                 ),
             });
-            None
-        }
-    }
+        })
+        .ok()
 }
 
 fn optional_duration(

@@ -5,11 +5,11 @@ use super::argv::split_words;
 use super::convert::{Converter, PlanBuilder, Section, describe, seconds};
 use super::model::{
     Activity, ActivityEntry, ActivityKind, HttpProvider, ProcessArguments, ProcessProvider,
-    Provider,
+    Provider, Tolerance, ToleranceKind,
 };
 use super::node::NodeKind;
 use super::substitute::Substituted;
-use super::tolerance::{Observed, expectations};
+use super::tolerance::{NotMapped, Observed, expectations};
 use super::writer::{Lines, quote, string_list};
 use crate::check::parse_http_url;
 use crate::model::HttpMethod;
@@ -94,39 +94,35 @@ impl Converter<'_> {
                     true,
                 );
             }
-            Err(reason) => {
-                self.unmapped(
-                    lines,
-                    2,
-                    path,
-                    &element,
-                    &reason,
-                    &activity.raw,
-                    activity.span,
-                );
+            Err(not_mapped) => {
+                self.unmapped_activity(lines, 2, path, activity, not_mapped);
             }
         }
     }
 
     /// Declares the probe for a steady-state activity: its provider and its
     /// tolerance as `expect` comparisons.
-    fn probe_decl(&mut self, activity: &Activity) -> Result<ProbeDecl, String> {
+    fn probe_decl(&mut self, activity: &Activity) -> Result<ProbeDecl, NotMapped> {
         let observed = match &activity.provider {
             Provider::Http(_) => Observed::Http,
             Provider::Process(_) => Observed::Process,
             Provider::Python(python) => {
-                return Err(python_reason(&python.module, &python.func));
+                return Err(python_reason(&python.module, &python.func).into());
             }
         };
         let expect = match &activity.tolerance {
-            Some(tolerance) => expectations(tolerance, observed)?,
+            Some(tolerance) => {
+                let tolerance = self.substitute_tolerance(activity, tolerance)?;
+                expectations(&tolerance, observed)?
+            }
             None => Vec::new(),
         };
-        match &activity.provider {
+        let decl = match &activity.provider {
             Provider::Http(http) => self.http_probe(activity, http, expect),
             Provider::Process(process) => self.command_probe(activity, process, expect),
             Provider::Python(_) => unreachable!("python providers returned above"),
-        }
+        };
+        Ok(decl?)
     }
 
     fn http_probe(
@@ -159,13 +155,19 @@ impl Converter<'_> {
             );
         }
 
-        if expect.is_empty() {
-            // The toolkit fails an HTTP activity without tolerance only when
-            // it gets no response, unless an older `expected_status` is set.
-            expect = match http.expected_status {
-                Some(status) => vec![format!("status == {status}")],
-                None => vec!["status >= 100".to_owned()],
+        if !expect
+            .iter()
+            .any(|comparison| comparison.starts_with("status "))
+        {
+            // The toolkit fails an HTTP activity only when it gets no
+            // response, or another status than an older `expected_status`,
+            // whatever its tolerance judges. Without this, chaosc would
+            // expect a status below 400.
+            let status = match http.expected_status {
+                Some(status) => format!("status == {status}"),
+                None => "status >= 100".to_owned(),
             };
+            expect.insert(0, status);
         }
         let timeout = http.timeout.unwrap_or(DEFAULT_PROBE_SECONDS);
         let text = format!(
@@ -265,6 +267,35 @@ impl Converter<'_> {
         Ok(argv)
     }
 
+    /// Resolves `${name}` references in the pattern of a `regex` tolerance
+    /// and the path of a `jsonpath` one, as the toolkit does before it
+    /// applies them.
+    fn substitute_tolerance(
+        &mut self,
+        activity: &Activity,
+        tolerance: &Tolerance,
+    ) -> Result<Tolerance, String> {
+        let mut tolerance = tolerance.clone();
+        let (text, source) = match &mut tolerance.kind {
+            ToleranceKind::Regex {
+                pattern,
+                pattern_source,
+                ..
+            } => (pattern, pattern_source),
+            ToleranceKind::JsonPath {
+                path, path_source, ..
+            } => (path, path_source),
+            _ => return Ok(tolerance),
+        };
+        let substituted = self.substitute(activity, text)?;
+        if substituted != *text {
+            // Offsets in the resolved text no longer match the input.
+            *source = source.whole();
+            *text = substituted;
+        }
+        Ok(tolerance)
+    }
+
     /// Resolves `${name}` references, warning when an environment variable's
     /// default was written in its place.
     fn substitute(&mut self, activity: &Activity, text: &str) -> Result<String, String> {
@@ -301,16 +332,8 @@ impl Converter<'_> {
         }
         let action = match self.action_text(activity, is_ref) {
             Ok(action) => action,
-            Err(reason) => {
-                self.unmapped(
-                    &mut lines,
-                    2,
-                    path,
-                    &element,
-                    &reason,
-                    &activity.raw,
-                    activity.span,
-                );
+            Err(not_mapped) => {
+                self.unmapped_activity(&mut lines, 2, path, activity, not_mapped);
                 plan.lines = lines;
                 return;
             }
@@ -377,17 +400,17 @@ impl Converter<'_> {
 
     /// Returns the text of the action that runs `activity`, declaring the
     /// probe it samples when it needs one.
-    fn action_text(&mut self, activity: &Activity, is_ref: bool) -> Result<ActionText, String> {
+    fn action_text(&mut self, activity: &Activity, is_ref: bool) -> Result<ActionText, NotMapped> {
         match &activity.provider {
-            Provider::Python(python) => Err(python_reason(&python.module, &python.func)),
+            Provider::Python(python) => Err(python_reason(&python.module, &python.func).into()),
             Provider::Http(http) => {
                 let is_safe = SAFE_METHODS.contains(&http.method.as_str());
                 if activity.kind == ActivityKind::Action && !is_safe {
-                    return Err(format!(
+                    return Err(NotMapped::Reason(format!(
                         "chaosc has no HTTP action, and a probe may send its `{}` request more \
                          than once",
                         http.method
-                    ));
+                    )));
                 }
                 self.probe_action(activity, is_ref)
             }
@@ -412,7 +435,7 @@ impl Converter<'_> {
 
     /// Declares a probe for `activity` (or reuses the one declared for it)
     /// and returns the action that samples it once.
-    fn probe_action(&mut self, activity: &Activity, is_ref: bool) -> Result<ActionText, String> {
+    fn probe_action(&mut self, activity: &Activity, is_ref: bool) -> Result<ActionText, NotMapped> {
         let existing = self.declared_probes.get(&activity.name).cloned();
         let (name, timeout) = match existing {
             Some(name) if is_ref => {

@@ -13,6 +13,7 @@ use super::error::ImportWarning;
 use super::model::{Activity, ActivityEntry, Experiment, Extra, SecretSource};
 use super::node::Node;
 use super::substitute::Variables;
+use super::tolerance::{ConstructKind, NotMapped};
 use super::writer::{Lines, Names, comment_text, duration, identifier, quote};
 use crate::model::Category;
 use crate::syntax::Span;
@@ -353,8 +354,7 @@ impl<'a> Converter<'a> {
         raw: &Node,
         span: Span,
     ) {
-        lines.comment(level, &format!("UNMAPPED {path} ({element}): {reason}"));
-        lines.comment(level, &compact_json(raw));
+        self.placeholder(lines, level, path, element, reason, raw);
         self.warnings.push(ImportWarning::Unmapped {
             path: path.to_owned(),
             element: element.to_owned(),
@@ -362,6 +362,62 @@ impl<'a> Converter<'a> {
             span: span.into(),
             help: Some("port it by hand from the placeholder comment in the output".to_owned()),
         });
+    }
+
+    /// Writes a placeholder for an activity that cannot be mapped. A
+    /// construct of a pattern or JSON path gets a warning of its own,
+    /// marked at the construct.
+    pub fn unmapped_activity(
+        &mut self,
+        lines: &mut Lines,
+        level: usize,
+        path: &str,
+        activity: &Activity,
+        not_mapped: NotMapped,
+    ) {
+        let element = describe(activity);
+        let construct = match not_mapped {
+            NotMapped::Reason(reason) => {
+                let (raw, span) = (&activity.raw, activity.span);
+                self.unmapped(lines, level, path, &element, &reason, raw, span);
+                return;
+            }
+            NotMapped::Construct(construct) => construct,
+        };
+        let reason = &construct.reason;
+        self.placeholder(lines, level, path, &element, reason, &activity.raw);
+        let (path, span) = (path.to_owned(), construct.span.into());
+        let warning = match construct.kind {
+            ConstructKind::Regex => ImportWarning::RegexWithoutEquivalent {
+                path,
+                element,
+                reason: construct.reason,
+                span,
+                help: construct.help,
+            },
+            ConstructKind::JsonPath => ImportWarning::JsonPathWithoutEquivalent {
+                path,
+                element,
+                reason: construct.reason,
+                span,
+                help: construct.help,
+            },
+        };
+        self.warnings.push(warning);
+    }
+
+    /// Writes the two comment lines of a placeholder and its summary entry.
+    fn placeholder(
+        &mut self,
+        lines: &mut Lines,
+        level: usize,
+        path: &str,
+        element: &str,
+        reason: &str,
+        raw: &Node,
+    ) {
+        lines.comment(level, &format!("UNMAPPED {path} ({element}): {reason}"));
+        lines.comment(level, &compact_json(raw));
         self.note(path, element, &format!("placeholder: {reason}"), false);
     }
 

@@ -70,6 +70,36 @@ pub enum ImportError {
         help: Option<String>,
     },
 
+    #[error("invalid regular expression in `{path}`: {reason}")]
+    #[diagnostic(
+        code(chaos::E0711),
+        help(
+            "the toolkit compiles the pattern with Python's `re` module, which rejects it as \
+             well; fix the pattern at the marked place"
+        )
+    )]
+    InvalidPattern {
+        path: String,
+        reason: String,
+        #[label("here")]
+        span: SourceSpan,
+    },
+
+    #[error("invalid JSON path in `{path}`: {reason}")]
+    #[diagnostic(
+        code(chaos::E0712),
+        help(
+            "the toolkit parses the path with the Python package `jsonpath2`, which rejects it \
+             as well; fix the path at the marked place"
+        )
+    )]
+    InvalidJsonPath {
+        path: String,
+        reason: String,
+        #[label("here")]
+        span: SourceSpan,
+    },
+
     #[error("`{path}` refers to `{name}`, but no activity has that name")]
     #[diagnostic(code(chaos::E0707))]
     UnknownReference {
@@ -128,6 +158,30 @@ pub enum ImportWarning {
         span: SourceSpan,
         #[help]
         help: Option<String>,
+    },
+
+    #[error("`{path}` ({element}) is not mapped: {reason}")]
+    #[diagnostic(code(chaos::W0753), severity(Warning))]
+    RegexWithoutEquivalent {
+        path: String,
+        element: String,
+        reason: String,
+        #[label("no equivalent in the Rust `regex` crate")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("`{path}` ({element}) is not mapped: {reason}")]
+    #[diagnostic(code(chaos::W0754), severity(Warning))]
+    JsonPathWithoutEquivalent {
+        path: String,
+        element: String,
+        reason: String,
+        #[label("no equivalent in chaosc JSON paths")]
+        span: SourceSpan,
+        #[help]
+        help: String,
     },
 
     #[error("secret `{name}` is not written to the scenario")]

@@ -9,8 +9,10 @@ mod argv;
 mod convert;
 mod error;
 mod json;
+mod jsonpath2;
 mod model;
 mod node;
+mod python_regex;
 mod read;
 mod substitute;
 mod tolerance;
@@ -67,7 +69,7 @@ pub fn import_experiment(
         InputFormat::Yaml => yaml::parse_yaml(text),
     }
     .map_err(|error| vec![error])?;
-    let experiment = read::read_experiment(&root)?;
+    let experiment = read::read_experiment(&root, text)?;
     let conversion = convert::convert(&experiment, source_name);
     verify(&conversion.text)?;
     Ok(Imported {

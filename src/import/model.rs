@@ -1,7 +1,7 @@
 //! The Chaos Toolkit experiment as the importer reads it: only the elements
 //! the format defines, each with its JSON path and span in the input.
 
-use super::node::Node;
+use super::node::{Node, StringSource};
 use crate::syntax::Span;
 
 /// A whole Chaos Toolkit experiment.
@@ -191,12 +191,25 @@ pub enum ToleranceKind {
     OtherScalar,
     /// A list of accepted values.
     List(Vec<Node>),
+    /// A pattern of Python's `re` module that must match somewhere in the
+    /// output field `target`.
     Regex {
         pattern: String,
+        pattern_source: StringSource,
         target: Option<String>,
     },
+    /// A path of the `jsonpath2` Python package applied to the output field
+    /// `target`, read as JSON. Without `expect` and `count`, the path must
+    /// select at least one value.
     JsonPath {
         path: String,
+        path_source: StringSource,
+        target: Option<String>,
+        /// The values the path must select: a list, or one value that
+        /// stands for a list of one. It takes precedence over `count`.
+        expect: Option<Node>,
+        /// How many values the path must select.
+        count: Option<Node>,
     },
     Range {
         low: f64,

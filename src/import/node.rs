@@ -22,6 +22,57 @@ pub enum NodeKind {
     Object(Vec<Entry>),
 }
 
+/// The place of a string value's characters in the input, so that a place
+/// inside the string, such as the mistake in a pattern, can be marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StringSource {
+    /// The whole value as written, with its quotes.
+    pub span: Span,
+    /// The input offset of the value's first character, when the value is
+    /// written character for character: without escapes or folded lines.
+    verbatim_start: Option<usize>,
+}
+
+impl StringSource {
+    /// Locates the string value of `node` in `text`, the input it was read
+    /// from. A value is verbatim when the text between its quotes, or the
+    /// whole plain YAML scalar, equals the value.
+    pub fn of(node: &Node, text: &str) -> StringSource {
+        let value = node.as_str().unwrap_or("");
+        let raw = text.get(node.span.start..node.span.end).unwrap_or("");
+        let inner = match raw.chars().next() {
+            Some(quote @ ('"' | '\'')) if raw.len() >= 2 && raw.ends_with(quote) => {
+                &raw[1..raw.len() - 1]
+            }
+            _ => raw,
+        };
+        let verbatim_start =
+            (inner == value).then(|| node.span.start + (raw.len() - inner.len()) / 2);
+        StringSource {
+            span: node.span,
+            verbatim_start,
+        }
+    }
+
+    /// Returns the span of `len` bytes at byte `offset` of the value, or the
+    /// whole value when it is not written verbatim.
+    pub fn locate(&self, offset: usize, len: usize) -> Span {
+        match self.verbatim_start {
+            Some(start) => Span::new(start + offset, start + offset + len.max(1)),
+            None => self.span,
+        }
+    }
+
+    /// Forgets where the characters are, for a value that was changed after
+    /// it was read, such as by resolving `${name}` references.
+    pub fn whole(self) -> StringSource {
+        StringSource {
+            span: self.span,
+            verbatim_start: None,
+        }
+    }
+}
+
 /// One `key: value` pair of an object, in input order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {

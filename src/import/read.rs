@@ -3,12 +3,14 @@
 //! goes on, so that one import shows every error of the file.
 
 use super::error::ImportError;
+use super::jsonpath2::{PathIssue, translate_path};
 use super::model::{
     Activity, ActivityEntry, ActivityKind, ConfigEntry, ConfigValue, Experiment, Extra,
     HttpProvider, Hypothesis, ProcessArguments, ProcessProvider, Provider, PythonProvider,
     SecretEntry, SecretSource, Tolerance, ToleranceKind,
 };
-use super::node::{Entry, Node, NodeKind};
+use super::node::{Entry, Node, NodeKind, StringSource};
+use super::python_regex::{PatternIssue, translate};
 use crate::check::suggest::did_you_mean;
 
 const EXPERIMENT_KEYS: &[&str] = &[
@@ -53,8 +55,12 @@ const PYTHON_KEYS: &[&str] = &["type", "module", "func", "arguments", "secrets"]
 const PAUSE_KEYS: &[&str] = &["before", "after"];
 
 /// Reads the experiment, or returns every error found in it.
-pub fn read_experiment(root: &Node) -> Result<Experiment, Vec<ImportError>> {
-    let mut reader = Reader { errors: Vec::new() };
+/// `text` is the input the tree was read from, for spans inside strings.
+pub fn read_experiment(root: &Node, text: &str) -> Result<Experiment, Vec<ImportError>> {
+    let mut reader = Reader {
+        errors: Vec::new(),
+        text,
+    };
     let experiment = reader.experiment(root);
     if let Some(experiment) = &experiment {
         reader.errors.extend(check_references(experiment));
@@ -110,11 +116,12 @@ fn check_references(experiment: &Experiment) -> Vec<ImportError> {
         .collect()
 }
 
-struct Reader {
+struct Reader<'src> {
     errors: Vec<ImportError>,
+    text: &'src str,
 }
 
-impl Reader {
+impl Reader<'_> {
     fn wrong_type(&mut self, node: &Node, path: &str, expected: &str) {
         self.errors.push(ImportError::WrongType {
             path: path.to_owned(),
@@ -744,21 +751,36 @@ impl Reader {
         match kind.as_str() {
             "regex" => {
                 self.object(node, path, &["type", "pattern", "target"])?;
-                let pattern = self
-                    .required(node, "pattern", path)
-                    .and_then(|value| self.string(value, &format!("{path}.pattern")));
+                let pattern_path = format!("{path}.pattern");
+                let pattern_node = self.required(node, "pattern", path);
+                let pattern = pattern_node.and_then(|value| self.string(value, &pattern_path));
                 let target = target(self);
+                let (pattern_node, pattern) = (pattern_node?, pattern?);
+                let pattern_source = StringSource::of(pattern_node, self.text);
+                self.check_pattern(&pattern, pattern_source, &pattern_path);
                 Some(ToleranceKind::Regex {
-                    pattern: pattern?,
+                    pattern,
+                    pattern_source,
                     target,
                 })
             }
             "jsonpath" => {
                 self.object(node, path, &["type", "path", "expect", "count", "target"])?;
-                let json_path = self
-                    .required(node, "path", path)
-                    .and_then(|value| self.string(value, &format!("{path}.path")));
-                Some(ToleranceKind::JsonPath { path: json_path? })
+                let json_path_path = format!("{path}.path");
+                let json_path_node = self.required(node, "path", path);
+                let json_path =
+                    json_path_node.and_then(|value| self.string(value, &json_path_path));
+                let target = target(self);
+                let (json_path_node, json_path) = (json_path_node?, json_path?);
+                let path_source = StringSource::of(json_path_node, self.text);
+                self.check_json_path(&json_path, path_source, &json_path_path);
+                Some(ToleranceKind::JsonPath {
+                    path: json_path,
+                    path_source,
+                    target,
+                    expect: node.get("expect").cloned(),
+                    count: node.get("count").cloned(),
+                })
             }
             "range" => {
                 self.object(node, path, &["type", "range", "target"])?;
@@ -799,6 +821,49 @@ impl Reader {
                 self.invalid(kind_node, &format!("{path}.type"), &reason, help);
                 None
             }
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// Reports a pattern that Python's `re` rejects. A pattern with a
+    /// `${name}` reference is checked when it is converted, after the
+    /// reference is resolved.
+    fn check_pattern(&mut self, pattern: &str, source: StringSource, path: &str) {
+        if pattern.contains("${") {
+            return;
+        }
+        if let Err(PatternIssue::Invalid {
+            offset,
+            len,
+            message,
+        }) = translate(pattern)
+        {
+            self.errors.push(ImportError::InvalidPattern {
+                path: path.to_owned(),
+                reason: message,
+                span: source.locate(offset, len).into(),
+            });
+        }
+    }
+
+    /// Reports a JSON path that the `jsonpath2` package rejects, after the
+    /// same rule for `${name}` references as [`Self::check_pattern`].
+    fn check_json_path(&mut self, json_path: &str, source: StringSource, path: &str) {
+        if json_path.contains("${") {
+            return;
+        }
+        if let Err(PathIssue::Invalid {
+            offset,
+            len,
+            message,
+        }) = translate_path(json_path)
+        {
+            self.errors.push(ImportError::InvalidJsonPath {
+                path: path.to_owned(),
+                reason: message,
+                span: source.locate(offset, len).into(),
+            });
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use super::node::{Node, NodeKind};
 use crate::syntax::KEYWORDS;
 
 /// The longest identifier made from a name; longer ones are cut.
@@ -25,6 +26,58 @@ pub fn quote(text: &str) -> String {
     }
     quoted.push('"');
     quoted
+}
+
+/// Writes a JSON value of the input as the `.chaos` value that `json(PATH)`
+/// compares with: a string, a number without a unit, `true`, `false`,
+/// `null`, a list or a map. Returns the reason when a string contains a
+/// control character other than a newline or a tab, which `.chaos` strings
+/// cannot contain.
+pub fn json_value(node: &Node) -> Result<String, String> {
+    let text = match &node.kind {
+        NodeKind::Null => "null".to_owned(),
+        NodeKind::Bool(value) => value.to_string(),
+        NodeKind::Number(number) => match node.as_i64() {
+            Some(whole) => whole.to_string(),
+            // `Display` for `f64` writes no exponent, as `.chaos` numbers.
+            None => number.to_string(),
+        },
+        NodeKind::String(text) => json_string(text)?,
+        NodeKind::Array(items) => {
+            let items = items
+                .iter()
+                .map(json_value)
+                .collect::<Result<Vec<_>, _>>()?;
+            format!("[{}]", items.join(", "))
+        }
+        NodeKind::Object(entries) if entries.is_empty() => "{}".to_owned(),
+        NodeKind::Object(entries) => {
+            let mut members = Vec::new();
+            for entry in entries {
+                members.push(format!(
+                    "{} = {}",
+                    json_string(&entry.key)?,
+                    json_value(&entry.value)?
+                ));
+            }
+            format!("{{ {} }}", members.join(", "))
+        }
+    };
+    Ok(text)
+}
+
+fn json_string(text: &str) -> Result<String, String> {
+    match text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        Some(c) => Err(format!(
+            "the string {text:?} contains the control character U+{:04X}, which a \
+             `.chaos` string cannot contain",
+            u32::from(c)
+        )),
+        None => Ok(quote(text)),
+    }
 }
 
 /// Writes a list of strings, as for argv.

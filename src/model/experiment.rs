@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::enums::*;
 use super::governance::{ComplianceSpec, FrameworkPolicy, Metadata, Service};
+use super::json_path::JsonPath;
 use super::monitoring::{AlertRule, Channel};
 use super::value::TypedValue;
 use crate::syntax::CompareOp;
@@ -289,6 +290,20 @@ pub struct Expectation {
     /// For `=~`: the compiled regular expression the field must match
     /// somewhere; `op` and `value` then hold `==` and the pattern's text.
     pub pattern: Option<regex::Regex>,
+    /// For `json(PATH)` and `json_count(PATH)`: the path that selects values
+    /// from the body or output, read as JSON.
+    pub json_path: Option<JsonPath>,
+}
+
+impl Expectation {
+    /// Returns the observed field as written, such as `status` or
+    /// `json("$.status")`.
+    pub fn subject(&self) -> String {
+        match &self.json_path {
+            Some(path) => format!("{}({:?})", self.field.name(), path.as_str()),
+            None => self.field.name().to_owned(),
+        }
+    }
 }
 
 /// What a sample observes, for expectations.
@@ -307,6 +322,11 @@ pub enum ProbeField {
     Body,
     /// The number a `metric` or `promql` probe read.
     Value,
+    /// The values a JSON path selects in the body or output: one value for
+    /// a path without wildcards, otherwise the list of every value selected.
+    Json,
+    /// How many values a JSON path selects in the body or output.
+    JsonCount,
 }
 
 impl ProbeField {
@@ -319,6 +339,8 @@ impl ProbeField {
             ProbeField::Output => "output",
             ProbeField::Body => "body",
             ProbeField::Value => "value",
+            ProbeField::Json => "json",
+            ProbeField::JsonCount => "json_count",
         }
     }
 }

@@ -5,11 +5,13 @@
 mod enums;
 mod experiment;
 mod governance;
+mod json_path;
 mod monitoring;
 mod value;
 
 pub use enums::*;
 pub use experiment::*;
 pub use governance::*;
+pub use json_path::{JsonPath, JsonPathError, JsonPathSegment, is_shorthand_name};
 pub use monitoring::*;
 pub use value::{TypedValue, ValueType};

@@ -144,6 +144,8 @@ pub enum TypedValue {
     List(Vec<TypedValue>),
     StringMap(BTreeMap<String, String>),
     Secret(crate::model::Secret),
+    /// A JSON value, compared with what a JSON path selects.
+    Json(serde_json::Value),
 }
 
 impl TypedValue {

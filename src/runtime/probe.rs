@@ -17,7 +17,8 @@ use super::process::{is_alive, proc_stat};
 use super::prometheus;
 use super::targets::{ProcessTarget, Targets};
 use crate::model::{
-    Expectation, HttpRequest, Probe, ProbeField, ProbeKind, ProcessRef, SeriesSelector, TypedValue,
+    Expectation, HttpRequest, JsonPath, Probe, ProbeField, ProbeKind, ProcessRef, SeriesSelector,
+    TypedValue,
 };
 use crate::syntax::CompareOp;
 
@@ -344,7 +345,16 @@ fn first_unmet(probe: &Probe, observed: &Observed, latency: Duration) -> Option<
         _ => {}
     }
 
+    // The body or output is read as JSON once, for every `json` field.
+    let mut document = None;
     for expectation in &probe.expectations {
+        if let Some(path) = &expectation.json_path {
+            let document = document.get_or_insert_with(|| parse_document(probe, observed));
+            if let Err(unmet) = check_json(expectation, path, document) {
+                return Some(unmet);
+            }
+            continue;
+        }
         let holds = match (expectation.field, &expectation.value) {
             (ProbeField::Output | ProbeField::Body, _) if expectation.pattern.is_some() => {
                 let text = observed.text.as_deref().unwrap_or("");
@@ -382,7 +392,10 @@ fn first_unmet(probe: &Probe, observed: &Observed, latency: Duration) -> Option<
                 ProbeField::Value => observed
                     .value
                     .map_or("none".to_owned(), |value| value.to_string()),
-                ProbeField::Output | ProbeField::Body => {
+                ProbeField::Output
+                | ProbeField::Body
+                | ProbeField::Json
+                | ProbeField::JsonCount => {
                     format!(
                         "{:?}",
                         observed
@@ -410,6 +423,109 @@ fn first_unmet(probe: &Probe, observed: &Observed, latency: Duration) -> Option<
     None
 }
 
+/// Reads the body of an HTTP probe, or the output of a command, as JSON.
+fn parse_document(probe: &Probe, observed: &Observed) -> Result<serde_json::Value, String> {
+    let text = observed.text.as_deref().unwrap_or("");
+    serde_json::from_str(text).map_err(|error| {
+        let source = match probe.kind {
+            ProbeKind::Command { .. } => "output",
+            _ => "body",
+        };
+        format!("the {source} is not JSON ({error})")
+    })
+}
+
+/// Checks an expectation on `json(PATH)` or `json_count(PATH)`, and
+/// returns the reason when it does not hold.
+fn check_json(
+    expectation: &Expectation,
+    path: &JsonPath,
+    document: &Result<serde_json::Value, String>,
+) -> Result<(), String> {
+    let op = if expectation.pattern.is_some() {
+        "=~"
+    } else {
+        expectation.op.symbol()
+    };
+    let statement = format!(
+        "{} {op} {}",
+        expectation.subject(),
+        describe(&expectation.value)
+    );
+    let document = document
+        .as_ref()
+        .map_err(|error| format!("{statement} cannot be judged: {error}"))?;
+    let selected = path.query(document);
+    let (holds, observed) = match (&expectation.value, &expectation.pattern) {
+        (TypedValue::Integer(expected), _) => {
+            let count = selected.len();
+            let holds = expectation.op.holds(count as f64, *expected as f64);
+            (holds, count.to_string())
+        }
+        _ if !path.is_singular() => {
+            let list = serde_json::Value::Array(selected.into_iter().cloned().collect());
+            (json_holds(expectation, &list), excerpt(&list))
+        }
+        _ => match selected.first() {
+            None => (false, "nothing at the path".to_owned()),
+            Some(value) => (json_holds(expectation, value), excerpt(value)),
+        },
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(format!("{statement} does not hold (observed {observed})"))
+    }
+}
+
+/// Compares one JSON value, or the list a wildcard path selected, with the
+/// expectation's value or pattern.
+fn json_holds(expectation: &Expectation, actual: &serde_json::Value) -> bool {
+    if let Some(pattern) = &expectation.pattern {
+        return actual.as_str().is_some_and(|text| pattern.is_match(text));
+    }
+    let TypedValue::Json(expected) = &expectation.value else {
+        return false;
+    };
+    match expectation.op {
+        CompareOp::Eq => json_equal(actual, expected),
+        CompareOp::Ne => !json_equal(actual, expected),
+        op => match (actual.as_f64(), expected.as_f64()) {
+            (Some(actual), Some(expected)) => op.holds(actual, expected),
+            _ => false,
+        },
+    }
+}
+
+/// Compares JSON values, with numbers compared by value, so that `1` and
+/// `1.0` are equal.
+fn json_equal(left: &serde_json::Value, right: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (left, right) {
+        (Value::Number(left), Value::Number(right)) => left.as_f64() == right.as_f64(),
+        (Value::Array(left), Value::Array(right)) => {
+            left.len() == right.len() && left.iter().zip(right).all(|(l, r)| json_equal(l, r))
+        }
+        (Value::Object(left), Value::Object(right)) => {
+            left.len() == right.len()
+                && left
+                    .iter()
+                    .all(|(key, l)| right.get(key).is_some_and(|r| json_equal(l, r)))
+        }
+        _ => left == right,
+    }
+}
+
+/// Returns JSON text cut to 80 characters, for messages.
+fn excerpt(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= 80 {
+        return text;
+    }
+    let cut: String = text.chars().take(80).collect();
+    format!("{cut}...")
+}
+
 fn compare_text(op: CompareOp, text: &str, expected: &str) -> bool {
     match op {
         CompareOp::Eq => text == expected,
@@ -427,6 +543,7 @@ fn describe(value: &TypedValue) -> String {
         TypedValue::Number(number) => number.to_string(),
         TypedValue::Duration(duration) => format!("{}ms", duration.as_millis()),
         TypedValue::String(text) => format!("{text:?}"),
+        TypedValue::Json(value) => excerpt(value),
         other => format!("{other:?}"),
     }
 }

@@ -301,6 +301,9 @@ pub struct ProbeDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tolerance {
     pub field: Ident,
+    /// `("$.status")` after the field: the string argument of a field such
+    /// as `json`, as a string value with its span.
+    pub argument: Option<Value>,
     pub op: CompareOp,
     pub value: Value,
     /// `=~`: the value is a regular expression the field must match, and

@@ -116,6 +116,7 @@ fn describe_rule(rule: Rule) -> Option<String> {
         Rule::selector | Rule::label_selector => "a target name or `targets(...)`",
         Rule::condition | Rule::comparison | Rule::operand | Rule::conjunction => "a condition",
         Rule::tolerance => "an expectation such as `status == 200`",
+        Rule::field_argument => "`(` and a string",
         Rule::action_decl => "`action`",
         Rule::probe_decl => "`probe`",
         Rule::fault_call => "a fault name",

@@ -591,9 +591,18 @@ fn parse_tolerance(pair: Pair<'_, Rule>) -> Vec<Tolerance> {
     let span: Span = pair.as_span().into();
     let mut inner = pair.into_inner();
     let field = parse_ident(inner.next().unwrap());
-    let next = inner.next().unwrap();
+    let mut next = inner.next().unwrap();
+    let mut argument = None;
+    if next.as_rule() == Rule::field_argument {
+        argument = next
+            .into_inner()
+            .find(|part| part.as_rule() == Rule::string)
+            .map(parse_value);
+        next = inner.next().unwrap();
+    }
     let tolerance = |op, value, regex| Tolerance {
         field: field.clone(),
+        argument: argument.clone(),
         op,
         value,
         regex,

@@ -134,14 +134,28 @@ impl OwnedProcess {
     /// Starts `python3 -m http.server PORT` on loopback and waits until it
     /// accepts connections.
     pub fn http_server(port: u16) -> Self {
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-            ])
+        Self::start_http_server(port, None)
+    }
+
+    /// Starts `python3 -m http.server PORT` on loopback, serving the files
+    /// of `dir`, and waits until it accepts connections.
+    pub fn http_server_in(port: u16, dir: &Path) -> Self {
+        Self::start_http_server(port, Some(dir))
+    }
+
+    fn start_http_server(port: u16, dir: Option<&Path>) -> Self {
+        let mut command = Command::new("python3");
+        command.args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ]);
+        if let Some(dir) = dir {
+            command.arg("--directory").arg(dir);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
