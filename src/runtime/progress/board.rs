@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::event::{Ending, ProgressEvent, RunOutline, RunSummary, StepOutline};
+use super::event::{Ending, ProgressEvent, RunOutline, RunSummary, StepOutline, timestamped};
 use crate::runtime::probe::Sample;
 use crate::runtime::result::RollbackOutcome;
 
@@ -110,8 +110,8 @@ impl Board {
     /// Applies one event that happened at `at`.
     pub fn apply(&mut self, at: Instant, event: ProgressEvent) {
         if let Some(line) = event.plain_line() {
-            let seconds = at.saturating_duration_since(self.started).as_secs_f64();
-            self.recent.push_back(format!("[{seconds:>7.2}s] {line}"));
+            let elapsed = at.saturating_duration_since(self.started);
+            self.recent.push_back(timestamped(elapsed, &line));
             if self.recent.len() > RECENT_EVENTS {
                 self.recent.pop_front();
             }

@@ -262,6 +262,12 @@ impl ProgressEvent {
     }
 }
 
+/// Prefixes `line` with the time since the run started, as every plain
+/// line is printed.
+pub fn timestamped(elapsed: Duration, line: &str) -> String {
+    format!("[{:>7.2}s] {line}", elapsed.as_secs_f64())
+}
+
 fn steady_state_line(sample: &Sample) -> String {
     let verdict = if sample.ok {
         "holds".to_owned()

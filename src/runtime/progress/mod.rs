@@ -7,11 +7,12 @@ mod event;
 mod terminal;
 
 use std::io::Write;
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{self, SendError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use event::timestamped;
 pub use event::{Ending, ProgressEvent, RunOutline, RunSummary, StepOutline};
 pub use terminal::{FRAME_INTERVAL, LogWriter};
 
@@ -68,6 +69,7 @@ impl Progress {
         let Ok(thread) = thread else {
             return Progress::plain();
         };
+        terminal::abandon_on_panic();
         terminal::capture_logs(sender.clone());
         let live = LiveOutput {
             sender,
@@ -79,8 +81,9 @@ impl Progress {
         }
     }
 
-    /// Reports one event. The live view only queues it on an unbounded
-    /// channel, so this never waits for the terminal.
+    /// Reports one event. While the live view is on screen, this only
+    /// queues the event on an unbounded channel and does not wait for the
+    /// terminal.
     pub fn emit(&self, event: ProgressEvent) {
         match &self.output {
             Output::Silent => {}
@@ -90,9 +93,14 @@ impl Progress {
                 }
             }
             Output::Live(live) => {
-                // The thread is gone only after `finish`; later events have
-                // nowhere to go.
-                let _ = live.sender.send(Message::Event(Instant::now(), event));
+                // The drawing thread is gone after `finish`, or after a panic
+                // of its own. The event is then printed as a plain line.
+                let message = Message::Event(Instant::now(), event);
+                if let Err(SendError(Message::Event(_, event))) = live.sender.send(message)
+                    && let Some(line) = event.plain_line()
+                {
+                    self.print_line(&line);
+                }
             }
         }
     }
@@ -104,7 +112,9 @@ impl Progress {
         match &self.output {
             Output::Live(live) => {
                 let line = format!("{text}\n").into_bytes();
-                let _ = live.sender.send(Message::Log(line));
+                if live.sender.send(Message::Log(line)).is_err() {
+                    eprintln!("{text}");
+                }
             }
             Output::Silent | Output::Plain => eprintln!("{text}"),
         }
@@ -141,8 +151,8 @@ impl Progress {
     }
 
     fn print_line(&self, text: &str) {
-        let elapsed = self.started.elapsed().as_secs_f64();
+        let line = timestamped(self.started.elapsed(), text);
         // A closed standard error must not stop a run that is reverting faults.
-        let _ = writeln!(std::io::stderr(), "[{elapsed:>7.2}s] {text}");
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 }

@@ -4,21 +4,36 @@
 //! The run's tasks only send messages on an unbounded channel, which never
 //! blocks, so a slow terminal cannot delay an injection or a rollback. The
 //! thread applies every message to the board and draws at most one frame
-//! per [`FRAME_INTERVAL`]; when the terminal is slow, it draws fewer frames
+//! per [`FRAME_INTERVAL`]. When the terminal is slow, it draws fewer frames
 //! but loses no event.
+//!
+//! The cursor is hidden while the view is on screen. It is shown again by
+//! the last frame, by a panic hook when any thread panics, and by the
+//! drawing thread's unwinding. Only a signal that chaosc does not handle
+//! (SIGKILL, SIGQUIT, SIGHUP) ends the process with the cursor hidden.
+//! NOTE: Ctrl-Z (SIGTSTP) suspends chaosc with the cursor hidden too, until
+//! `fg` resumes the run.
 
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use unicode_width::UnicodeWidthChar;
 
 use super::board::Board;
-use super::event::ProgressEvent;
+use super::event::{ProgressEvent, timestamped};
 
 /// The shortest time between two frames: at most ten redraws a second.
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Starts synchronized output (mode 2026), which keeps terminals that
+/// support it from showing a half-drawn frame. Others ignore it.
+const BEGIN_SYNC: &str = "\x1b[?2026h";
+const END_SYNC: &str = "\x1b[?2026l";
+const HIDE_CURSOR: &str = "\x1b[?25l";
+const SHOW_CURSOR: &str = "\x1b[?25h";
 
 /// The size assumed when the output is not a terminal (`--progress live`
 /// into a pipe) or its size cannot be read.
@@ -37,6 +52,15 @@ pub enum Message {
 /// there instead of straight to standard error, so they do not tear the
 /// view apart.
 static LIVE_LOG: Mutex<Option<Sender<Message>>> = Mutex::new(None);
+
+/// Whether the live view has hidden the cursor and not shown it again.
+/// Written only while the standard error lock is held.
+static CURSOR_HIDDEN: AtomicBool = AtomicBool::new(false);
+
+/// Set by the panic hook. The view then stops redrawing, leaves its last
+/// frame on screen, and prints events and log lines as plain lines below
+/// the panic message, so that nothing is drawn over it.
+static ABANDONED: AtomicBool = AtomicBool::new(false);
 
 /// Sends log lines through the live view while one is on screen, and to
 /// standard error otherwise. `main` gives it to the tracing subscriber.
@@ -69,13 +93,38 @@ pub fn release_logs() {
     *LIVE_LOG.lock().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
+/// Installs, once per process, a panic hook that stops the live view and
+/// shows the cursor before the panic message is printed. The async runtime
+/// catches a panic in a run task and the run goes on, so the view must not
+/// draw over the message.
+pub fn abandon_on_panic() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            abandon();
+            previous(info);
+        }));
+    });
+}
+
+/// Stops the live view where it is and shows the cursor.
+fn abandon() {
+    let mut stderr = std::io::stderr().lock();
+    ABANDONED.store(true, Ordering::SeqCst);
+    if CURSOR_HIDDEN.swap(false, Ordering::SeqCst) {
+        let _ = write!(stderr, "{END_SYNC}{SHOW_CURSOR}");
+        let _ = stderr.flush();
+    }
+}
+
 /// Applies messages to a board and draws it on standard error until the
 /// run's verdict arrives, [`Message::Close`] or every sender is gone. The
 /// frame with the verdict stays on screen; without a verdict the view is
 /// erased.
 pub fn draw_until_finished(messages: Receiver<Message>, started: Instant) {
     let mut board = Board::new(started);
-    let mut screen = Screen::default();
+    let mut screen = Screen::new(started);
     let mut next_frame = Instant::now();
     while !screen.closed {
         let wait = next_frame.saturating_duration_since(Instant::now());
@@ -113,8 +162,8 @@ pub fn draw_until_finished(messages: Receiver<Message>, started: Instant) {
 
 /// The state of the terminal: the height of the last frame, so that the
 /// next one can replace it, and log text waiting to be printed above it.
-#[derive(Default)]
 struct Screen {
+    started: Instant,
     drawn_lines: usize,
     last_frame: Vec<String>,
     pending_log: Vec<u8>,
@@ -122,12 +171,47 @@ struct Screen {
 }
 
 impl Screen {
+    fn new(started: Instant) -> Self {
+        Screen {
+            started,
+            drawn_lines: 0,
+            last_frame: Vec::new(),
+            pending_log: Vec::new(),
+            closed: false,
+        }
+    }
+
+    /// Applies one message. Once the view is abandoned, events and log
+    /// text are also printed as the plain output would print them.
     fn take(&mut self, message: Message, board: &mut Board) {
+        let abandoned = ABANDONED.load(Ordering::SeqCst);
         match message {
-            Message::Event(at, event) => board.apply(at, event),
-            Message::Log(bytes) => self.pending_log.extend_from_slice(&bytes),
+            Message::Event(at, event) => {
+                if abandoned {
+                    self.print_plain(at, &event);
+                }
+                board.apply(at, event);
+            }
+            Message::Log(bytes) => {
+                self.pending_log.extend_from_slice(&bytes);
+                if abandoned {
+                    self.print_pending_log();
+                }
+            }
             Message::Close => self.closed = true,
         }
+    }
+
+    fn print_plain(&mut self, at: Instant, event: &ProgressEvent) {
+        self.print_pending_log();
+        if let Some(line) = event.plain_line() {
+            let elapsed = at.saturating_duration_since(self.started);
+            let _ = writeln!(std::io::stderr(), "{}", timestamped(elapsed, &line));
+        }
+    }
+
+    fn print_pending_log(&mut self) {
+        let _ = std::io::stderr().write_all(&std::mem::take(&mut self.pending_log));
     }
 
     /// Replaces the last frame with `lines`, printing pending log lines
@@ -147,9 +231,17 @@ impl Screen {
             frame.push(fit(&format!("... {hidden} more lines"), width));
         }
 
-        // Synchronized output (mode 2026) keeps terminals that know it from
-        // showing a half-drawn frame; others ignore it.
-        let mut out = String::from("\x1b[?2026h");
+        // The panic hook takes this lock to stop the view, so no frame is
+        // drawn after it and none is cut in half.
+        let mut stderr = std::io::stderr().lock();
+        if ABANDONED.load(Ordering::SeqCst) {
+            let _ = stderr.write_all(&std::mem::take(&mut self.pending_log));
+            return;
+        }
+        let mut out = String::from(BEGIN_SYNC);
+        if !last {
+            out.push_str(HIDE_CURSOR);
+        }
         if self.drawn_lines > 0 {
             out.push_str(&format!("\r\x1b[{}A\x1b[J", self.drawn_lines));
         }
@@ -166,15 +258,30 @@ impl Screen {
             out.push('\n');
             self.pending_log.clear();
         }
-        out.push_str("\x1b[?2026l");
+        out.push_str(END_SYNC);
+        if last {
+            out.push_str(SHOW_CURSOR);
+        }
 
-        // A closed or failing standard error must not stop the run; the
-        // frame is just lost.
-        let mut stderr = std::io::stderr().lock();
+        // A closed or failing standard error must not stop the run, so a
+        // frame that cannot be written is lost.
         let _ = stderr.write_all(out.as_bytes());
         let _ = stderr.flush();
+        CURSOR_HIDDEN.store(!last, Ordering::SeqCst);
         self.drawn_lines = frame.len();
         self.last_frame = lines.to_vec();
+    }
+}
+
+impl Drop for Screen {
+    /// Shows the cursor if the drawing thread ends without drawing its last
+    /// frame, as when it panics.
+    fn drop(&mut self) {
+        let mut stderr = std::io::stderr().lock();
+        if CURSOR_HIDDEN.swap(false, Ordering::SeqCst) {
+            let _ = write!(stderr, "{END_SYNC}{SHOW_CURSOR}");
+            let _ = stderr.flush();
+        }
     }
 }
 
