@@ -270,6 +270,9 @@ impl Board {
 
     /// Renders the frame as of `now`, without line ends or width limits.
     pub fn render(&self, now: Instant) -> Vec<String> {
+        if self.outline.is_none() {
+            return vec!["chaosc run: setting up".to_owned()];
+        }
         let mut lines = Vec::new();
         self.render_header(now, &mut lines);
         self.render_steps(now, &mut lines);
@@ -291,7 +294,6 @@ impl Board {
 
     fn render_header(&self, now: Instant, lines: &mut Vec<String>) {
         let Some(outline) = &self.outline else {
-            lines.push("chaosc run: setting up".to_owned());
             return;
         };
         lines.push(format!(
@@ -556,6 +558,13 @@ mod tests {
             .iter()
             .find(|line| line.contains(text))
             .unwrap_or_else(|| panic!("no line with {text:?} in {lines:#?}"))
+    }
+
+    #[test]
+    fn setting_up_shows_only_header() {
+        let start = Instant::now();
+        let board = Board::new(start);
+        assert_eq!(board.render(start), ["chaosc run: setting up"]);
     }
 
     #[test]
