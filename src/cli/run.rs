@@ -49,10 +49,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_guardian: bool,
 
-    /// How to show progress on standard error. `live` redraws a view of the
-    /// steps, probes, faults and stop conditions, `plain` prints one
-    /// timestamped line per event, and `auto` is `live` on a terminal and
-    /// `plain` otherwise.
+    /// How to show progress on standard error.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
 
@@ -96,11 +93,12 @@ pub enum ProgressMode {
     /// `live` when standard error is a terminal (and `TERM` is not
     /// `dumb`), `plain` otherwise.
     Auto,
-    /// A view redrawn in place, at most ten times a second.
+    /// A view of the steps, faults, probes and stop conditions, redrawn in
+    /// place at most ten times a second.
     Live,
     /// One timestamped line per event.
     Plain,
-    /// Nothing.
+    /// No progress. Warnings, errors and the result still print.
     None,
 }
 
