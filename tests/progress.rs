@@ -188,10 +188,14 @@ fn line_after(lines: &[String], from: usize, line: &str) -> usize {
     from + offset
 }
 
+/// The variable that the webhook of the scenario's Slack channel is read
+/// from. The tests never set it.
+const UNSET_WEBHOOK: &str = "CHAOSC_PROGRESS_TEST_WEBHOOK";
+
 /// Writes a scenario on free loopback ports: a launched HTTP server `web`
 /// behind a proxy `front`, a probe through the proxy, and 100ms of latency
-/// on the proxy for `hold`.
-fn latency_scenario(sandbox: &Sandbox, hold: &str) -> (PathBuf, u16, u16) {
+/// on the proxy for `hold`. The experiment ends with `extra`.
+fn latency_scenario(sandbox: &Sandbox, hold: &str, extra: &str) -> (PathBuf, u16, u16) {
     let (web_port, front_port) = (free_port(), free_port());
     let text = format!(
         r#"use std::faults::latency
@@ -201,6 +205,7 @@ target web = process {{
     ready = 127.0.0.1:{web_port}
 }}
 target front = proxy {{ listen = 127.0.0.1:{front_port}, upstream = 127.0.0.1:{web_port} }}
+channel team = slack {{ webhook = env("{UNSET_WEBHOOK}") }}
 
 experiment watched {{
     category = network
@@ -213,6 +218,7 @@ experiment watched {{
     }}
 
     step slow = inject latency(delay = 100ms, jitter = 0ms) on front for {hold}
+{extra}
 }}
 "#
     );
@@ -310,9 +316,18 @@ fn live_view_redraws_quickstart() {
 #[test]
 fn ctrl_c_restores_terminal() {
     let sandbox = Sandbox::new();
-    let (file, web_port, front_port) = latency_scenario(&sandbox, "60s");
+    // The channel cannot be used, so the run logs a warning while the view
+    // is on screen. `-v` adds the info lines of each injection and revert.
+    let monitoring = "    monitoring { channels = [team] }";
+    let (file, web_port, front_port) = latency_scenario(&sandbox, "60s", monitoring);
     // No `--progress`: `auto` must pick the live view on a terminal.
-    let mut run = PtyRun::start(sandbox.chaosc().arg("run").arg(&file));
+    let mut run = PtyRun::start(
+        sandbox
+            .chaosc()
+            .env_remove(UNSET_WEBHOOK)
+            .args(["-v", "run"])
+            .arg(&file),
+    );
     run.wait_for(
         "faults in place\n  #1 latency on front  verified: ",
         Duration::from_secs(30),
@@ -342,6 +357,24 @@ fn ctrl_c_restores_terminal() {
     let faults = line_after(&lines, header, "faults");
     assert_eq!(lines[faults + 1], "  #1 latency on front  reverted");
 
+    // Log lines went above the view and stayed there.
+    let logged = |level: &str, text: &str| {
+        let found = lines[..header]
+            .iter()
+            .any(|line| line.contains(level) && line.contains(text));
+        assert!(
+            found,
+            "no {level} line with {text:?} above the view:\n{}",
+            lines.join("\n")
+        );
+    };
+    logged("WARN", "notification channel left out");
+    // The warning is wider than the terminal, so the variable's name is on
+    // a wrapped row.
+    assert!(lines[..header].concat().contains(UNSET_WEBHOOK));
+    logged("INFO", "injected step=\"slow\" target=\"front\"");
+    logged("INFO", "reverted id=1 fault=latency");
+
     assert!(!port_accepts(front_port), "the proxy still listens");
     assert!(!port_accepts(web_port), "the web server still listens");
     assert!(pids_with(&format!("http.server {web_port}")).is_empty());
@@ -351,7 +384,7 @@ fn ctrl_c_restores_terminal() {
 #[test]
 fn plain_prints_one_line_per_event() {
     let sandbox = Sandbox::new();
-    let (file, _, _) = latency_scenario(&sandbox, "1s");
+    let (file, _, _) = latency_scenario(&sandbox, "1s", "");
     let result = output(
         sandbox
             .chaosc()
@@ -409,7 +442,7 @@ fn plain_prints_one_line_per_event() {
 #[test]
 fn auto_is_plain_into_a_pipe() {
     let sandbox = Sandbox::new();
-    let (file, _, _) = latency_scenario(&sandbox, "1s");
+    let (file, _, _) = latency_scenario(&sandbox, "1s", "");
     let result = output(sandbox.chaosc().arg("run").arg(&file));
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(0), "stderr:\n{stderr}");
@@ -420,7 +453,7 @@ fn auto_is_plain_into_a_pipe() {
 #[test]
 fn none_prints_only_the_verdict() {
     let sandbox = Sandbox::new();
-    let (file, _, _) = latency_scenario(&sandbox, "1s");
+    let (file, _, _) = latency_scenario(&sandbox, "1s", "");
     let result = output(
         sandbox
             .chaosc()
