@@ -242,6 +242,9 @@ impl Screen {
         if !last {
             out.push_str(HIDE_CURSOR);
         }
+        // NOTE: a terminal that rewraps its lines when it is narrowed makes
+        // the last frame taller than `drawn_lines`, so its top rows stay
+        // above the next frame.
         if self.drawn_lines > 0 {
             out.push_str(&format!("\r\x1b[{}A\x1b[J", self.drawn_lines));
         }
