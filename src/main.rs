@@ -7,6 +7,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use chaosc::cli::{self, Cli, LogFormat, exit};
+use chaosc::runtime::progress::LogWriter;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -36,7 +37,9 @@ fn init_tracing(verbose: u8, format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        // Log lines go above the live view of `chaosc run` while it is on
+        // screen, and straight to standard error otherwise.
+        .with_writer(|| LogWriter);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

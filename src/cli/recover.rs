@@ -152,7 +152,7 @@ fn execute_drill(args: &RecoverArgs, name: &str, file: &Path, state_dir: &Path, 
         seed: rand::random(),
         state_dir: state_dir.to_owned(),
         guardian: true,
-        progress: Progress::new(false),
+        progress: Progress::plain(),
         metrics: Metrics::new(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -49,7 +49,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_guardian: bool,
 
-    /// Print no progress lines.
+    /// How to show progress on standard error.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+
+    /// Show no progress (the same as `--progress none`).
     #[arg(short, long)]
     pub quiet: bool,
 
@@ -81,6 +85,42 @@ pub struct RunArgs {
     /// policy sets `allow_clock_override = true`.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+}
+
+/// The progress output of `chaosc run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// `live` when standard error is a terminal (and `TERM` is not
+    /// `dumb`), `plain` otherwise.
+    Auto,
+    /// A view of the steps, faults, probes and stop conditions, redrawn in
+    /// place at most ten times a second.
+    Live,
+    /// One timestamped line per event.
+    Plain,
+    /// No progress. Warnings, errors and the result still print.
+    None,
+}
+
+impl ProgressMode {
+    /// Starts the progress output of this mode for this standard error,
+    /// with its drawing thread for a live view.
+    fn start(self, quiet: bool) -> Progress {
+        let mode = if quiet { ProgressMode::None } else { self };
+        match mode {
+            ProgressMode::Auto if stderr_is_terminal() => Progress::live(),
+            ProgressMode::Auto | ProgressMode::Plain => Progress::plain(),
+            ProgressMode::Live => Progress::live(),
+            ProgressMode::None => Progress::silent(),
+        }
+    }
+}
+
+/// Tells whether standard error is a terminal that can move its cursor.
+fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
+    std::io::stderr().is_terminal() && !dumb
 }
 
 /// Arguments of `chaosc plan`.
@@ -181,14 +221,6 @@ pub fn execute(args: RunArgs, context: &Context) -> u8 {
 
     let seed = args.seed.unwrap_or_else(rand::random);
     let metrics = Metrics::new();
-    let options = RunOptions {
-        run_id: gate.run_id.clone(),
-        seed,
-        state_dir: state_dir.to_owned(),
-        guardian: !args.no_guardian,
-        progress: Progress::new(args.quiet),
-        metrics: std::sync::Arc::clone(&metrics),
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build();
@@ -203,13 +235,28 @@ pub fn execute(args: RunArgs, context: &Context) -> u8 {
         }
     };
 
+    // The live view starts only now, so that nothing printed before the
+    // run (the gate's messages) is drawn over.
+    let progress = args.progress.start(args.quiet);
+    let options = RunOptions {
+        run_id: gate.run_id.clone(),
+        seed,
+        state_dir: state_dir.to_owned(),
+        guardian: !args.no_guardian,
+        progress: progress.clone(),
+        metrics: std::sync::Arc::clone(&metrics),
+    };
     let outcome = runtime.block_on(async {
         let interrupt = CancellationToken::new();
         // Listening starts before the run does, so that a signal at any
         // moment of the run reverts its faults instead of ending chaosc.
         match listen_for_signals() {
             Ok(signals) => {
-                tokio::spawn(forward_signals(signals, interrupt.clone()));
+                tokio::spawn(forward_signals(
+                    signals,
+                    interrupt.clone(),
+                    progress.clone(),
+                ));
             }
             Err(error) => tracing::error!(%error, "failed to listen for SIGINT and SIGTERM"),
         }
@@ -235,6 +282,7 @@ pub fn execute(args: RunArgs, context: &Context) -> u8 {
         }
         result
     });
+    progress.finish(outcome.as_ref().ok());
     let result = match outcome {
         Ok(result) => result,
         Err(Ok(error)) => {
@@ -358,7 +406,7 @@ fn listen_for_signals() -> std::io::Result<Signals> {
 /// Cancels `interrupt` on the first SIGINT or SIGTERM. Later signals are
 /// ignored: the run is already reverting, and stopping that half-way would
 /// leave faults in place.
-async fn forward_signals(signals: Signals, interrupt: CancellationToken) {
+async fn forward_signals(signals: Signals, interrupt: CancellationToken, progress: Progress) {
     let Signals {
         mut terminate,
         interrupt: mut int,
@@ -373,7 +421,7 @@ async fn forward_signals(signals: Signals, interrupt: CancellationToken) {
             _ = terminate.recv() => {}
             _ = int.recv() => {}
         }
-        eprintln!("chaosc: reverting faults; wait for the rollback to finish");
+        progress.notice("chaosc: reverting faults; wait for the rollback to finish");
     }
 }
 

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::guardian::Guardian;
 use super::interpreter::{RunOptions, RunSetupError, set_up_targets, tear_down};
+use super::progress::ProgressEvent;
 use super::recovery::execute_plan;
 use super::result::RecoveryResult;
 use super::{JournalHandle, process::proc_stat};
@@ -97,10 +98,10 @@ pub async fn drill(
     };
     let journal = JournalHandle::new(journal);
     let progress = options.progress.clone();
-    progress.line(format!(
-        "drill of recovery plan `{name}` of `{}`",
-        experiment.name
-    ));
+    progress.emit(ProgressEvent::DrillStarted {
+        plan: name.to_owned(),
+        experiment: experiment.name.clone(),
+    });
 
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let targets = match set_up_targets(plan, &options, &journal, &mut rng, &progress).await {
@@ -120,10 +121,11 @@ pub async fn drill(
     let (critical, _) = critical_path(recovery);
     let deadline = Instant::now() + critical + DRILL_MARGIN;
     let result = execute_plan(recovery, experiment, &targets, &journal, deadline).await;
-    progress.line(format!(
-        "recovery plan `{name}`: {} in {:.2}s",
-        result.status, result.recovery_time_seconds
-    ));
+    progress.emit(ProgressEvent::RecoveryEnded {
+        plan: name.to_owned(),
+        status: result.status.to_string(),
+        seconds: result.recovery_time_seconds,
+    });
     tear_down(targets, &journal, guardian, &progress, true).await;
     Ok(result)
 }

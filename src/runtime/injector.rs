@@ -9,6 +9,7 @@ use tracing::{error, info};
 use super::JournalHandle;
 use super::fault::Fault;
 use super::metrics::Metrics;
+use super::progress::{Progress, ProgressEvent};
 use super::result::{FaultResult, RollbackOutcome};
 use crate::store::Record;
 
@@ -23,14 +24,17 @@ pub struct Injector {
     journal: JournalHandle,
     entries: Mutex<Vec<Entry>>,
     metrics: Arc<Metrics>,
+    progress: Progress,
 }
 
 impl Injector {
-    /// Creates an injector that journals to `journal`.
-    pub fn new(journal: JournalHandle, metrics: Arc<Metrics>) -> Self {
+    /// Creates an injector that journals to `journal` and reports each
+    /// inject, verify and revert to `progress`.
+    pub fn new(journal: JournalHandle, metrics: Arc<Metrics>, progress: Progress) -> Self {
         Injector {
             journal,
             metrics,
+            progress,
             entries: Mutex::new(Vec::new()),
         }
     }
@@ -91,14 +95,27 @@ impl Injector {
         self.update(id, |result| result.injected_at = Some(Utc::now()));
         self.metrics.injected(kind, target);
         info!(step, target, fault = kind, "injected");
+        self.progress.emit(ProgressEvent::FaultInjected {
+            id,
+            step: step.to_owned(),
+            fault: kind.to_owned(),
+            target: target.to_owned(),
+        });
 
         let verified = guard.verify().await;
         drop(guard);
         match verified {
             Ok(observation) => {
                 self.update(id, |result| {
-                    result.verification = Some(observation);
+                    result.verification = Some(observation.clone());
                     result.verified = true;
+                });
+                self.progress.emit(ProgressEvent::FaultVerified {
+                    id,
+                    step: step.to_owned(),
+                    fault: kind.to_owned(),
+                    target: target.to_owned(),
+                    observation,
                 });
                 Ok(id)
             }
@@ -156,6 +173,10 @@ impl Injector {
                     result.reverted_at = Some(Utc::now());
                     result.rollback_detail = Some(detail);
                 });
+                self.progress.emit(ProgressEvent::FaultReverted {
+                    id,
+                    outcome: RollbackOutcome::Reverted,
+                });
                 true
             }
             Err(failure) => {
@@ -163,6 +184,10 @@ impl Injector {
                 self.update(id, |result| {
                     result.rollback = RollbackOutcome::Failed;
                     result.rollback_detail = Some(failure.to_string());
+                });
+                self.progress.emit(ProgressEvent::FaultReverted {
+                    id,
+                    outcome: RollbackOutcome::Failed,
                 });
                 false
             }

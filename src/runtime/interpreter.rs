@@ -22,6 +22,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::JournalHandle;
 use super::alerts::AlertEngine;
 use super::faults::{self, FaultContext};
 use super::guardian::Guardian;
@@ -33,12 +34,12 @@ use super::notify::{Notifier, resolve_channels};
 use super::observer::Observer;
 use super::probe::{ProbeContext, Sample, sample_with};
 use super::process::{LaunchedProcess, proc_stat};
+use super::progress::{Ending, Progress, ProgressEvent, RunOutline, StepOutline};
 use super::proxy::ProxyHandle;
 use super::recovery::execute_plan;
 use super::result::*;
 use super::snapshot;
 use super::targets::{ProcessTarget, Targets};
-use super::{JournalHandle, Progress};
 use crate::model::{ExperimentStatus, Step, TargetSpec};
 use crate::plan::Plan;
 use crate::store::{Journal, Record};
@@ -96,16 +97,6 @@ pub enum RunSetupError {
     Guardian { reason: String },
 }
 
-/// The end of the main phase of a run.
-#[derive(Debug, Clone, PartialEq)]
-enum Ending {
-    /// Every step ended, or the duration was reached.
-    Finished,
-    StopCondition(String),
-    StepFailed(String),
-    Interrupted,
-}
-
 /// Runs `plan` until it ends or `interrupt` is cancelled.
 pub async fn run(
     plan: &Plan,
@@ -152,13 +143,12 @@ pub async fn run(
     } else {
         None
     };
-    progress.line(format!(
-        "run {} of `{}`, seed {}, journal {}",
-        options.run_id,
-        experiment.name,
-        options.seed,
-        journal_path.display()
-    ));
+    progress.emit(ProgressEvent::RunStarted(outline(
+        plan,
+        &options,
+        journal_path.clone(),
+        started.into_std() + experiment.duration,
+    )));
 
     let mut state = RunState::new(plan, &options, started_at);
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
@@ -221,19 +211,23 @@ pub async fn run(
         &log,
         &sampled,
         &monitor_stop,
-        &options.metrics,
+        &options,
         &probe_context,
     );
     let (channels, problems) = resolve_channels(&plan.channels);
     for problem in problems {
         warn!(run_id = %options.run_id, %problem, "notification channel left out");
-        progress.line(format!("notifications: {problem}; channel left out"));
+        progress.emit(ProgressEvent::ChannelLeftOut(problem));
     }
     let (notifier, notifier_task) = Notifier::start(channels);
     observer.notifier = Some(notifier.clone());
     let observer_stop = CancellationToken::new();
     let observer_task = tokio::spawn(observer.watch(observer_stop.clone()));
-    let injector = Arc::new(Injector::new(journal.clone(), Arc::clone(&options.metrics)));
+    let injector = Arc::new(Injector::new(
+        journal.clone(),
+        Arc::clone(&options.metrics),
+        progress.clone(),
+    ));
     let touched: std::collections::BTreeSet<&String> = experiment
         .steps
         .iter()
@@ -256,16 +250,7 @@ pub async fn run(
         plan, &mut steps, &mut state, &log, &sampled, &interrupt, deadline, started,
     )
     .await;
-    match &ending {
-        Ending::Finished => progress.line("all steps ended; rolling back"),
-        Ending::StopCondition(condition) => {
-            progress.line(format!("stop condition fired: {condition}; rolling back"))
-        }
-        Ending::StepFailed(reason) => {
-            progress.line(format!("a step failed: {reason}; rolling back"))
-        }
-        Ending::Interrupted => progress.line("interrupted; rolling back"),
-    }
+    progress.emit(ProgressEvent::RollingBack(ending.clone()));
 
     // Rollback. The steps are stopped first, so that none injects
     // while faults come off; each finishes what it is doing (an injection
@@ -279,18 +264,7 @@ pub async fn run(
     state.result.faults = injector.results();
     state.result.rollback_complete = rollback_complete;
     for fault in &state.result.faults {
-        progress.line(format!(
-            "fault {} `{}` on `{}`: {:?}{}",
-            fault.id,
-            fault.fault,
-            fault.target,
-            fault.rollback,
-            fault
-                .rollback_detail
-                .as_deref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default()
-        ));
+        progress.emit(ProgressEvent::FaultRolledBack(fault.clone()));
     }
     monitor_stop.cancel();
     // The monitors only sample probes; waiting for them keeps the log final.
@@ -302,16 +276,17 @@ pub async fn run(
 
     if ending != Ending::Interrupted {
         for recovery_plan in &experiment.recovery_plans {
-            progress.line(format!(
-                "recovery plan `{}` ({})",
-                recovery_plan.name, recovery_plan.strategy
-            ));
+            progress.emit(ProgressEvent::RecoveryStarted {
+                plan: recovery_plan.name.clone(),
+                strategy: recovery_plan.strategy.to_string(),
+            });
             let result =
                 execute_plan(recovery_plan, experiment, &targets, &journal, hard_deadline).await;
-            progress.line(format!(
-                "recovery plan `{}`: {} in {:.2}s",
-                result.plan, result.status, result.recovery_time_seconds
-            ));
+            progress.emit(ProgressEvent::RecoveryEnded {
+                plan: result.plan.clone(),
+                status: result.status.to_string(),
+                seconds: result.recovery_time_seconds,
+            });
             state.result.recovery.push(result);
         }
         let recovered = state
@@ -360,6 +335,36 @@ pub async fn run(
     let mut result = finish(state, targets, &journal, guardian, &progress, Some(&log)).await;
     result.notifications = notifier_task.finish(notifier, NOTIFY_DRAIN).await;
     Ok(result)
+}
+
+/// Lists what the progress output shows from the start of a run.
+fn outline(
+    plan: &Plan,
+    options: &RunOptions,
+    journal: PathBuf,
+    deadline: std::time::Instant,
+) -> RunOutline {
+    let experiment = &plan.experiment;
+    let steps = experiment.steps.iter().map(|step| StepOutline {
+        name: step.name.clone(),
+        fault: step.fault.kind.clone(),
+        targets: step.targets.clone(),
+        after: step.after.clone(),
+    });
+    RunOutline {
+        run_id: options.run_id.clone(),
+        experiment: experiment.name.clone(),
+        seed: options.seed,
+        journal,
+        deadline,
+        steps: steps.collect(),
+        probes: experiment.probes.iter().map(|p| p.name.clone()).collect(),
+        stop_conditions: experiment
+            .stop_conditions
+            .iter()
+            .map(|c| c.text.clone())
+            .collect(),
+    }
 }
 
 /// The result being built, with the step bookkeeping.
@@ -470,7 +475,10 @@ pub(super) async fn set_up_targets(
                 if let Err(error) = ready {
                     return Err((targets, format!("target `{}`: {error}", target.name)));
                 }
-                progress.line(format!("launched `{}` as process {pid}", target.name));
+                progress.emit(ProgressEvent::TargetLaunched {
+                    target: target.name.clone(),
+                    pid,
+                });
             }
             TargetSpec::Attached { pid_file } => {
                 let read = std::fs::read_to_string(pid_file);
@@ -493,7 +501,10 @@ pub(super) async fn set_up_targets(
                         start_time: stat.start_time,
                     })),
                 );
-                progress.line(format!("attached to `{}` as process {pid}", target.name));
+                progress.emit(ProgressEvent::TargetAttached {
+                    target: target.name.clone(),
+                    pid,
+                });
             }
             TargetSpec::File(_) | TargetSpec::Directory(_) | TargetSpec::Interface(_) => {
                 targets
@@ -504,10 +515,11 @@ pub(super) async fn set_up_targets(
                 let proxy_rng = ChaCha8Rng::seed_from_u64(rand::RngExt::random(rng));
                 match ProxyHandle::start(spec.listen, spec.upstream, proxy_rng).await {
                     Ok(proxy) => {
-                        progress.line(format!(
-                            "proxy `{}` on {} -> {}",
-                            target.name, spec.listen, spec.upstream
-                        ));
+                        progress.emit(ProgressEvent::ProxyStarted {
+                            target: target.name.clone(),
+                            listen: spec.listen,
+                            upstream: spec.upstream,
+                        });
                         targets.proxies.insert(target.name.clone(), Arc::new(proxy));
                     }
                     Err(error) => {
@@ -552,16 +564,7 @@ async fn check_steady_state(
     });
     let samples = futures_join_all(checks).await;
     for sample in &samples {
-        let verdict = if sample.ok {
-            "holds".to_owned()
-        } else {
-            format!("fails: {}", sample.error.as_deref().unwrap_or(""))
-        };
-        progress.line(format!(
-            "steady state probe `{}` {verdict} ({:.1}ms)",
-            sample.probe,
-            sample.latency.as_secs_f64() * 1000.0
-        ));
+        progress.emit(ProgressEvent::SteadyState(sample.clone()));
     }
     samples
 }
@@ -585,17 +588,18 @@ fn start_monitors(
     log: &Arc<Mutex<ProbeLog>>,
     sampled: &Arc<Notify>,
     stop: &CancellationToken,
-    metrics: &Arc<Metrics>,
+    options: &RunOptions,
     context: &ProbeContext,
 ) -> JoinSet<()> {
     let mut monitors = JoinSet::new();
     for probe in plan.experiment.probes.clone() {
         let context = context.clone();
         let log = Arc::clone(log);
-        let metrics = Arc::clone(metrics);
+        let metrics = Arc::clone(&options.metrics);
+        let progress = options.progress.clone();
         let sampled = Arc::clone(sampled);
         let stop = stop.clone();
-        monitors.spawn(async move {
+        let task = async move {
             loop {
                 let next = Instant::now() + probe.interval;
                 tokio::select! {
@@ -604,6 +608,7 @@ fn start_monitors(
                     _ = stop.cancelled() => return,
                     taken = sample_with(&probe, &context) => {
                         metrics.probe_sampled(&probe.name, taken.ok, taken.latency.as_secs_f64());
+                        progress.emit(ProgressEvent::ProbeSampled(taken.clone()));
                         log.lock().unwrap().record(taken);
                         sampled.notify_one();
                     }
@@ -613,7 +618,8 @@ fn start_monitors(
                     _ = sleep_until(next) => {}
                 }
             }
-        });
+        };
+        monitors.spawn(task);
     }
     monitors
 }
@@ -671,11 +677,12 @@ fn start_steps(
                 recovery.strategy == crate::model::RecoveryStrategy::GradualRecovery
             }),
         };
-        tasks.spawn(async move {
+        let task = async move {
             let result = run_step(&step, dependencies, handles, &context).await;
             let _ = done.send(Some(result.status == StepStatus::Reverted));
             result
-        });
+        };
+        tasks.spawn(task);
     }
     tasks
 }
@@ -723,8 +730,13 @@ async fn run_step(
             ended = dependency.wait_for(Option::is_some) => ended.map(|value| *value == Some(true)),
         };
         if !matches!(ended, Ok(true)) {
+            let reason = "a step it runs after did not complete".to_owned();
+            context.progress.emit(ProgressEvent::StepSkipped {
+                step: step.name.clone(),
+                reason: reason.clone(),
+            });
             result.status = StepStatus::Skipped;
-            result.error = Some("a step it runs after did not complete".to_owned());
+            result.error = Some(reason);
             return result;
         }
     }
@@ -733,6 +745,9 @@ async fn run_step(
     }
 
     result.started_at = Some(Utc::now());
+    context
+        .progress
+        .emit(ProgressEvent::StepInjecting(step.name.clone()));
     let mut applied = Vec::new();
     for (index, handle) in handles.iter().enumerate() {
         let fault_context = FaultContext {
@@ -753,26 +768,12 @@ async fn run_step(
             Err(error) => Err(error.to_string()),
         };
         match outcome {
-            Ok(id) => {
-                let verification = context
-                    .injector
-                    .results()
-                    .into_iter()
-                    .find(|fault| fault.id == id)
-                    .and_then(|fault| fault.verification)
-                    .unwrap_or_default();
-                context.progress.line(format!(
-                    "step `{}`: injected `{}` on `{}`: {verification}",
-                    step.name,
-                    step.fault.kind,
-                    handle.name()
-                ));
-                applied.push(id);
-            }
+            Ok(id) => applied.push(id),
             Err(error) => {
-                context
-                    .progress
-                    .line(format!("step `{}` failed: {error}", step.name));
+                context.progress.emit(ProgressEvent::StepFailed {
+                    step: step.name.clone(),
+                    error: error.clone(),
+                });
                 result.status = StepStatus::Failed;
                 result.error = Some(error);
                 break;
@@ -782,6 +783,10 @@ async fn run_step(
 
     if result.status != StepStatus::Failed {
         result.status = StepStatus::Injected;
+        context.progress.emit(ProgressEvent::StepActive {
+            step: step.name.clone(),
+            hold: step.hold,
+        });
         let held = match step.hold {
             Some(hold) => {
                 tokio::select! {
@@ -801,6 +806,11 @@ async fn run_step(
         }
     }
 
+    if !applied.is_empty() {
+        context
+            .progress
+            .emit(ProgressEvent::StepReverting(step.name.clone()));
+    }
     for id in applied.into_iter().rev() {
         if !context.injector.revert(id).await {
             result.status = StepStatus::Failed;
@@ -813,7 +823,7 @@ async fn run_step(
         result.status = StepStatus::Reverted;
         context
             .progress
-            .line(format!("step `{}`: reverted", step.name));
+            .emit(ProgressEvent::StepReverted(step.name.clone()));
     }
     result.ended_at = Some(Utc::now());
     result
@@ -825,16 +835,14 @@ async fn ramp_down(step: &Step, applied: &[u64], context: &StepContext) {
     for level in RAMP_LEVELS {
         for id in applied {
             match context.injector.ramp(*id, *level).await {
-                Some(Ok(observed)) => {
-                    context
-                        .progress
-                        .line(format!("step `{}`: {observed}", step.name));
-                }
-                Some(Err(error)) => {
-                    context
-                        .progress
-                        .line(format!("step `{}`: ramp failed: {error}", step.name));
-                }
+                Some(Ok(observed)) => context.progress.emit(ProgressEvent::StepRamped {
+                    step: step.name.clone(),
+                    observed,
+                }),
+                Some(Err(error)) => context.progress.emit(ProgressEvent::StepRampFailed {
+                    step: step.name.clone(),
+                    error,
+                }),
                 None => {}
             }
         }
@@ -1042,7 +1050,7 @@ pub(super) async fn tear_down(
                 pid: launched.pid,
             };
             stopped_all &= journal.append(&[record]).await.is_ok();
-            progress.line(format!("stopped `{name}`"));
+            progress.emit(ProgressEvent::TargetStopped(name.clone()));
         }
     }
 
@@ -1055,10 +1063,7 @@ pub(super) async fn tear_down(
             warn!(%error, path = %path.display(), "cannot remove the journal");
         }
     } else {
-        progress.line(format!(
-            "journal kept at {}; run `chaosc recover`",
-            path.display()
-        ));
+        progress.emit(ProgressEvent::JournalKept(path.clone()));
     }
     if let Some(guardian) = guardian {
         guardian.release().await;

@@ -20,7 +20,7 @@ mod observer;
 pub mod preflight;
 pub mod probe;
 pub mod process;
-mod progress;
+pub mod progress;
 pub mod prometheus;
 pub mod proxy;
 pub mod recover;

@@ -11,12 +11,12 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::Progress;
 use super::alerts::{Alert, AlertEngine, AlertEvent};
 use super::health::{HEALTH_INTERVAL, HealthSampler, HealthSnapshot};
 use super::metrics::Metrics;
 use super::monitor::ProbeLog;
 use super::notify::{NotificationEvent, Notifier};
+use super::progress::{Progress, ProgressEvent};
 use super::prometheus;
 use super::targets::ProcessTarget;
 use crate::check::probes::parse_selector;
@@ -110,15 +110,17 @@ impl Observer {
         match event {
             NotificationEvent::Trigger => {
                 warn!(alert = %alert.id, rule = %alert.rule, severity = %alert.severity, run_id = %alert.run_id, "alert fired");
-                self.progress.line(format!(
-                    "alert `{}` firing ({}): {}",
-                    alert.rule, alert.severity, alert.message
-                ));
+                self.progress.emit(ProgressEvent::AlertFired {
+                    rule: alert.rule.clone(),
+                    severity: alert.severity.to_string(),
+                    message: alert.message.clone(),
+                });
             }
             _ => {
                 info!(alert = %alert.id, rule = %alert.rule, run_id = %alert.run_id, "alert resolved");
-                self.progress
-                    .line(format!("alert `{}` resolved", alert.rule));
+                self.progress.emit(ProgressEvent::AlertResolved {
+                    rule: alert.rule.clone(),
+                });
             }
         }
         if let Some(notifier) = &self.notifier {
