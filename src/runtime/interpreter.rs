@@ -268,7 +268,16 @@ pub async fn run(
     }
     monitor_stop.cancel();
     // The monitors only sample probes; waiting for them keeps the log final.
-    let _ = timeout(Duration::from_secs(5), monitors.join_all()).await;
+    // A monitor that panicked loses its samples but must not end the run
+    // before its targets are stopped.
+    let drained = async {
+        while let Some(joined) = monitors.join_next().await {
+            if let Err(error) = joined {
+                tracing::error!(%error, "a probe monitor failed");
+            }
+        }
+    };
+    let _ = timeout(Duration::from_secs(5), drained).await;
     observer_stop.cancel();
     // The observer returns between two evaluations; if its task failed, the
     // run goes on without the alerts and snapshots it held.
