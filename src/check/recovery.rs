@@ -11,7 +11,8 @@ use super::schema::known_names_help;
 use super::types::type_value;
 use super::{CheckError, Checker};
 use crate::model::{
-    Probe, RecoveryAction, RecoveryPlan, RecoveryStrategy, RevertKind, Step, TypedValue, ValueType,
+    ActionKind, Probe, RecoveryAction, RecoveryPlan, RecoveryStrategy, RevertKind, Step,
+    TypedValue, ValueType,
 };
 use crate::syntax::{ActionDecl, ExperimentDecl, RecoveryDecl, Value};
 
@@ -134,6 +135,7 @@ impl Checker<'_> {
             None => 0,
         };
         let kind = kind?;
+        self.check_hold_within_timeout(decl, &kind, timeout);
         (self.diagnostics.len() == before).then(|| RecoveryAction {
             name: decl.name.name.clone(),
             kind,
@@ -142,6 +144,37 @@ impl Checker<'_> {
             retries,
             depends_on: decl.after.iter().map(|name| name.name.clone()).collect(),
         })
+    }
+
+    /// Reports a `wait` or `shed_load` action whose duration is not below its
+    /// timeout: the runtime would cut the action off and fail it.
+    fn check_hold_within_timeout(
+        &mut self,
+        decl: &ActionDecl,
+        kind: &ActionKind,
+        timeout: Duration,
+    ) {
+        let (hold, value) = match kind {
+            ActionKind::Wait { duration } => (*duration, decl.args.first()),
+            ActionKind::ShedLoad { hold, .. } => (*hold, decl.args.get(2)),
+            _ => return,
+        };
+        let Some(value) = value.filter(|_| hold >= timeout) else {
+            return;
+        };
+        self.report(CheckError::InvalidValue {
+            what: format!("`{}` duration", decl.kind.name),
+            reason: format!(
+                "{} is not shorter than the action's timeout of {}",
+                format_duration(hold),
+                format_duration(timeout)
+            ),
+            span: value.span.into(),
+            help: Some(format!(
+                "shorten it, or raise the timeout above it, as in `timeout {}`",
+                format_duration(hold + hold)
+            )),
+        });
     }
 
     /// Checks the `after` names and the acyclicity of a plan's actions.
@@ -310,6 +343,47 @@ impl Checker<'_> {
                     });
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use miette::Diagnostic;
+
+    /// Checks a plan with one action and returns the codes of its errors.
+    fn codes_of(action: &str) -> Vec<String> {
+        let source = format!(
+            "target front = proxy {{ listen = 127.0.0.1:18180, upstream = 127.0.0.1:18181 }}\n\
+             experiment e {{\n\
+                 category = network, severity = low, duration = 5m\n\
+                 safety {{ business_hours_only = false }}\n\
+                 recovery plan p {{ {action} }}\n\
+             }}\n"
+        );
+        let output = crate::check::check_source(&source).unwrap();
+        output
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| crate::check::is_error(diagnostic))
+            .map(|diagnostic| diagnostic.code().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn hold_must_end_before_timeout() {
+        let cases = [
+            ("action w = wait 5s timeout 10s", vec![]),
+            ("action w = wait 10s timeout 10s", vec!["chaos::E0208"]),
+            ("action w = wait 6m", vec!["chaos::E0208"]),
+            ("action s = shed_load front 50% 5s timeout 10s", vec![]),
+            (
+                "action s = shed_load front 50% 20s timeout 10s",
+                vec!["chaos::E0208"],
+            ),
+        ];
+        for (action, expected) in cases {
+            assert_eq!(codes_of(action), expected, "{action}");
         }
     }
 }
