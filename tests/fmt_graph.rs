@@ -39,10 +39,13 @@ fn fmt_restores_layout_and_keeps_tokens() {
             .wrapping_add(1442695040888963407);
         (state >> 33) as usize
     };
-    for entry in std::fs::read_dir(repo().join("scenarios"))
-        .unwrap()
-        .flatten()
-    {
+    // The scenarios and the standard library hold every kind of item,
+    // recovery plan templates and their instances among them.
+    let entries = ["scenarios", "stdlib"]
+        .iter()
+        .flat_map(|directory| std::fs::read_dir(repo().join(directory)).unwrap())
+        .flatten();
+    for entry in entries {
         let path = entry.path();
         if path.extension().is_none_or(|ext| ext != "chaos") {
             continue;

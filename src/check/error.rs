@@ -152,6 +152,41 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("template `{template}` has no parameter `{name}`")]
+    #[diagnostic(code(chaos::E0211))]
+    UnknownTemplateParameter {
+        template: String,
+        name: String,
+        #[label("not a parameter of `{template}`")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("template `{template}` needs an argument for `{name}`")]
+    #[diagnostic(code(chaos::E0212))]
+    MissingTemplateArgument {
+        template: String,
+        name: String,
+        #[label("`{name}` missing")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("argument `{name}` of template `{template}` expects {expected}, found {found}")]
+    #[diagnostic(code(chaos::E0213))]
+    TemplateArgumentType {
+        template: String,
+        name: String,
+        expected: String,
+        found: String,
+        #[label("expected {expected}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("cycle in the {graph} graph: {path}")]
     #[diagnostic(
         code(chaos::E0301),

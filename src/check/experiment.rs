@@ -125,7 +125,7 @@ impl Checker<'_> {
         let recovery_plans: Vec<_> = decl
             .recovery_plans
             .iter()
-            .filter_map(|plan| self.check_recovery_plan(plan, &probes, &mut probe_scope))
+            .filter_map(|plan| self.check_recovery_decl(plan, &probes, &mut probe_scope))
             .collect();
 
         self.check_severity_rules(decl, &settings, &safety, stop_conditions.len());

@@ -31,6 +31,7 @@ pub mod stdlib;
 mod steps;
 pub(crate) mod suggest;
 mod targets;
+mod templates;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,6 +46,7 @@ pub use host_targets::path_problem;
 use miette::Diagnostic;
 pub use probes::parse_http_url;
 pub use stdlib::{FaultDef, ParamDef};
+pub use templates::{ParamType, TemplateDef, TemplateParam};
 
 use crate::model::{Model, Target};
 use crate::syntax::{self, Item, Span, SyntaxError, UseNames};
@@ -163,6 +165,9 @@ struct Checker<'src> {
     /// Alert rules imported from the standard library, with their `use`
     /// span and whether anything refers to them.
     imported_alerts: BTreeMap<String, (Span, bool)>,
+    /// The recovery plan templates declared in this file or imported from
+    /// the standard library.
+    templates: BTreeMap<String, templates::ScopedTemplate>,
     /// The text of the governance policy in force, part of the policy
     /// identity.
     governance_policy: String,
@@ -179,6 +184,7 @@ impl<'src> Checker<'src> {
             imported_targets: BTreeSet::new(),
             used_targets: BTreeSet::new(),
             imported_alerts: BTreeMap::new(),
+            templates: BTreeMap::new(),
             governance_policy: crate::governance::policy::DEFAULT_POLICY.to_owned(),
             model: Model::default(),
         }
@@ -221,6 +227,7 @@ impl<'src> Checker<'src> {
                         self.faults.insert(decl.name.name.clone(), entry);
                     }
                 }
+                Item::Template(decl) => self.check_local_template(decl),
                 _ => {}
             }
         }
@@ -341,6 +348,7 @@ impl<'src> Checker<'src> {
                 Item::Alert(decl) => ("alert rule", &decl.name),
                 Item::Channel(decl) => ("channel", &decl.name),
                 Item::Framework(decl) => ("framework", &decl.name),
+                Item::Template(decl) => ("template", &decl.name),
                 Item::Use(_) | Item::Import(_) => continue,
             };
             if let Some(first) = seen.insert((kind, &name.name), name.span) {
@@ -394,6 +402,21 @@ impl<'src> Checker<'src> {
                         first: previous.span.into(),
                     });
                 }
+            } else if let Some(template) = module.template(&name) {
+                let entry = templates::ScopedTemplate {
+                    def: template.clone(),
+                    span,
+                    is_used: false,
+                    is_import: !is_glob,
+                };
+                if let Some(previous) = self.templates.insert(name.clone(), entry) {
+                    self.report(CheckError::Duplicate {
+                        kind: "import",
+                        name,
+                        span: span.into(),
+                        first: previous.span.into(),
+                    });
+                }
             } else if let Some(framework) = module.framework(&name) {
                 self.model.frameworks.push(framework.clone());
             } else if let Some(rule) = module.alert_rule(&name) {
@@ -435,8 +458,14 @@ impl<'src> Checker<'src> {
             .iter()
             .filter(|(_, (_, used))| !used)
             .map(|(n, (s, _))| (n, *s));
+        let unused_templates = self
+            .templates
+            .iter()
+            .filter(|(_, template)| template.is_import && !template.is_used)
+            .map(|(name, template)| (name, template.span));
         let unused_imports: Vec<CheckError> = unused_faults
             .chain(unused_alerts)
+            .chain(unused_templates)
             .map(|(name, span)| CheckError::Unused {
                 kind: "import",
                 name: name.clone(),
@@ -496,6 +525,28 @@ impl<'src> Checker<'src> {
             })
             .collect();
         self.diagnostics.extend(unused_targets);
+    }
+
+    /// Checks a template declared in this file and brings it into scope.
+    fn check_local_template(&mut self, decl: &syntax::TemplateDecl) {
+        let Some(def) = templates::check_template_decl(&mut self.diagnostics, decl, self.source)
+        else {
+            return;
+        };
+        let entry = templates::ScopedTemplate {
+            def,
+            span: decl.name.span,
+            is_used: false,
+            is_import: false,
+        };
+        if let Some(previous) = self.templates.insert(decl.name.name.clone(), entry) {
+            self.report(CheckError::Duplicate {
+                kind: "template",
+                name: decl.name.name.clone(),
+                span: decl.name.span.into(),
+                first: previous.span.into(),
+            });
+        }
     }
 
     /// Tells whether a target of this name is in scope.

@@ -16,6 +16,9 @@ use crate::model::{
 };
 use crate::syntax::{ActionDecl, ExperimentDecl, RecoveryDecl, Value};
 
+/// The settings a recovery plan takes in its parentheses.
+pub(super) const PLAN_SETTINGS: [&str; 3] = ["strategy", "rto", "rpo"];
+
 /// The timeout of a recovery action when the file gives none.
 const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -58,7 +61,7 @@ impl Checker<'_> {
                     kind: "recovery plan setting",
                     name: other.to_owned(),
                     span: name.span.into(),
-                    help: Some(known_names_help(other, ["strategy", "rto", "rpo"])),
+                    help: Some(known_names_help(other, PLAN_SETTINGS)),
                 }),
             }
         }
@@ -79,7 +82,9 @@ impl Checker<'_> {
                 actions.push(checked);
             }
         }
-        if self.diagnostics.len() > before || !self.check_action_graph(decl) {
+        if self.diagnostics.len() > before
+            || !check_action_graph(&mut self.diagnostics, &decl.actions)
+        {
             return None;
         }
 
@@ -89,6 +94,7 @@ impl Checker<'_> {
             rto: rto.and_then(|value| value.as_duration()),
             rpo: rpo.and_then(|value| value.as_duration()),
             actions,
+            template: None,
         };
         self.check_rto(decl, &plan);
         Some(plan)
@@ -177,47 +183,6 @@ impl Checker<'_> {
         });
     }
 
-    /// Checks the `after` names and the acyclicity of a plan's actions.
-    fn check_action_graph(&mut self, decl: &RecoveryDecl) -> bool {
-        let index_of = |name: &str| decl.actions.iter().position(|a| a.name.name == name);
-        let mut edges = Vec::new();
-        let mut ok = true;
-        for (index, action) in decl.actions.iter().enumerate() {
-            for name in &action.after {
-                match index_of(&name.name) {
-                    Some(dependency) => edges.push((dependency, index)),
-                    None => {
-                        let known = decl.actions.iter().map(|a| a.name.name.as_str());
-                        self.report(CheckError::UnknownName {
-                            kind: "recovery action",
-                            name: name.name.clone(),
-                            span: name.span.into(),
-                            help: Some(known_names_help(&name.name, known)),
-                        });
-                        ok = false;
-                    }
-                }
-            }
-        }
-        if !ok {
-            return false;
-        }
-        let graph = DependencyGraph::new(decl.actions.len(), &edges);
-        if let Some(cycle) = graph.find_cycle() {
-            let path: Vec<&str> = cycle
-                .iter()
-                .map(|&i| decl.actions[i].name.name.as_str())
-                .collect();
-            self.report(CheckError::Cycle {
-                graph: "recovery",
-                path: path.join(" -> "),
-                span: decl.actions[cycle[0]].name.span.into(),
-            });
-            return false;
-        }
-        true
-    }
-
     fn check_rto(&mut self, decl: &RecoveryDecl, plan: &RecoveryPlan) {
         let Some(rto) = plan.rto else { return };
         let (total, path) = critical_path(plan);
@@ -273,12 +238,22 @@ impl Checker<'_> {
                     continue;
                 }
                 reported.push(target.clone());
-                let help = match plans.first() {
-                    Some(plan) => format!(
+                // A plan made from a template has no action list of its
+                // own to extend, so the help names a plan written by hand.
+                let written = plans.iter().find(|plan| plan.template.is_none());
+                let help = match (written, plans.first()) {
+                    (Some(plan), _) => format!(
                         "add `action restart_{target} = restart {target}` to recovery plan `{}`",
                         plan.name
                     ),
-                    None => format!(
+                    (None, Some(plan)) => format!(
+                        "recovery plan `{}` from template `{}` does not act on `{target}`; pass \
+                         `{target}` to the template, or add `recovery plan restore_{target} \
+                         (rto = 5m) {{ action restart_{target} = restart {target} }}`",
+                        plan.name,
+                        plan.template.as_deref().unwrap_or_default()
+                    ),
+                    (None, None) => format!(
                         "add `recovery plan restore (rto = 5m) {{ action restart_{target} = \
                          restart {target} }}`"
                     ),
@@ -345,6 +320,51 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Checks the `after` names and the acyclicity of a plan's or template's
+/// actions. Returns true when both are sound.
+pub(super) fn check_action_graph(
+    diagnostics: &mut Vec<CheckError>,
+    actions: &[ActionDecl],
+) -> bool {
+    let index_of = |name: &str| actions.iter().position(|a| a.name.name == name);
+    let mut edges = Vec::new();
+    let mut ok = true;
+    for (index, action) in actions.iter().enumerate() {
+        for name in &action.after {
+            match index_of(&name.name) {
+                Some(dependency) => edges.push((dependency, index)),
+                None => {
+                    let known = actions.iter().map(|a| a.name.name.as_str());
+                    diagnostics.push(CheckError::UnknownName {
+                        kind: "recovery action",
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        help: Some(known_names_help(&name.name, known)),
+                    });
+                    ok = false;
+                }
+            }
+        }
+    }
+    if !ok {
+        return false;
+    }
+    let graph = DependencyGraph::new(actions.len(), &edges);
+    if let Some(cycle) = graph.find_cycle() {
+        let path: Vec<&str> = cycle
+            .iter()
+            .map(|&i| actions[i].name.name.as_str())
+            .collect();
+        diagnostics.push(CheckError::Cycle {
+            graph: "recovery",
+            path: path.join(" -> "),
+            span: actions[cycle[0]].name.span.into(),
+        });
+        return false;
+    }
+    true
 }
 
 #[cfg(test)]

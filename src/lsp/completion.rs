@@ -338,7 +338,7 @@ mod tests {
             ("use |".to_owned(), vec!["std"]),
             (
                 "use std::|".to_owned(),
-                vec!["alerts", "compliance", "faults"],
+                vec!["alerts", "compliance", "faults", "recovery"],
             ),
             ("use std::faults::|".to_owned(), all_faults.to_vec()),
             (

@@ -472,6 +472,8 @@ pub struct RecoveryPlan {
     /// Recovery point objective.
     pub rpo: Option<Duration>,
     pub actions: Vec<RecoveryAction>,
+    /// The template the plan was instantiated from, if any.
+    pub template: Option<String>,
 }
 
 /// One action of a recovery plan.
