@@ -144,3 +144,62 @@ fn graph_marks_critical_path() {
         "{text}"
     );
 }
+
+#[test]
+fn template_plan_shows_its_actions() {
+    let sandbox = Sandbox::new();
+    let dot = output(sandbox.chaosc().current_dir(repo()).args([
+        "graph",
+        "--experiment",
+        "switch_from_template",
+        "scenarios/recovery_templates.chaos",
+    ]));
+    let text = String::from_utf8_lossy(&dot.stdout);
+    assert!(
+        text.contains(
+            "label=\"recovery plan failover from template blue_green_switch \
+             (blue_green_failover, RTO 30s, critical path 20s)\";"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("plan0_switch -> plan0_confirm [color=red, penwidth=2];"),
+        "{text}"
+    );
+    // The actions show the arguments the template's parameters stand for.
+    assert!(
+        text.contains(
+            "plan0_switch [label=\"switch: switch_traffic front 127.0.0.1:19242 (10s)\", \
+             style=bold, color=red];"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("plan0_restart_blue [label=\"restart_blue: restart blue (10s)\"];"),
+        "{text}"
+    );
+
+    let plan = output(sandbox.chaosc().current_dir(repo()).args([
+        "plan",
+        "--experiment",
+        "staged_from_template",
+        "scenarios/recovery_templates.chaos",
+    ]));
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains(
+            "recovery plan `readmit` from template `staged_readmission` (gradual_recovery, \
+             RTO 1m): critical path restart -> admit_quarter -> admit_half -> admit_most -> \
+             verify = 50s, fits the RTO"
+        ),
+        "{text}"
+    );
+    let expanded = [
+        "  restart          restart blue timeout 10s\n",
+        "  admit_quarter    shed_load front 75% 1s timeout 10s after restart\n",
+        "  admit_half       shed_load front 50% 1s timeout 10s after admit_quarter\n",
+        "  admit_most       shed_load front 25% 1s timeout 10s after admit_half\n",
+        "  verify           probe served timeout 10s after admit_most\n",
+    ];
+    assert!(text.contains(&expanded.concat()), "{text}");
+}
