@@ -543,10 +543,14 @@ fn compliance_and_alert_imports() {
 
     // Each import jumps to its declaration in its own module's file.
     let stdlib = cache.path().join("chaosc/0.1.0/stdlib");
+    let line = include_str!("../stdlib/compliance.chaos")
+        .lines()
+        .position(|line| line.starts_with("framework sox "))
+        .unwrap() as u32;
     let definition = client.at("textDocument/definition", 0, 22);
     let expected = json!({
         "uri": format!("file://{}", stdlib.join("compliance.chaos").display()),
-        "range": range((15, 10), (15, 13)),
+        "range": range((line, 10), (line, 13)),
     });
     assert_eq!(definition, expected);
     let definition = client.at("textDocument/definition", 1, 20);

@@ -458,6 +458,33 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("{subject} in region `{region}`, where {framework} does not allow {data_class} data")]
+    #[diagnostic(code(chaos::E0506))]
+    RegionNotAllowed {
+        subject: String,
+        region: String,
+        framework: String,
+        data_class: String,
+        #[label("not a region for {data_class} data")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error(
+        "{subject} has no declared region, but {framework} restricts where {data_class} data may be"
+    )]
+    #[diagnostic(code(chaos::E0507))]
+    RegionUndeclared {
+        subject: String,
+        framework: String,
+        data_class: String,
+        #[label("no region declared")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("the selector matches no target")]
     #[diagnostic(code(chaos::E0601))]
     SelectorMatchesNothing {

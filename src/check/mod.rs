@@ -27,6 +27,7 @@ pub mod risk;
 mod schedule;
 mod schema;
 mod services;
+mod sovereignty;
 pub mod stdlib;
 mod steps;
 pub(crate) mod suggest;
@@ -159,6 +160,9 @@ struct Checker<'src> {
     faults: BTreeMap<String, ImportedFault>,
     /// The targets declared in this file, by name.
     targets: BTreeMap<String, Span>,
+    /// The value of each `region` setting written in this file, keyed by
+    /// `("target", NAME)` or `("service", NAME)`.
+    region_spans: BTreeMap<(&'static str, String), Span>,
     /// Targets declared in imported files.
     imported_targets: BTreeSet<String>,
     used_targets: BTreeSet<String>,
@@ -181,6 +185,7 @@ impl<'src> Checker<'src> {
             diagnostics: Vec::new(),
             faults: BTreeMap::new(),
             targets: BTreeMap::new(),
+            region_spans: BTreeMap::new(),
             imported_targets: BTreeSet::new(),
             used_targets: BTreeSet::new(),
             imported_alerts: BTreeMap::new(),
@@ -250,6 +255,7 @@ impl<'src> Checker<'src> {
             if let Item::Service(decl) = item
                 && let Some(service) = services::check_service(&mut self.diagnostics, decl)
             {
+                self.note_region_span("service", &decl.name.name, &decl.block);
                 self.model.services.push(service);
             }
         }
@@ -257,6 +263,7 @@ impl<'src> Checker<'src> {
             if let Item::Target(decl) = item {
                 self.targets.insert(decl.name.name.clone(), decl.name.span);
                 if let Some(target) = targets::check_target(&mut self.diagnostics, decl) {
+                    self.note_region_span("target", &decl.name.name, &decl.block);
                     self.check_target_service(decl, &target);
                     self.model.targets.push(target);
                 }
@@ -298,6 +305,14 @@ impl<'src> Checker<'src> {
                     self.model.alert_rules.push(rule);
                 }
             }
+        }
+    }
+
+    /// Remembers where the `region` of a declaration of this file is written.
+    fn note_region_span(&mut self, kind: &'static str, name: &str, block: &syntax::Block) {
+        if let Some(property) = block.property("region") {
+            self.region_spans
+                .insert((kind, name.to_owned()), property.value.span);
         }
     }
 

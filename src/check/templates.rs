@@ -442,20 +442,22 @@ pub(super) struct ScopedTemplate {
 
 impl Checker<'_> {
     /// Checks a recovery plan of an experiment, written by hand or made
-    /// from a template.
+    /// from a template. Returns the plan with its declaration as written
+    /// out, whose actions point into this file for later checks.
     pub(super) fn check_recovery_decl(
         &mut self,
         decl: &RecoveryDecl,
         probes: &[Probe],
         probe_scope: &mut super::probes::ProbeScope,
-    ) -> Option<RecoveryPlan> {
+    ) -> Option<(RecoveryPlan, RecoveryDecl)> {
         let Some(call) = &decl.template else {
-            return self.check_recovery_plan(decl, probes, probe_scope);
+            let plan = self.check_recovery_plan(decl, probes, probe_scope)?;
+            return Some((plan, decl.clone()));
         };
         let instance = self.instantiate(decl, call, probes, probe_scope)?;
         let mut plan = self.check_recovery_plan(&instance, probes, probe_scope)?;
         plan.template = Some(call.name.name.clone());
-        Some(plan)
+        Some((plan, instance))
     }
 
     /// Checks the arguments of `call` and writes out the plan it makes.

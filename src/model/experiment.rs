@@ -41,6 +41,9 @@ pub struct Target {
     pub labels: BTreeMap<String, String>,
     /// The service of the catalog the target belongs to.
     pub service: Option<String>,
+    /// The region the target runs in, such as `eu-west-1`, if the file
+    /// declares one.
+    pub region: Option<String>,
     pub spec: TargetSpec,
 }
 
