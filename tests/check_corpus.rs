@@ -1,6 +1,7 @@
 //! The golden corpus: every file under `tests/check/` fails with the code its
 //! name starts with, and its rendered diagnostics (human at width 100 without
-//! colour, and JSON) match the snapshots under `tests/snapshots/`.
+//! colour, and JSON) match the snapshots under `tests/snapshots/`. Every file
+//! under `tests/check/ok/` checks clean, with no error and no warning.
 
 use std::path::{Path, PathBuf};
 
@@ -91,6 +92,22 @@ fn every_checker_code_has_a_corpus_file() {
             covered.contains(&code),
             "no file under tests/check/ is named after {code}"
         );
+    }
+}
+
+#[test]
+fn passing_files_check_clean() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("tests/check/ok")
+        .expect("the directory of passing files exists")
+        .map(|entry| entry.expect("the directory is readable").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "chaos"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no file under tests/check/ok/");
+    for path in files {
+        let findings = check_path(&path);
+        let codes: Vec<String> = findings.to_json().into_iter().map(|d| d.code).collect();
+        assert!(codes.is_empty(), "{} reports {codes:?}", path.display());
     }
 }
 

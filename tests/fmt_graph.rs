@@ -39,10 +39,13 @@ fn fmt_restores_layout_and_keeps_tokens() {
             .wrapping_add(1442695040888963407);
         (state >> 33) as usize
     };
-    for entry in std::fs::read_dir(repo().join("scenarios"))
-        .unwrap()
-        .flatten()
-    {
+    // The scenarios and the standard library hold every kind of item,
+    // recovery plan templates and their instances among them.
+    let entries = ["scenarios", "stdlib"]
+        .iter()
+        .flat_map(|directory| std::fs::read_dir(repo().join(directory)).unwrap())
+        .flatten();
+    for entry in entries {
         let path = entry.path();
         if path.extension().is_none_or(|ext| ext != "chaos") {
             continue;
@@ -140,4 +143,63 @@ fn graph_marks_critical_path() {
         text.contains("plan0_restart_web ==> plan0_clients"),
         "{text}"
     );
+}
+
+#[test]
+fn template_plan_shows_its_actions() {
+    let sandbox = Sandbox::new();
+    let dot = output(sandbox.chaosc().current_dir(repo()).args([
+        "graph",
+        "--experiment",
+        "switch_from_template",
+        "scenarios/recovery_templates.chaos",
+    ]));
+    let text = String::from_utf8_lossy(&dot.stdout);
+    assert!(
+        text.contains(
+            "label=\"recovery plan failover from template blue_green_switch \
+             (blue_green_failover, RTO 30s, critical path 20s)\";"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("plan0_switch -> plan0_confirm [color=red, penwidth=2];"),
+        "{text}"
+    );
+    // The actions show the arguments the template's parameters stand for.
+    assert!(
+        text.contains(
+            "plan0_switch [label=\"switch: switch_traffic front 127.0.0.1:19242 (10s)\", \
+             style=bold, color=red];"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("plan0_restart_blue [label=\"restart_blue: restart blue (10s)\"];"),
+        "{text}"
+    );
+
+    let plan = output(sandbox.chaosc().current_dir(repo()).args([
+        "plan",
+        "--experiment",
+        "staged_from_template",
+        "scenarios/recovery_templates.chaos",
+    ]));
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains(
+            "recovery plan `readmit` from template `staged_readmission` (gradual_recovery, \
+             RTO 1m): critical path restart -> admit_quarter -> admit_half -> admit_most -> \
+             verify = 50s, fits the RTO"
+        ),
+        "{text}"
+    );
+    let expanded = [
+        "  restart          restart blue timeout 10s\n",
+        "  admit_quarter    shed_load front 75% 1s timeout 10s after restart\n",
+        "  admit_half       shed_load front 50% 1s timeout 10s after admit_quarter\n",
+        "  admit_most       shed_load front 25% 1s timeout 10s after admit_half\n",
+        "  verify           probe served timeout 10s after admit_most\n",
+    ];
+    assert!(text.contains(&expanded.concat()), "{text}");
 }

@@ -544,10 +544,14 @@ fn compliance_and_alert_imports() {
 
     // Each import jumps to its declaration in its own module's file.
     let stdlib = cache.path().join("chaosc/0.1.0/stdlib");
+    let line = include_str!("../stdlib/compliance.chaos")
+        .lines()
+        .position(|line| line.starts_with("framework sox "))
+        .unwrap() as u32;
     let definition = client.at("textDocument/definition", 0, 22);
     let expected = json!({
         "uri": format!("file://{}", stdlib.join("compliance.chaos").display()),
-        "range": range((15, 10), (15, 13)),
+        "range": range((line, 10), (line, 13)),
     });
     assert_eq!(definition, expected);
     let definition = client.at("textDocument/definition", 1, 20);
@@ -606,5 +610,75 @@ fn unknown_method_is_an_error() {
     let response = client.request("textDocument/rename", json!({}));
     let expected = json!({"code": -32601, "message": "unknown method `textDocument/rename`"});
     assert_eq!(response["error"], expected);
+    assert_eq!(client.shut_down(), Some(0));
+}
+
+#[test]
+fn recovery_template_hover_and_definition() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut client = Client::start(cache.path());
+    client.initialize(Value::Null);
+    let text = r#"use std::recovery::restart_and_verify
+target web = process { command = ["true"] }
+template plan local_restart(app: target) (rto = 1m) {
+    action restart = restart app
+}
+experiment e {
+    category = compute
+    severity = low
+    duration = 1m
+    probe home = tcp 127.0.0.1:1
+    recovery plan back = restart_and_verify(app = web, health = home)
+    recovery plan again = local_restart(app = web)
+}
+"#;
+    client.open(text);
+    client.diagnostics();
+
+    // An instance of a stdlib template jumps to the template's name in
+    // `stdlib/recovery.chaos`, as the import does.
+    let source = include_str!("../stdlib/recovery.chaos");
+    let line = source
+        .lines()
+        .position(|line| line.starts_with("template plan restart_and_verify("))
+        .unwrap() as u32;
+    let stdlib = cache.path().join("chaosc/0.1.0/stdlib");
+    let expected = json!({
+        "uri": format!("file://{}", stdlib.join("recovery.chaos").display()),
+        "range": range((line, 14), (line, 32)),
+    });
+    assert_eq!(client.at("textDocument/definition", 10, 30), expected);
+    assert_eq!(client.at("textDocument/definition", 0, 25), expected);
+
+    // Hover shows the template as written, its documentation and its module.
+    let hover = client.at("textDocument/hover", 10, 30);
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.starts_with("```chaos\ntemplate plan restart_and_verify(\n    app: target,"),
+        "{value}"
+    );
+    assert!(
+        value.contains("Immediate rollback: restarts the target"),
+        "{value}"
+    );
+    assert!(
+        value.ends_with("Recovery plan template defined in `std::recovery`."),
+        "{value}"
+    );
+    let hover = client.at("textDocument/hover", 0, 10);
+    let module = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        module.starts_with("module `std::recovery`, from `stdlib/recovery.chaos`"),
+        "{module}"
+    );
+    assert!(
+        module.contains("Recovery plan templates: `restart_and_verify`"),
+        "{module}"
+    );
+
+    // An instance of a template of the same file jumps to its declaration.
+    let definition = client.at("textDocument/definition", 11, 28);
+    let expected = json!({"uri": URI, "range": range((2, 14), (2, 27))});
+    assert_eq!(definition, expected);
     assert_eq!(client.shut_down(), Some(0));
 }

@@ -129,10 +129,11 @@ fn action_timeout_is_enforced() {
 fn measured_time_matches_critical_path() {
     let sandbox = Sandbox::new();
     // The chain a -> b (1.5s in all) is slower than c (0.5s). Each action
-    // takes its whole timeout, so the checker's critical path is what runs.
-    let actions = "        action a = wait 1s timeout 1s\n\
-         \x20       action b = wait 500ms timeout 500ms after a\n\
-         \x20       action c = wait 500ms timeout 500ms";
+    // waits 10ms less than its timeout, since a wait must end before its
+    // timeout, so the run takes about the checker's critical path.
+    let actions = "        action a = wait 990ms timeout 1s\n\
+         \x20       action b = wait 490ms timeout 500ms after a\n\
+         \x20       action c = wait 490ms timeout 500ms";
     let plan = output(sandbox.chaosc().arg("plan").arg(sandbox.write(
         "plan.chaos",
         &format!(

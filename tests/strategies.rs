@@ -7,23 +7,30 @@ mod common;
 use common::{Sandbox, output, repo};
 
 fn run(scenario: &str) -> serde_json::Value {
+    run_experiment(scenario, None)
+}
+
+/// Runs one experiment of a scenario, or its only one, and checks that it
+/// completed with every fault reverted.
+fn run_experiment(scenario: &str, experiment: Option<&str>) -> serde_json::Value {
     let sandbox = Sandbox::new();
-    let result = output(
-        sandbox
-            .chaosc()
-            .current_dir(repo())
-            .args(["run", "--quiet", "--format", "json"])
-            .arg(scenario),
-    );
+    let mut command = sandbox.chaosc();
+    command
+        .current_dir(repo())
+        .args(["run", "--quiet", "--format", "json"]);
+    if let Some(experiment) = experiment {
+        command.args(["--experiment", experiment]);
+    }
+    let result = output(command.arg(scenario));
     let json = common::json(&result);
     assert_eq!(
         result.status.code(),
         Some(0),
-        "{scenario}: {}",
+        "{scenario} {experiment:?}: {}",
         String::from_utf8_lossy(&result.stderr)
     );
-    assert_eq!(json["status"], "completed", "{scenario}");
-    assert_eq!(json["rollback_complete"], true, "{scenario}");
+    assert_eq!(json["status"], "completed", "{scenario} {experiment:?}");
+    assert_eq!(json["rollback_complete"], true, "{scenario} {experiment:?}");
     sandbox.assert_no_journal();
     json
 }
@@ -142,4 +149,77 @@ fn gradual_recovery_ramps_latency_down() {
             .unwrap()
             .contains("round trip back to")
     );
+}
+
+#[test]
+fn stdlib_templates_run_like_written_plans() {
+    const SCENARIO: &str = "scenarios/recovery_templates.chaos";
+    // Each experiment's plan is made from one template of `std::recovery`,
+    // and its actions run and report as a plan written by hand does.
+    // Each case: the experiment, its strategy, and each action's name with
+    // a part of its expected output.
+    type Outputs<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, &str, Outputs); 5] = [
+        (
+            "restart_from_template",
+            "immediate_rollback",
+            &[
+                ("restart", "restarted `blue`"),
+                ("verify", "probe `served` passed"),
+            ],
+        ),
+        (
+            "staged_from_template",
+            "gradual_recovery",
+            &[
+                ("restart", "restarted `blue`"),
+                ("admit_quarter", "over 1s at 75%"),
+                ("admit_half", "over 1s at 50%"),
+                ("admit_most", "over 1s at 25%"),
+                ("verify", "probe `served` passed"),
+            ],
+        ),
+        (
+            "switch_from_template",
+            "blue_green_failover",
+            &[
+                ("restart_blue", "restarted `blue`"),
+                ("switch", "now forwards to 127.0.0.1:19242"),
+                ("confirm", "probe `on_green` passed"),
+            ],
+        ),
+        (
+            "breaker_from_template",
+            "circuit_breaker",
+            &[
+                ("arm", "fails fast after 3 upstream failures"),
+                ("restart", "restarted `blue`"),
+                ("half_open", "waited 2s"),
+                ("verify", "probe `served` passed"),
+            ],
+        ),
+        (
+            "shed_from_template",
+            "load_shedding",
+            &[
+                ("shed", "over 3s at 50%"),
+                ("restart", "restarted `blue`"),
+                ("verify", "probe `served` passed"),
+            ],
+        ),
+    ];
+    for (experiment, strategy, outputs) in cases {
+        let result = run_experiment(SCENARIO, Some(experiment));
+        assert_eq!(result["recovery"][0]["strategy"], strategy, "{experiment}");
+        assert_eq!(result["recovery"][0]["rto_met"], true, "{experiment}");
+        let actions = result["recovery"][0]["actions"].as_array().unwrap();
+        assert_eq!(actions.len(), outputs.len(), "{experiment}: {actions:?}");
+        for (name, expected) in outputs {
+            let output = output_of(&result, name);
+            assert!(
+                output.contains(expected),
+                "{experiment}: `{name}` output {output:?}"
+            );
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! Compliance: the policy data of each framework (`framework pci_dss {...}`,
 //! from the standard library or the user's files) and the rules it imposes
 //! on an experiment: forbidden faults on classified data, approval roles,
-//! the audit trail and blackout windows.
+//! the audit trail and blackout windows. The regions a framework allows for
+//! classified data are checked in `sovereignty.rs`.
 
 use std::collections::BTreeMap;
 
@@ -48,7 +49,7 @@ pub fn check_framework(
         });
         return None;
     };
-    check_section_names(diagnostics, &decl.block.sections, &["forbid"]);
+    check_section_names(diagnostics, &decl.block.sections, &["forbid", "regions"]);
     let settings = check_properties(
         diagnostics,
         &decl.block.properties,
@@ -62,6 +63,13 @@ pub fn check_framework(
         .iter()
         .find(|section| section.name.name == "forbid")
         .map(|section| check_forbid(diagnostics, section, faults))
+        .unwrap_or_default();
+    let regions = decl
+        .block
+        .sections
+        .iter()
+        .find(|section| section.name.name == "regions")
+        .map(|section| check_regions(diagnostics, section))
         .unwrap_or_default();
     let blackout_windows = settings.texts("blackout");
     if let Some(property) = decl.block.property("blackout")
@@ -86,6 +94,7 @@ pub fn check_framework(
     (diagnostics.len() == before).then(|| FrameworkPolicy {
         framework,
         forbidden,
+        regions,
         approval_roles: settings.texts("approval_roles"),
         audit_required: settings.bool("audit_required", true),
         blackout_windows,
@@ -153,6 +162,62 @@ fn check_forbid(
         forbidden.insert(class, names);
     }
     forbidden
+}
+
+/// Checks `regions { pii = ["eu-*", "westeurope"] }`: keys are data
+/// classes, values the region names and `prefix*` patterns where data of
+/// that class may be.
+fn check_regions(
+    diagnostics: &mut Vec<CheckError>,
+    section: &Section,
+) -> BTreeMap<DataClass, Vec<String>> {
+    check_section_names(diagnostics, &section.block.sections, &[]);
+    let mut regions = BTreeMap::new();
+    for property in &section.block.properties {
+        let Some(class) = DataClass::from_name(&property.key.name) else {
+            let known = DataClass::ALL.iter().map(|class| class.name());
+            diagnostics.push(CheckError::UnknownMember {
+                name: property.key.name.clone(),
+                enumeration: "data class".to_owned(),
+                span: property.key.span.into(),
+                help: Some(known_names_help(&property.key.name, known)),
+            });
+            continue;
+        };
+        let strings = ValueType::List(Box::new(ValueType::String));
+        let patterns = match super::types::type_value(&property.value, &strings) {
+            Ok(crate::model::TypedValue::List(items)) => items,
+            Ok(_) => continue,
+            Err(error) => {
+                diagnostics.push(error);
+                continue;
+            }
+        };
+        let ValueKind::List(values) = &property.value.kind else {
+            continue;
+        };
+        let mut allowed = Vec::new();
+        for (pattern, value) in patterns.iter().zip(values) {
+            let Some(pattern) = pattern.as_str() else {
+                continue;
+            };
+            if !super::sovereignty::is_region_pattern(pattern) {
+                diagnostics.push(CheckError::InvalidValue {
+                    what: "region pattern".to_owned(),
+                    reason: format!("`{pattern}` is neither a region name nor a prefix with `*`"),
+                    span: value.span.into(),
+                    help: Some(
+                        "write a region such as `\"eu-west-1\"` or a prefix such as `\"eu-*\"`"
+                            .to_owned(),
+                    ),
+                });
+                continue;
+            }
+            allowed.push(pattern.to_owned());
+        }
+        regions.insert(class, allowed);
+    }
+    regions
 }
 
 /// Parses an annual window `MM-DD..MM-DD` into (month, day) pairs.

@@ -152,6 +152,41 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("template `{template}` has no parameter `{name}`")]
+    #[diagnostic(code(chaos::E0212))]
+    UnknownTemplateParameter {
+        template: String,
+        name: String,
+        #[label("not a parameter of `{template}`")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("template `{template}` needs an argument for `{name}`")]
+    #[diagnostic(code(chaos::E0213))]
+    MissingTemplateArgument {
+        template: String,
+        name: String,
+        #[label("`{name}` missing")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("argument `{name}` of template `{template}` expects {expected}, found {found}")]
+    #[diagnostic(code(chaos::E0214))]
+    TemplateArgumentType {
+        template: String,
+        name: String,
+        expected: String,
+        found: String,
+        #[label("expected {expected}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("cycle in the {graph} graph: {path}")]
     #[diagnostic(
         code(chaos::E0301),
@@ -429,6 +464,33 @@ pub enum CheckError {
     ApprovalRequired {
         reason: String,
         #[label("approval turned off")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{subject} in region `{region}`, where {framework} does not allow {data_class} data")]
+    #[diagnostic(code(chaos::E0506))]
+    RegionNotAllowed {
+        subject: String,
+        region: String,
+        framework: String,
+        data_class: String,
+        #[label("not a region for {data_class} data")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error(
+        "{subject} has no declared region, but {framework} restricts where {data_class} data may be"
+    )]
+    #[diagnostic(code(chaos::E0507))]
+    RegionUndeclared {
+        subject: String,
+        framework: String,
+        data_class: String,
+        #[label("no region declared")]
         span: SourceSpan,
         #[help]
         help: Option<String>,

@@ -122,11 +122,13 @@ impl Checker<'_> {
                 )
             })
             .collect();
-        let recovery_plans: Vec<_> = decl
+        // Each plan comes with its declaration as written out, which for a
+        // plan made from a template contains the template's actions.
+        let (recovery_plans, plan_decls): (Vec<_>, Vec<_>) = decl
             .recovery_plans
             .iter()
-            .filter_map(|plan| self.check_recovery_plan(plan, &probes, &mut probe_scope))
-            .collect();
+            .filter_map(|plan| self.check_recovery_decl(plan, &probes, &mut probe_scope))
+            .unzip();
 
         self.check_severity_rules(decl, &settings, &safety, stop_conditions.len());
         self.check_rollback(decl, &safety);
@@ -135,6 +137,13 @@ impl Checker<'_> {
             if recovery_plans.len() == decl.recovery_plans.len() {
                 self.check_recovery_coverage(decl, &steps, &recovery_plans);
                 self.check_service_objectives(decl, &steps, &recovery_plans);
+                self.check_data_sovereignty(
+                    decl,
+                    &compliance,
+                    &steps,
+                    &recovery_plans,
+                    &plan_decls,
+                );
             }
             let severity = settings.text("severity").and_then(Severity::from_name);
             if let Some(severity) = severity {

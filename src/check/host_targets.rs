@@ -31,6 +31,7 @@ pub fn fields(kind: TargetKind) -> Vec<Field> {
     };
     fields.push(Field::optional("labels", ValueType::StringMap));
     fields.push(Field::optional("service", ValueType::String));
+    fields.push(Field::optional("region", ValueType::String));
     fields
 }
 

@@ -29,10 +29,12 @@ pub mod risk;
 mod schedule;
 mod schema;
 mod services;
+mod sovereignty;
 pub mod stdlib;
 mod steps;
 pub(crate) mod suggest;
 mod targets;
+mod templates;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,6 +50,7 @@ pub use host_targets::path_problem;
 use miette::Diagnostic;
 pub use probes::parse_http_url;
 pub use stdlib::{FaultDef, ParamDef};
+pub use templates::{ParamType, TemplateDef, TemplateParam};
 
 use crate::model::{Model, Target};
 use crate::syntax::{self, Item, Span, SyntaxError, UseNames};
@@ -160,12 +163,18 @@ struct Checker<'src> {
     faults: BTreeMap<String, ImportedFault>,
     /// The targets declared in this file, by name.
     targets: BTreeMap<String, Span>,
+    /// The value of each `region` setting written in this file, keyed by
+    /// `("target", NAME)` or `("service", NAME)`.
+    region_spans: BTreeMap<(&'static str, String), Span>,
     /// Targets declared in imported files.
     imported_targets: BTreeSet<String>,
     used_targets: BTreeSet<String>,
     /// Alert rules imported from the standard library, with their `use`
     /// span and whether anything refers to them.
     imported_alerts: BTreeMap<String, (Span, bool)>,
+    /// The recovery plan templates declared in this file or imported from
+    /// the standard library.
+    templates: BTreeMap<String, templates::ScopedTemplate>,
     /// The text of the governance policy in force, part of the policy
     /// identity.
     governance_policy: String,
@@ -179,9 +188,11 @@ impl<'src> Checker<'src> {
             diagnostics: Vec::new(),
             faults: BTreeMap::new(),
             targets: BTreeMap::new(),
+            region_spans: BTreeMap::new(),
             imported_targets: BTreeSet::new(),
             used_targets: BTreeSet::new(),
             imported_alerts: BTreeMap::new(),
+            templates: BTreeMap::new(),
             governance_policy: crate::governance::policy::DEFAULT_POLICY.to_owned(),
             model: Model::default(),
         }
@@ -224,6 +235,7 @@ impl<'src> Checker<'src> {
                         self.faults.insert(decl.name.name.clone(), entry);
                     }
                 }
+                Item::Template(decl) => self.check_local_template(decl),
                 _ => {}
             }
         }
@@ -246,6 +258,7 @@ impl<'src> Checker<'src> {
             if let Item::Service(decl) = item
                 && let Some(service) = services::check_service(&mut self.diagnostics, decl)
             {
+                self.note_region_span("service", &decl.name.name, &decl.block);
                 self.model.services.push(service);
             }
         }
@@ -253,6 +266,7 @@ impl<'src> Checker<'src> {
             if let Item::Target(decl) = item {
                 self.targets.insert(decl.name.name.clone(), decl.name.span);
                 if let Some(target) = targets::check_target(&mut self.diagnostics, decl) {
+                    self.note_region_span("target", &decl.name.name, &decl.block);
                     self.check_target_service(decl, &target);
                     self.model.targets.push(target);
                 }
@@ -294,6 +308,14 @@ impl<'src> Checker<'src> {
                     self.model.alert_rules.push(rule);
                 }
             }
+        }
+    }
+
+    /// Remembers where the `region` of a declaration of this file is written.
+    fn note_region_span(&mut self, kind: &'static str, name: &str, block: &syntax::Block) {
+        if let Some(property) = block.property("region") {
+            self.region_spans
+                .insert((kind, name.to_owned()), property.value.span);
         }
     }
 
@@ -344,6 +366,7 @@ impl<'src> Checker<'src> {
                 Item::Alert(decl) => ("alert rule", &decl.name),
                 Item::Channel(decl) => ("channel", &decl.name),
                 Item::Framework(decl) => ("framework", &decl.name),
+                Item::Template(decl) => ("template", &decl.name),
                 Item::Use(_) | Item::Import(_) => continue,
             };
             if let Some(first) = seen.insert((kind, &name.name), name.span) {
@@ -397,6 +420,21 @@ impl<'src> Checker<'src> {
                         first: previous.span.into(),
                     });
                 }
+            } else if let Some(template) = module.template(&name) {
+                let entry = templates::ScopedTemplate {
+                    def: template.clone(),
+                    span,
+                    is_used: false,
+                    is_import: !is_glob,
+                };
+                if let Some(previous) = self.templates.insert(name.clone(), entry) {
+                    self.report(CheckError::Duplicate {
+                        kind: "import",
+                        name,
+                        span: span.into(),
+                        first: previous.span.into(),
+                    });
+                }
             } else if let Some(framework) = module.framework(&name) {
                 self.model.frameworks.push(framework.clone());
             } else if let Some(rule) = module.alert_rule(&name) {
@@ -438,8 +476,14 @@ impl<'src> Checker<'src> {
             .iter()
             .filter(|(_, (_, used))| !used)
             .map(|(n, (s, _))| (n, *s));
+        let unused_templates = self
+            .templates
+            .iter()
+            .filter(|(_, template)| template.is_import && !template.is_used)
+            .map(|(name, template)| (name, template.span));
         let unused_imports: Vec<CheckError> = unused_faults
             .chain(unused_alerts)
+            .chain(unused_templates)
             .map(|(name, span)| CheckError::Unused {
                 kind: "import",
                 name: name.clone(),
@@ -499,6 +543,28 @@ impl<'src> Checker<'src> {
             })
             .collect();
         self.diagnostics.extend(unused_targets);
+    }
+
+    /// Checks a template declared in this file and brings it into scope.
+    fn check_local_template(&mut self, decl: &syntax::TemplateDecl) {
+        let Some(def) = templates::check_template_decl(&mut self.diagnostics, decl, self.source)
+        else {
+            return;
+        };
+        let entry = templates::ScopedTemplate {
+            def,
+            span: decl.name.span,
+            is_used: false,
+            is_import: false,
+        };
+        if let Some(previous) = self.templates.insert(decl.name.name.clone(), entry) {
+            self.report(CheckError::Duplicate {
+                kind: "template",
+                name: decl.name.name.clone(),
+                span: decl.name.span.into(),
+                first: previous.span.into(),
+            });
+        }
     }
 
     /// Tells whether a target of this name is in scope.

@@ -11,9 +11,13 @@ use super::schema::known_names_help;
 use super::types::type_value;
 use super::{CheckError, Checker};
 use crate::model::{
-    Probe, RecoveryAction, RecoveryPlan, RecoveryStrategy, RevertKind, Step, TypedValue, ValueType,
+    ActionKind, Probe, RecoveryAction, RecoveryPlan, RecoveryStrategy, RevertKind, Step,
+    TypedValue, ValueType,
 };
 use crate::syntax::{ActionDecl, ExperimentDecl, RecoveryDecl, Value};
+
+/// The settings a recovery plan takes in its parentheses.
+pub(super) const PLAN_SETTINGS: [&str; 3] = ["strategy", "rto", "rpo"];
 
 /// The timeout of a recovery action when the file gives none.
 const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(300);
@@ -57,7 +61,7 @@ impl Checker<'_> {
                     kind: "recovery plan setting",
                     name: other.to_owned(),
                     span: name.span.into(),
-                    help: Some(known_names_help(other, ["strategy", "rto", "rpo"])),
+                    help: Some(known_names_help(other, PLAN_SETTINGS)),
                 }),
             }
         }
@@ -78,7 +82,9 @@ impl Checker<'_> {
                 actions.push(checked);
             }
         }
-        if self.diagnostics.len() > before || !self.check_action_graph(decl) {
+        if self.diagnostics.len() > before
+            || !check_action_graph(&mut self.diagnostics, &decl.actions)
+        {
             return None;
         }
 
@@ -88,6 +94,7 @@ impl Checker<'_> {
             rto: rto.and_then(|value| value.as_duration()),
             rpo: rpo.and_then(|value| value.as_duration()),
             actions,
+            template: None,
         };
         self.check_rto(decl, &plan);
         Some(plan)
@@ -134,6 +141,7 @@ impl Checker<'_> {
             None => 0,
         };
         let kind = kind?;
+        self.check_hold_within_timeout(decl, &kind, timeout);
         (self.diagnostics.len() == before).then(|| RecoveryAction {
             name: decl.name.name.clone(),
             kind,
@@ -144,45 +152,35 @@ impl Checker<'_> {
         })
     }
 
-    /// Checks the `after` names and the acyclicity of a plan's actions.
-    fn check_action_graph(&mut self, decl: &RecoveryDecl) -> bool {
-        let index_of = |name: &str| decl.actions.iter().position(|a| a.name.name == name);
-        let mut edges = Vec::new();
-        let mut ok = true;
-        for (index, action) in decl.actions.iter().enumerate() {
-            for name in &action.after {
-                match index_of(&name.name) {
-                    Some(dependency) => edges.push((dependency, index)),
-                    None => {
-                        let known = decl.actions.iter().map(|a| a.name.name.as_str());
-                        self.report(CheckError::UnknownName {
-                            kind: "recovery action",
-                            name: name.name.clone(),
-                            span: name.span.into(),
-                            help: Some(known_names_help(&name.name, known)),
-                        });
-                        ok = false;
-                    }
-                }
-            }
-        }
-        if !ok {
-            return false;
-        }
-        let graph = DependencyGraph::new(decl.actions.len(), &edges);
-        if let Some(cycle) = graph.find_cycle() {
-            let path: Vec<&str> = cycle
-                .iter()
-                .map(|&i| decl.actions[i].name.name.as_str())
-                .collect();
-            self.report(CheckError::Cycle {
-                graph: "recovery",
-                path: path.join(" -> "),
-                span: decl.actions[cycle[0]].name.span.into(),
-            });
-            return false;
-        }
-        true
+    /// Reports a `wait` or `shed_load` action whose duration is not below its
+    /// timeout: the runtime would cut the action off and fail it.
+    fn check_hold_within_timeout(
+        &mut self,
+        decl: &ActionDecl,
+        kind: &ActionKind,
+        timeout: Duration,
+    ) {
+        let (hold, value) = match kind {
+            ActionKind::Wait { duration } => (*duration, decl.args.first()),
+            ActionKind::ShedLoad { hold, .. } => (*hold, decl.args.get(2)),
+            _ => return,
+        };
+        let Some(value) = value.filter(|_| hold >= timeout) else {
+            return;
+        };
+        self.report(CheckError::InvalidValue {
+            what: format!("`{}` duration", decl.kind.name),
+            reason: format!(
+                "{} is not shorter than the action's timeout of {}",
+                format_duration(hold),
+                format_duration(timeout)
+            ),
+            span: value.span.into(),
+            help: Some(format!(
+                "shorten it, or raise the timeout above it, as in `timeout {}`",
+                format_duration(hold + hold)
+            )),
+        });
     }
 
     fn check_rto(&mut self, decl: &RecoveryDecl, plan: &RecoveryPlan) {
@@ -240,12 +238,22 @@ impl Checker<'_> {
                     continue;
                 }
                 reported.push(target.clone());
-                let help = match plans.first() {
-                    Some(plan) => format!(
+                // A plan made from a template has no action list of its
+                // own to extend, so the help names a plan written by hand.
+                let written = plans.iter().find(|plan| plan.template.is_none());
+                let help = match (written, plans.first()) {
+                    (Some(plan), _) => format!(
                         "add `action restart_{target} = restart {target}` to recovery plan `{}`",
                         plan.name
                     ),
-                    None => format!(
+                    (None, Some(plan)) => format!(
+                        "recovery plan `{}` from template `{}` does not act on `{target}`; pass \
+                         `{target}` to the template, or add `recovery plan restore_{target} \
+                         (rto = 5m) {{ action restart_{target} = restart {target} }}`",
+                        plan.name,
+                        plan.template.as_deref().unwrap_or_default()
+                    ),
+                    (None, None) => format!(
                         "add `recovery plan restore (rto = 5m) {{ action restart_{target} = \
                          restart {target} }}`"
                     ),
@@ -310,6 +318,92 @@ impl Checker<'_> {
                     });
                 }
             }
+        }
+    }
+}
+
+/// Checks the `after` names and the acyclicity of a plan's or template's
+/// actions. Returns true when both are sound.
+pub(super) fn check_action_graph(
+    diagnostics: &mut Vec<CheckError>,
+    actions: &[ActionDecl],
+) -> bool {
+    let index_of = |name: &str| actions.iter().position(|a| a.name.name == name);
+    let mut edges = Vec::new();
+    let mut ok = true;
+    for (index, action) in actions.iter().enumerate() {
+        for name in &action.after {
+            match index_of(&name.name) {
+                Some(dependency) => edges.push((dependency, index)),
+                None => {
+                    let known = actions.iter().map(|a| a.name.name.as_str());
+                    diagnostics.push(CheckError::UnknownName {
+                        kind: "recovery action",
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        help: Some(known_names_help(&name.name, known)),
+                    });
+                    ok = false;
+                }
+            }
+        }
+    }
+    if !ok {
+        return false;
+    }
+    let graph = DependencyGraph::new(actions.len(), &edges);
+    if let Some(cycle) = graph.find_cycle() {
+        let path: Vec<&str> = cycle
+            .iter()
+            .map(|&i| actions[i].name.name.as_str())
+            .collect();
+        diagnostics.push(CheckError::Cycle {
+            graph: "recovery",
+            path: path.join(" -> "),
+            span: actions[cycle[0]].name.span.into(),
+        });
+        return false;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use miette::Diagnostic;
+
+    /// Checks a plan with one action and returns the codes of its errors.
+    fn codes_of(action: &str) -> Vec<String> {
+        let source = format!(
+            "target front = proxy {{ listen = 127.0.0.1:18180, upstream = 127.0.0.1:18181 }}\n\
+             experiment e {{\n\
+                 category = network, severity = low, duration = 5m\n\
+                 safety {{ business_hours_only = false }}\n\
+                 recovery plan p {{ {action} }}\n\
+             }}\n"
+        );
+        let output = crate::check::check_source(&source).unwrap();
+        output
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| crate::check::is_error(diagnostic))
+            .map(|diagnostic| diagnostic.code().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn hold_must_end_before_timeout() {
+        let cases = [
+            ("action w = wait 5s timeout 10s", vec![]),
+            ("action w = wait 10s timeout 10s", vec!["chaos::E0208"]),
+            ("action w = wait 6m", vec!["chaos::E0208"]),
+            ("action s = shed_load front 50% 5s timeout 10s", vec![]),
+            (
+                "action s = shed_load front 50% 20s timeout 10s",
+                vec!["chaos::E0208"],
+            ),
+        ];
+        for (action, expected) in cases {
+            assert_eq!(codes_of(action), expected, "{action}");
         }
     }
 }

@@ -21,6 +21,7 @@ fn fields() -> Vec<Field> {
         Field::optional("rpo", ValueType::Duration),
         Field::optional("owner", ValueType::String),
         Field::optional("description", ValueType::String),
+        Field::optional("region", ValueType::String),
     ]
 }
 
@@ -57,6 +58,7 @@ pub fn check_service(diagnostics: &mut Vec<CheckError>, decl: &ServiceDecl) -> O
         rto: duration("rto"),
         rpo: duration("rpo"),
         owner: settings.text("owner").map(str::to_owned),
+        region: super::targets::check_region(diagnostics, &decl.block, &settings),
     };
 
     // An RTO longer than the maximum tolerable downtime can never be met.

@@ -1,12 +1,14 @@
 //! The standard library: `.chaos` files embedded in the binary and imported
 //! with `use std::...`. `std::faults` is the fault catalog (each fault's
 //! parameters, types, defaults and the targets it acts on),
-//! `std::compliance` the policy data of the compliance frameworks, and
-//! `std::alerts` the default alert rules.
+//! `std::compliance` the policy data of the compliance frameworks,
+//! `std::alerts` the default alert rules, and `std::recovery` the recovery
+//! plan templates.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
+use super::templates::TemplateDef;
 use crate::model::{
     AlertRule, Category, FailureMode, FrameworkPolicy, Privilege, RevertKind, TargetKind,
     TypedValue, ValueType,
@@ -29,6 +31,11 @@ pub const MODULES: &[(&str, &str, &str)] = &[
         "std::alerts",
         "stdlib/alerts.chaos",
         include_str!("../../stdlib/alerts.chaos"),
+    ),
+    (
+        "std::recovery",
+        "stdlib/recovery.chaos",
+        include_str!("../../stdlib/recovery.chaos"),
     ),
 ];
 
@@ -67,6 +74,7 @@ pub struct Module {
     pub faults: Vec<FaultDef>,
     pub frameworks: Vec<FrameworkPolicy>,
     pub alert_rules: Vec<AlertRule>,
+    pub templates: Vec<TemplateDef>,
 }
 
 impl Module {
@@ -87,6 +95,11 @@ impl Module {
         self.alert_rules.iter().find(|rule| rule.name == name)
     }
 
+    /// Finds a recovery plan template by name.
+    pub fn template(&self, name: &str) -> Option<&TemplateDef> {
+        self.templates.iter().find(|template| template.name == name)
+    }
+
     /// Lists the names of every item of the module.
     pub fn item_names(&self) -> impl Iterator<Item = String> + '_ {
         let faults = self.faults.iter().map(|fault| fault.name.clone());
@@ -95,7 +108,8 @@ impl Module {
             .iter()
             .map(|policy| policy.framework.name().to_owned());
         let rules = self.alert_rules.iter().map(|rule| rule.name.clone());
-        faults.chain(frameworks).chain(rules)
+        let templates = self.templates.iter().map(|template| template.name.clone());
+        faults.chain(frameworks).chain(rules).chain(templates)
     }
 }
 
@@ -140,6 +154,7 @@ fn load_modules() -> BTreeMap<&'static str, Module> {
             faults: Vec::new(),
             frameworks: Vec::new(),
             alert_rules: Vec::new(),
+            templates: Vec::new(),
         };
         let mut diagnostics = Vec::new();
         for item in &parsed.items {
@@ -156,6 +171,15 @@ fn load_modules() -> BTreeMap<&'static str, Module> {
                     decl,
                     &BTreeSet::new(),
                 )),
+                Item::Template(decl) => {
+                    module
+                        .templates
+                        .extend(super::templates::check_template_decl(
+                            &mut diagnostics,
+                            decl,
+                            source,
+                        ))
+                }
                 _ => {}
             }
         }
@@ -178,6 +202,23 @@ pub fn find_fault(name: &str) -> Option<(&'static str, &'static FaultDef)> {
 /// Every fault kind of the catalog.
 pub fn all_faults() -> impl Iterator<Item = &'static FaultDef> {
     modules().values().flat_map(|module| module.faults.iter())
+}
+
+/// Finds a recovery plan template in any stdlib module, with the module's
+/// path.
+pub fn find_template(name: &str) -> Option<(&'static str, &'static TemplateDef)> {
+    modules().values().find_map(|module| {
+        module
+            .template(name)
+            .map(|template| (module.path, template))
+    })
+}
+
+/// Lists every recovery plan template of the standard library.
+pub fn all_templates() -> impl Iterator<Item = &'static TemplateDef> {
+    modules()
+        .values()
+        .flat_map(|module| module.templates.iter())
 }
 
 /// Every compliance framework of the standard library.

@@ -22,6 +22,7 @@ fn process_fields() -> Vec<Field> {
         Field::optional("ready", ValueType::Address),
         Field::optional("ready_timeout", ValueType::Duration),
         Field::optional("service", ValueType::String),
+        Field::optional("region", ValueType::String),
     ]
 }
 
@@ -31,6 +32,7 @@ fn proxy_fields() -> Vec<Field> {
         Field::required("upstream", ValueType::Address),
         Field::optional("labels", ValueType::StringMap),
         Field::optional("service", ValueType::String),
+        Field::optional("region", ValueType::String),
     ]
 }
 
@@ -89,9 +91,11 @@ pub fn check_target(diagnostics: &mut Vec<CheckError>, decl: &TargetDecl) -> Opt
         }
     };
 
+    let region = check_region(diagnostics, &decl.block, &settings);
     (diagnostics.len() == before).then(|| Target {
         name: decl.name.name.clone(),
         service: settings.text("service").map(str::to_owned),
+        region,
         labels,
         spec,
     })
@@ -162,4 +166,31 @@ fn process_spec(
             }))
         }
     }
+}
+
+/// Reads the `region` setting of a target or service, reporting a value that
+/// is not a region name.
+pub fn check_region(
+    diagnostics: &mut Vec<CheckError>,
+    block: &crate::syntax::Block,
+    settings: &super::schema::Settings,
+) -> Option<String> {
+    let region = settings.text("region")?;
+    if super::sovereignty::is_region(region) {
+        return Some(region.to_owned());
+    }
+    let span = block
+        .property("region")
+        .map_or(block.span, |property| property.value.span);
+    diagnostics.push(CheckError::InvalidValue {
+        what: "region".to_owned(),
+        reason: format!("`{region}` is not a region name"),
+        span: span.into(),
+        help: Some(
+            "write the region's name in lowercase letters, digits and `-`, such as \
+             `\"eu-west-1\"`"
+                .to_owned(),
+        ),
+    });
+    None
 }

@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 
 use super::exit;
 use crate::check::critical_path;
-use crate::plan::{Plan, format_duration};
+use crate::model::{RecoveryAction, RecoveryPlan};
+use crate::plan::{Plan, describe_action_kind, format_duration};
 
 /// Arguments of `chaosc graph`.
 #[derive(Debug, Args)]
@@ -103,7 +104,7 @@ pub fn render_dot(plan: &Plan) -> String {
         let _ = writeln!(
             out,
             "  subgraph cluster_plan{number} {{\n    label=\"recovery plan {} ({}, {rto}, critical path {})\";",
-            recovery.name,
+            plan_title(recovery),
             recovery.strategy,
             format_duration(total)
         );
@@ -117,11 +118,9 @@ pub fn render_dot(plan: &Plan) -> String {
             };
             let _ = writeln!(
                 out,
-                "    {} [label=\"{}: {} ({})\"{style}];",
+                "    {} [label=\"{}\"{style}];",
                 node(&prefix, &action.name),
-                action.name,
-                action.kind.name(),
-                format_duration(action.timeout)
+                escape_dot(&action_label(action))
             );
         }
         for action in &recovery.actions {
@@ -144,6 +143,36 @@ pub fn render_dot(plan: &Plan) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// Labels an action with its name, what it does and its timeout, such as
+/// `restart: restart web (10s)`. The arguments show what a template's
+/// parameters were replaced by.
+fn action_label(action: &RecoveryAction) -> String {
+    format!(
+        "{}: {} ({})",
+        action.name,
+        describe_action_kind(&action.kind),
+        format_duration(action.timeout)
+    )
+}
+
+/// Escapes text for a quoted DOT string.
+fn escape_dot(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Escapes text for a quoted Mermaid label, where `"` must be an entity.
+fn escape_mermaid(text: &str) -> String {
+    text.replace('"', "#quot;")
+}
+
+/// Names a recovery plan, and the template it was made from, if any.
+fn plan_title(plan: &RecoveryPlan) -> String {
+    match &plan.template {
+        Some(template) => format!("{} from template {template}", plan.name),
+        None => plan.name.clone(),
+    }
 }
 
 /// Renders the graphs as a Mermaid flowchart.
@@ -177,17 +206,15 @@ pub fn render_mermaid(plan: &Plan) -> String {
         let _ = writeln!(
             out,
             "  subgraph {prefix}[\"recovery plan {}, critical path {}\"]",
-            recovery.name,
+            plan_title(recovery),
             format_duration(total)
         );
         for action in &recovery.actions {
             let _ = writeln!(
                 out,
-                "    {}[\"{}: {} ({})\"]",
+                "    {}[\"{}\"]",
                 node(&prefix, &action.name),
-                action.name,
-                action.kind.name(),
-                format_duration(action.timeout)
+                escape_mermaid(&action_label(action))
             );
             if path.contains(&action.name) {
                 critical_nodes.push(node(&prefix, &action.name));
@@ -220,4 +247,22 @@ pub fn render_mermaid(plan: &Plan) -> String {
 /// Tells whether `from -> to` lies on the critical path.
 fn is_critical_edge(path: &[String], from: &str, to: &str) -> bool {
     path.windows(2).any(|pair| pair[0] == from && pair[1] == to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_escape_quotes() {
+        let label = "run: command [\"sh\", \"a\\b\"] (5s)";
+        assert_eq!(
+            escape_dot(label),
+            "run: command [\\\"sh\\\", \\\"a\\\\b\\\"] (5s)"
+        );
+        assert_eq!(
+            escape_mermaid(label),
+            "run: command [#quot;sh#quot;, #quot;a\\b#quot;] (5s)"
+        );
+    }
 }

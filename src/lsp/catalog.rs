@@ -23,6 +23,7 @@ pub struct CatalogFault {
 pub enum ItemKind {
     Framework,
     AlertRule,
+    Template,
 }
 
 impl ItemKind {
@@ -31,12 +32,14 @@ impl ItemKind {
         match self {
             ItemKind::Framework => "compliance framework",
             ItemKind::AlertRule => "alert rule",
+            ItemKind::Template => "recovery plan template",
         }
     }
 }
 
-/// A compliance framework or alert rule of the standard library, with the
-/// place of its declaration in its module's source.
+/// A compliance framework, alert rule or recovery plan template of the
+/// standard library, with the place of its declaration in its module's
+/// source.
 #[derive(Debug, Clone)]
 pub struct CatalogItem {
     pub module: &'static Module,
@@ -180,14 +183,15 @@ impl ParamInfo {
 }
 
 impl CatalogItem {
-    /// Finds a compliance framework or alert rule of module `module_path`.
+    /// Finds a compliance framework, alert rule or template of module
+    /// `module_path`.
     pub fn find(module_path: &str, name: &str) -> Option<CatalogItem> {
         CatalogItem::in_module(module_path)
             .into_iter()
             .find(|item| item.name == name)
     }
 
-    /// Returns the compliance frameworks and alert rules of module
+    /// Returns the compliance frameworks, alert rules and templates of module
     /// `module_path`, in declaration order.
     pub fn in_module(module_path: &str) -> Vec<CatalogItem> {
         let Some(module) = stdlib::modules().get(module_path) else {
@@ -201,6 +205,7 @@ impl CatalogItem {
             .filter_map(|item| match item {
                 Item::Framework(decl) => Some((ItemKind::Framework, &decl.name, decl.span)),
                 Item::Alert(decl) => Some((ItemKind::AlertRule, &decl.name, decl.span)),
+                Item::Template(decl) => Some((ItemKind::Template, &decl.name, decl.span)),
                 _ => None,
             })
             .map(|(kind, name, span)| CatalogItem {

@@ -1,7 +1,8 @@
 //! Completion: keywords, fault names after `inject`, the items of a
 //! standard library module in `use`, the parameters of the fault inside
-//! `fault(`, the declared names that fit after `on`, `restart` and `after`,
-//! and probe measures after `probe.`.
+//! `fault(`, templates and their parameters in `recovery plan NAME =
+//! TEMPLATE(`, the declared names that fit after `on`, `restart` and
+//! `after`, and probe measures after `probe.`.
 
 use std::collections::BTreeSet;
 
@@ -9,8 +10,9 @@ use lsp_types::{CompletionItem, CompletionItemKind, Documentation, MarkupContent
 
 use super::catalog::{CatalogFault, CatalogItem, ItemKind};
 use super::index::{DeclKind, DocumentIndex};
-use super::resolve::{enclosing_fault_call, use_start};
+use super::resolve::{enclosing_fault_call, is_path_word, use_start};
 use super::symbols::{completion_kind, detail};
+use super::templates;
 use super::tokens::{KEYWORDS, TokenKind};
 use crate::check::stdlib;
 use crate::model::ProbeMeasure;
@@ -36,6 +38,12 @@ pub fn complete(index: &DocumentIndex<'_>, offset: usize) -> Vec<CompletionItem>
     }
     if let Some(fault) = enclosing_fault_call(index, previous + 1) {
         return complete_argument(index, fault, previous);
+    }
+    if let Some(template) = templates::enclosing_instance(index, previous + 1) {
+        return templates::complete_template_argument(index, template, previous, offset);
+    }
+    if templates::is_instance_start(index, previous) {
+        return templates::complete_template_name(index);
     }
     match previous_text {
         "inject" => return faults(index),
@@ -122,6 +130,7 @@ fn stdlib_item(item: &CatalogItem) -> CompletionItem {
     let kind = match item.kind {
         ItemKind::Framework => CompletionItemKind::STRUCT,
         ItemKind::AlertRule => CompletionItemKind::EVENT,
+        ItemKind::Template => CompletionItemKind::SNIPPET,
     };
     CompletionItem {
         label: item.name.clone(),
@@ -133,11 +142,11 @@ fn stdlib_item(item: &CatalogItem) -> CompletionItem {
 }
 
 /// Completes in `use`: the next module segment, or a module's fault kinds,
-/// compliance frameworks and alert rules.
+/// compliance frameworks, alert rules and templates.
 fn complete_use(index: &DocumentIndex<'_>, start: usize, previous: usize) -> Vec<CompletionItem> {
     let mut path = Vec::new();
     let mut cursor = start + 1;
-    while cursor <= previous && index.code[cursor].is_name(index.source) {
+    while cursor <= previous && is_path_word(index, cursor) {
         if index.text(cursor + 1) != "::" || cursor + 1 > previous {
             break;
         }
@@ -226,7 +235,7 @@ fn complete_argument(
 
 /// Collects the names of the arguments already written in the call whose
 /// parentheses contain token `at`, before and after it.
-fn named_arguments<'src>(index: &DocumentIndex<'src>, at: usize) -> BTreeSet<&'src str> {
+pub(super) fn named_arguments<'src>(index: &DocumentIndex<'src>, at: usize) -> BTreeSet<&'src str> {
     let mut open = at;
     while index.text(open) != "(" && open > 0 {
         open -= 1;
@@ -283,7 +292,7 @@ fn measures() -> Vec<CompletionItem> {
         .collect()
 }
 
-fn markdown(value: String) -> Documentation {
+pub(super) fn markdown(value: String) -> Documentation {
     Documentation::MarkupContent(MarkupContent {
         kind: MarkupKind::Markdown,
         value,
@@ -304,6 +313,8 @@ mod tests {
             .map(|item| item.label)
             .collect()
     }
+
+    const PROXY: &str = "target front = proxy { listen = 127.0.0.1:1, upstream = 127.0.0.1:2 }\n";
 
     const PREFIX: &str = "target web = process { command = [\"x\"] }\n\
                           experiment e {\n\
@@ -339,7 +350,17 @@ mod tests {
             ("use |".to_owned(), vec!["std"]),
             (
                 "use std::|".to_owned(),
-                vec!["alerts", "compliance", "faults"],
+                vec!["alerts", "compliance", "faults", "recovery"],
+            ),
+            (
+                "use std::recovery::|".to_owned(),
+                vec![
+                    "restart_and_verify",
+                    "staged_readmission",
+                    "blue_green_switch",
+                    "breaker_and_restart",
+                    "shed_and_restart",
+                ],
             ),
             ("use std::faults::|".to_owned(), all_faults.to_vec()),
             (
@@ -385,6 +406,58 @@ mod tests {
             (
                 format!("{PREFIX}recovery plan r {{ action x = wait 1s action y = wait 1s after |"),
                 vec!["x", "y"],
+            ),
+            (
+                format!("{PREFIX}recovery plan r = |"),
+                vec![
+                    "restart_and_verify",
+                    "staged_readmission",
+                    "blue_green_switch",
+                    "breaker_and_restart",
+                    "shed_and_restart",
+                ],
+            ),
+            (
+                format!("template plan mine(app: target) {{}}\n{PREFIX}recovery plan r = m|"),
+                vec![
+                    "mine",
+                    "restart_and_verify",
+                    "staged_readmission",
+                    "blue_green_switch",
+                    "breaker_and_restart",
+                    "shed_and_restart",
+                ],
+            ),
+            (
+                format!("{PREFIX}recovery plan r = restart_and_verify(|"),
+                vec!["app", "health", "action_timeout", "rto"],
+            ),
+            (
+                format!("{PREFIX}recovery plan r = restart_and_verify(rto = 1m, |)"),
+                vec!["app", "health", "action_timeout"],
+            ),
+            (
+                format!("{PROXY}{PREFIX}recovery plan r = restart_and_verify(app = |"),
+                vec!["front", "web"],
+            ),
+            (
+                format!("{PROXY}{PREFIX}recovery plan r = shed_and_restart(front = |"),
+                vec!["front"],
+            ),
+            (
+                format!("{PROXY}{PREFIX}recovery plan r = shed_and_restart(hold = |"),
+                vec![],
+            ),
+            (
+                format!("{PREFIX}recovery plan r = restart_and_verify(health = h|"),
+                vec!["home"],
+            ),
+            (
+                format!(
+                    "template plan mine(app: target, wait_for: duration = 5s) {{}}\n{PREFIX}\
+                         recovery plan r = mine(|"
+                ),
+                vec!["app", "wait_for"],
             ),
         ];
         for (source, expected) in cases {

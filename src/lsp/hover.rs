@@ -1,6 +1,7 @@
 //! Hover: the fault catalog's documentation on fault names and arguments,
-//! the standard library's modules, compliance frameworks and alert rules,
-//! and the declaration of a target, probe, step, plan or action.
+//! the standard library's modules, compliance frameworks, alert rules and
+//! recovery plan templates, and the declaration of a target, probe, step,
+//! plan, template or action.
 
 use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind};
 
@@ -106,12 +107,20 @@ fn describe_module(path: &str) -> Option<String> {
             .map(|rule| rule.name.as_str())
             .collect(),
     );
+    let templates = quoted(
+        module
+            .templates
+            .iter()
+            .map(|template| template.name.as_str())
+            .collect(),
+    );
 
     let mut text = format!("module `{path}`, from `{}`", module.file);
     for (heading, names) in [
         ("Faults", faults),
         ("Compliance frameworks", frameworks),
         ("Alert rules", rules),
+        ("Recovery plan templates", templates),
     ] {
         if !names.is_empty() {
             text.push_str(&format!("\n\n{heading}: {}.", names.join(", ")));

@@ -14,6 +14,7 @@ pub enum DeclKind {
     Probe,
     Step,
     Plan,
+    Template,
     Action,
 }
 
@@ -28,11 +29,13 @@ impl DeclKind {
             DeclKind::Probe => "probe",
             DeclKind::Step => "step",
             DeclKind::Plan => "recovery plan",
+            DeclKind::Template => "recovery plan template",
             DeclKind::Action => "action",
         }
     }
 
-    /// Tells whether the declaration ends with a braced block.
+    /// Tells whether a declaration of this kind can end with a braced
+    /// block; a recovery plan made from a template has none.
     fn has_block(self) -> bool {
         matches!(
             self,
@@ -41,6 +44,7 @@ impl DeclKind {
                 | DeclKind::Fault
                 | DeclKind::Experiment
                 | DeclKind::Plan
+                | DeclKind::Template
         )
     }
 }
@@ -58,6 +62,8 @@ pub struct Decl {
     /// A word that describes it: a target's or probe's kind, a step's fault,
     /// an action's kind.
     pub detail: Option<String>,
+    /// Whether the declaration ends with a braced block of its own.
+    pub has_block: bool,
 }
 
 /// The tokens and declarations of one text.
@@ -72,6 +78,7 @@ pub struct DocumentIndex<'src> {
 /// Words that start an entry of a file, an experiment or a recovery plan.
 const ENTRY_KEYWORDS: &[&str] = &[
     "use",
+    "template",
     "service",
     "target",
     "fault",
@@ -125,7 +132,7 @@ impl<'src> DocumentIndex<'src> {
         self.decls
             .iter()
             .enumerate()
-            .filter(|(_, decl)| decl.kind.has_block())
+            .filter(|(_, decl)| decl.has_block)
             .filter(|(_, decl)| decl.span.start <= offset && offset <= decl.span.end)
             .max_by_key(|(_, decl)| decl.span.start)
             .map(|(index, _)| index)
@@ -198,7 +205,7 @@ fn find_decls(source: &str, code: &[Token]) -> Vec<Decl> {
                 let Some(decl) = decl_at(source, code, index, parent) else {
                     continue;
                 };
-                if decl.kind.has_block() {
+                if decl.has_block {
                     pending = Some(PendingBlock {
                         decl: decls.len(),
                         depth: stack.len(),
@@ -230,6 +237,7 @@ fn decl_at(source: &str, code: &[Token], index: usize, parent: Option<usize>) ->
         "fault" => (DeclKind::Fault, index + 1),
         "experiment" => (DeclKind::Experiment, index + 1),
         "recovery" if text(index + 1) == "plan" => (DeclKind::Plan, index + 2),
+        "template" if text(index + 1) == "plan" => (DeclKind::Template, index + 2),
         // `probe` also names an action kind (`action a = probe health`), so
         // only `probe NAME =` declares a probe.
         "probe" if text(index + 2) == "=" => (DeclKind::Probe, index + 1),
@@ -253,7 +261,9 @@ fn decl_at(source: &str, code: &[Token], index: usize, parent: Option<usize>) ->
             .filter(|word| !word.is_empty()),
         _ => None,
     };
-    let end = if kind.has_block() {
+    // `recovery plan NAME = TEMPLATE(...)` ends at its closing parenthesis.
+    let has_block = kind.has_block() && text(name_index + 1) != "=";
+    let end = if has_block {
         name_token.span.end
     } else {
         entry_end(source, code, name_index + 1)
@@ -265,6 +275,7 @@ fn decl_at(source: &str, code: &[Token], index: usize, parent: Option<usize>) ->
         span: Span::new(keyword.span.start, end),
         parent,
         detail: detail.map(str::to_owned),
+        has_block,
     })
 }
 

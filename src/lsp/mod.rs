@@ -19,6 +19,7 @@ mod position;
 mod resolve;
 mod server;
 mod symbols;
+mod templates;
 mod tokens;
 
 pub use error::LspError;

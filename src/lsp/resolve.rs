@@ -2,6 +2,7 @@
 //! Hover and go-to-definition share these rules.
 
 use super::index::{DeclKind, DocumentIndex};
+use super::tokens::TokenKind;
 use crate::check::stdlib;
 
 /// The thing a name refers to.
@@ -11,8 +12,8 @@ pub enum Referent {
     Decl(usize),
     /// A fault kind of the standard library.
     Fault(String),
-    /// A compliance framework or alert rule imported from a module of the
-    /// standard library.
+    /// A compliance framework, alert rule or recovery plan template of a
+    /// module of the standard library.
     StdlibItem { module: String, name: String },
     /// A module of the standard library, such as `std::faults`.
     Module(String),
@@ -24,7 +25,7 @@ pub enum Referent {
 pub fn resolve(index: &DocumentIndex<'_>, offset: usize) -> Option<Referent> {
     let at = index.code_token_at(offset)?;
     let token = index.code[at];
-    if !token.is_name(index.source) {
+    if !is_path_word(index, at) {
         return None;
     }
     let name = index.text(at);
@@ -45,6 +46,10 @@ pub fn resolve(index: &DocumentIndex<'_>, offset: usize) -> Option<Referent> {
     let find = |kinds: &[DeclKind]| index.find(name, kinds, position).map(Referent::Decl);
     if previous == "inject" {
         return find(&[DeclKind::Fault]).or_else(|| Some(Referent::Fault(name.to_owned())));
+    }
+    let is_instance = previous == "=" && at >= 3 && index.text(at - 3) == "plan";
+    if is_instance {
+        return find(&[DeclKind::Template]).or_else(|| stdlib_template(name));
     }
     if next == "="
         && let Some(fault) = enclosing_fault_call(index, at)
@@ -80,7 +85,17 @@ pub fn resolve(index: &DocumentIndex<'_>, offset: usize) -> Option<Referent> {
         DeclKind::Plan,
         DeclKind::Experiment,
         DeclKind::Fault,
+        DeclKind::Template,
     ])
+}
+
+/// Resolves the name of a recovery plan template of the standard library.
+fn stdlib_template(name: &str) -> Option<Referent> {
+    let (module, _) = stdlib::find_template(name)?;
+    Some(Referent::StdlibItem {
+        module: module.to_owned(),
+        name: name.to_owned(),
+    })
 }
 
 /// Resolves a name in a `use` declaration: a module segment or an import.
@@ -90,10 +105,7 @@ fn resolve_in_use(index: &DocumentIndex<'_>, at: usize) -> Option<Referent> {
     let mut cursor = start + 1;
     // The path is the names joined by `::`; in `use a::b::c` without braces
     // the last name is the import.
-    while index.code[cursor..]
-        .first()
-        .is_some_and(|t| t.is_name(index.source))
-    {
+    while cursor < index.code.len() && is_path_word(index, cursor) {
         let is_last = index.text(cursor + 1) != "::" || index.text(cursor + 2) == "{";
         let is_import = is_last && index.text(cursor + 1) != "::";
         if cursor == at {
@@ -114,12 +126,14 @@ fn resolve_in_use(index: &DocumentIndex<'_>, at: usize) -> Option<Referent> {
     (at > cursor).then(|| imported(&module.join("::"), index.text(at)))
 }
 
-/// Resolves `name` imported from `module`. A name that is no framework or
-/// alert rule of the module is taken as a fault kind, which hover and
-/// go-to-definition then look up in the catalog.
+/// Resolves `name` imported from `module`. A name that is no framework,
+/// alert rule or template of the module is taken as a fault kind, which
+/// hover and go-to-definition then look up in the catalog.
 fn imported(module: &str, name: &str) -> Referent {
     let is_item = stdlib::modules().get(module).is_some_and(|module| {
-        module.framework(name).is_some() || module.alert_rule(name).is_some()
+        module.framework(name).is_some()
+            || module.alert_rule(name).is_some()
+            || module.template(name).is_some()
     });
     if is_item {
         Referent::StdlibItem {
@@ -139,13 +153,21 @@ pub fn use_start(index: &DocumentIndex<'_>, at: usize) -> Option<usize> {
         if text == "use" {
             return Some(cursor);
         }
-        let is_part =
-            index.code[cursor].is_name(index.source) || matches!(text, "::" | "{" | "," | "*");
+        let is_part = is_path_word(index, cursor) || matches!(text, "::" | "{" | "," | "*");
         if !is_part || cursor == 0 {
             return None;
         }
         cursor -= 1;
     }
+}
+
+/// Tells whether token `at` is a name, or a keyword next to `::`, which a
+/// module path may use as a segment, as `recovery` in `use std::recovery`.
+pub fn is_path_word(index: &DocumentIndex<'_>, at: usize) -> bool {
+    let token = index.code[at];
+    let next_to_separator =
+        index.text(at + 1) == "::" || at.checked_sub(1).is_some_and(|i| index.text(i) == "::");
+    token.is_name(index.source) || (token.kind == TokenKind::Word && next_to_separator)
 }
 
 /// Returns the fault whose call's parentheses contain token `at`:

@@ -63,6 +63,7 @@ pub fn symbol_kind(kind: DeclKind) -> SymbolKind {
         DeclKind::Probe => SymbolKind::PROPERTY,
         DeclKind::Step => SymbolKind::EVENT,
         DeclKind::Plan => SymbolKind::NAMESPACE,
+        DeclKind::Template => SymbolKind::INTERFACE,
         DeclKind::Action => SymbolKind::METHOD,
     }
 }
@@ -77,6 +78,7 @@ pub fn completion_kind(kind: DeclKind) -> CompletionItemKind {
         DeclKind::Probe => CompletionItemKind::PROPERTY,
         DeclKind::Step => CompletionItemKind::EVENT,
         DeclKind::Plan => CompletionItemKind::STRUCT,
+        DeclKind::Template => CompletionItemKind::INTERFACE,
         DeclKind::Action => CompletionItemKind::METHOD,
     }
 }

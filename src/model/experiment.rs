@@ -42,6 +42,9 @@ pub struct Target {
     pub labels: BTreeMap<String, String>,
     /// The service of the catalog the target belongs to.
     pub service: Option<String>,
+    /// The region the target runs in, such as `eu-west-1`, if the file
+    /// declares one.
+    pub region: Option<String>,
     pub spec: TargetSpec,
 }
 
@@ -494,6 +497,8 @@ pub struct RecoveryPlan {
     /// Recovery point objective.
     pub rpo: Option<Duration>,
     pub actions: Vec<RecoveryAction>,
+    /// The template the plan was instantiated from, if any.
+    pub template: Option<String>,
 }
 
 /// One action of a recovery plan.

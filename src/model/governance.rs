@@ -22,6 +22,9 @@ pub struct Service {
     /// Recovery point objective.
     pub rpo: Option<Duration>,
     pub owner: Option<String>,
+    /// The region where the service runs and keeps its data, such as
+    /// `eu-west-1`. A target's own region takes precedence over it.
+    pub region: Option<String>,
 }
 
 /// The policy data of one compliance framework.
@@ -31,6 +34,9 @@ pub struct FrameworkPolicy {
     /// For each data class, the fault kinds and failure modes forbidden on
     /// services that hold it.
     pub forbidden: BTreeMap<DataClass, Vec<String>>,
+    /// For each data class, the region patterns where the data may be:
+    /// names such as `eu-west-1`, or prefixes such as `eu-*`.
+    pub regions: BTreeMap<DataClass, Vec<String>>,
     /// The roles that must approve an experiment under this framework.
     pub approval_roles: Vec<String>,
     pub audit_required: bool,

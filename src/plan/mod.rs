@@ -12,7 +12,9 @@ use thiserror::Error;
 use crate::check::risk::RiskFactors;
 use crate::check::{critical_path, policy_hash, stdlib};
 use crate::model::RiskLevel;
-use crate::model::{AlertRule, Channel, Experiment, Model, Target, TargetSpec};
+use crate::model::{
+    ActionKind, AlertRule, Channel, Experiment, Model, RecoveryAction, Target, TargetSpec,
+};
 
 /// A file whose experiment cannot be chosen.
 #[derive(Debug, Error, Diagnostic)]
@@ -264,16 +266,103 @@ impl Plan {
                 Some(_) => ", over the RTO",
                 None => "",
             };
+            let template = plan
+                .template
+                .as_ref()
+                .map_or(String::new(), |name| format!(" from template `{name}`"));
             let _ = writeln!(
                 out,
-                "\nrecovery plan `{}` ({}, {rto}): critical path {} = {}{fits}",
+                "\nrecovery plan `{}`{template} ({}, {rto}): critical path {} = {}{fits}",
                 plan.name,
                 plan.strategy,
                 path.join(" -> "),
                 format_duration(total)
             );
+            for action in &plan.actions {
+                let _ = writeln!(out, "  {:<16} {}", action.name, describe_action(action));
+            }
         }
         out
+    }
+}
+
+/// Describes a recovery action as it would be written by hand, such as
+/// `restart web timeout 10s after stop`. A plan made from a template shows
+/// its actions this way, with every parameter replaced by its argument.
+pub fn describe_action(action: &RecoveryAction) -> String {
+    let mut text = describe_action_kind(&action.kind);
+    let _ = write!(text, " timeout {}", format_duration(action.timeout));
+    if action.priority != 1 {
+        let _ = write!(text, " priority {}", action.priority);
+    }
+    if action.retries > 0 {
+        let _ = write!(text, " retries {}", action.retries);
+    }
+    if !action.depends_on.is_empty() {
+        let _ = write!(text, " after {}", action.depends_on.join(", "));
+    }
+    text
+}
+
+/// Describes what an action does, in the syntax of `.chaos` files:
+/// `shed_load front 75% 10s`.
+pub fn describe_action_kind(kind: &ActionKind) -> String {
+    let percent = |share: f64| {
+        let percent = format!("{:.2}", share * 100.0);
+        let percent = percent.trim_end_matches('0').trim_end_matches('.');
+        format!("{percent}%")
+    };
+    match kind {
+        ActionKind::Restart { target } => format!("restart {target}"),
+        ActionKind::Probe { probe } => format!("probe {probe}"),
+        ActionKind::Command { argv, expect_exit } => {
+            let quoted: Vec<String> = argv.iter().map(|arg| format!("{arg:?}")).collect();
+            match expect_exit {
+                0 => format!("command [{}]", quoted.join(", ")),
+                code => format!("command [{}] {code}", quoted.join(", ")),
+            }
+        }
+        ActionKind::Wait { duration } => format!("wait {}", format_duration(*duration)),
+        ActionKind::Scale { target, replicas } => format!("scale {target} {replicas}"),
+        ActionKind::Redeploy {
+            target,
+            command,
+            env,
+        } => {
+            let mut text = format!("redeploy {target}");
+            if command.is_some() {
+                text.push_str(" with a new command");
+            }
+            if !env.is_empty() {
+                let names: Vec<&str> = env.keys().map(String::as_str).collect();
+                let _ = write!(text, " setting {}", names.join(", "));
+            }
+            text
+        }
+        ActionKind::Restore { target, from } => match from {
+            Some(from) => format!("restore {target} {from:?}"),
+            None => format!("restore {target}"),
+        },
+        ActionKind::SwitchTraffic { target, upstream } => {
+            format!("switch_traffic {target} {upstream}")
+        }
+        ActionKind::ShedLoad {
+            target,
+            share,
+            hold,
+        } => format!(
+            "shed_load {target} {} {}",
+            percent(*share),
+            format_duration(*hold)
+        ),
+        ActionKind::CircuitBreaker {
+            target,
+            failures,
+            cooldown,
+        } => format!(
+            "circuit_breaker {target} {failures} {}",
+            format_duration(*cooldown)
+        ),
     }
 }
 
@@ -306,4 +395,73 @@ fn on_off(flag: bool) -> &'static str {
 /// Formats a duration the way it is written in `.chaos` files.
 pub fn format_duration(duration: Duration) -> String {
     crate::check::format_duration(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_kinds_read_as_written() {
+        let target = || "front".to_owned();
+        let cases = [
+            (
+                ActionKind::ShedLoad {
+                    target: target(),
+                    share: 1.0 / 3.0,
+                    hold: Duration::from_secs(10),
+                },
+                "shed_load front 33.33% 10s",
+            ),
+            (
+                ActionKind::CircuitBreaker {
+                    target: target(),
+                    failures: 3,
+                    cooldown: Duration::from_millis(1500),
+                },
+                "circuit_breaker front 3 1500ms",
+            ),
+            (
+                ActionKind::Command {
+                    argv: vec!["sh".to_owned(), "say \"hi\"".to_owned()],
+                    expect_exit: 2,
+                },
+                "command [\"sh\", \"say \\\"hi\\\"\"] 2",
+            ),
+            (
+                ActionKind::Restore {
+                    target: "db".to_owned(),
+                    from: Some("db.bak".to_owned()),
+                },
+                "restore db \"db.bak\"",
+            ),
+            (
+                ActionKind::Wait {
+                    duration: Duration::from_secs(120),
+                },
+                "wait 2m",
+            ),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(describe_action_kind(&kind), expected);
+        }
+    }
+
+    #[test]
+    fn action_shows_clauses_set() {
+        let action = RecoveryAction {
+            name: "verify".to_owned(),
+            kind: ActionKind::Probe {
+                probe: "home".to_owned(),
+            },
+            timeout: Duration::from_secs(30),
+            priority: 2,
+            retries: 1,
+            depends_on: vec!["restart".to_owned(), "shed".to_owned()],
+        };
+        assert_eq!(
+            describe_action(&action),
+            "probe home timeout 30s priority 2 retries 1 after restart, shed"
+        );
+    }
 }

@@ -206,7 +206,7 @@ pub async fn run(
     state.result.snapshots.before = Some(before_snapshot);
 
     let monitor_stop = CancellationToken::new();
-    let monitors = start_monitors(
+    let mut monitors = start_monitors(
         plan,
         &log,
         &sampled,

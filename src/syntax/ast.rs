@@ -29,6 +29,7 @@ pub enum Item {
     Alert(AlertDecl),
     Channel(ChannelDecl),
     Framework(FrameworkDecl),
+    Template(TemplateDecl),
 }
 
 impl Item {
@@ -44,6 +45,7 @@ impl Item {
             Item::Alert(decl) => decl.span,
             Item::Channel(decl) => decl.span,
             Item::Framework(decl) => decl.span,
+            Item::Template(decl) => decl.span,
         }
     }
 }
@@ -145,7 +147,7 @@ pub struct FaultDecl {
     pub span: Span,
 }
 
-/// One parameter of a fault definition.
+/// One parameter of a fault definition or recovery plan template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
     pub name: Ident,
@@ -425,12 +427,39 @@ pub struct Comparison {
     pub span: Span,
 }
 
-/// `recovery plan name (strategy = ..., rto = 5m) { ... }`.
+/// `recovery plan name (strategy = ..., rto = 5m) { ... }`, or `recovery
+/// plan name = template(args)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecoveryDecl {
     pub name: Ident,
     pub settings: Vec<Argument>,
     pub actions: Vec<ActionDecl>,
+    /// The template the plan is made from; its settings and actions are
+    /// then empty until the checker instantiates the template.
+    pub template: Option<TemplateCall>,
+    pub span: Span,
+}
+
+/// `restart_and_verify(app = web, health = home)`: a template with the
+/// arguments of one instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateCall {
+    pub name: Ident,
+    pub args: Vec<Argument>,
+    pub span: Span,
+}
+
+/// `template plan name(app: target, rto: duration = 5m) (strategy = ...) {
+/// action ... }`: a recovery plan with parameters. A parameter's name used
+/// as a value in the settings or actions stands for the argument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateDecl {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub settings: Vec<Argument>,
+    pub actions: Vec<ActionDecl>,
+    /// The `///` lines written right above the declaration.
+    pub doc: String,
     pub span: Span,
 }
 

@@ -34,6 +34,7 @@ pub const KEYWORDS: &[&str] = &[
     "alert",
     "channel",
     "framework",
+    "template",
 ];
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ const ITEM_KEYWORDS: &[&str] = &[
     "experiment",
     "alert",
     "channel",
+    "template",
     "policy",
 ];
 
@@ -263,6 +264,7 @@ fn parse_item(pair: Pair<'_, Rule>, source: &str) -> Item {
             Item::Framework(FrameworkDecl { name, block, span })
         }
         Rule::alert_decl => Item::Alert(parse_alert(pair)),
+        Rule::template_decl => Item::Template(parse_template(pair, source)),
         rule => unreachable!("`item` never holds {rule:?}"),
     }
 }
@@ -281,7 +283,10 @@ fn parse_use(pair: Pair<'_, Rule>) -> UseDecl {
     let mut names = None;
     for part in pair.into_inner() {
         match part.as_rule() {
-            Rule::ident => module.push(parse_ident(part)),
+            Rule::module_name => module.push(Ident {
+                name: part.as_str().to_owned(),
+                span: part.as_span().into(),
+            }),
             Rule::use_group => {
                 let group = part.into_inner().filter(|p| p.as_rule() == Rule::ident);
                 names = Some(UseNames::Names(group.map(parse_ident).collect()));
@@ -820,14 +825,13 @@ fn parse_recovery(pair: Pair<'_, Rule>) -> RecoveryDecl {
     let mut name = None;
     let mut settings = Vec::new();
     let mut actions = Vec::new();
+    let mut template = None;
     for part in pair.into_inner() {
         match part.as_rule() {
             Rule::ident => name = Some(parse_ident(part)),
-            Rule::plan_args => {
-                let arguments = part.into_inner().filter(|p| p.as_rule() == Rule::argument);
-                settings.extend(arguments.map(parse_argument));
-            }
-            Rule::action_decl => actions.push(parse_action(part)),
+            Rule::plan_args => settings = parse_plan_args(part),
+            Rule::plan_body => actions = parse_plan_body(part),
+            Rule::plan_instance => template = Some(parse_plan_instance(part)),
             _ => {}
         }
     }
@@ -835,6 +839,90 @@ fn parse_recovery(pair: Pair<'_, Rule>) -> RecoveryDecl {
         name: name.expect("a recovery plan has a name"),
         settings,
         actions,
+        template,
+        span,
+    }
+}
+
+fn parse_plan_args(pair: Pair<'_, Rule>) -> Vec<Argument> {
+    pair.into_inner()
+        .filter(|p| p.as_rule() == Rule::argument)
+        .map(parse_argument)
+        .collect()
+}
+
+fn parse_plan_body(pair: Pair<'_, Rule>) -> Vec<ActionDecl> {
+    pair.into_inner()
+        .filter(|p| p.as_rule() == Rule::action_decl)
+        .map(parse_action)
+        .collect()
+}
+
+fn parse_plan_instance(pair: Pair<'_, Rule>) -> TemplateCall {
+    let mut name = None;
+    let mut args = Vec::new();
+    let mut end = pair.as_span().end();
+    for part in pair.into_inner() {
+        match part.as_rule() {
+            Rule::ident => name = Some(parse_ident(part)),
+            Rule::named_argument => args.push(parse_argument(part)),
+            Rule::r_paren => end = part.as_span().end(),
+            _ => {}
+        }
+    }
+    let name: Ident = name.expect("an instance names its template");
+    TemplateCall {
+        // The call runs from the template's name to the closing parenthesis.
+        span: Span::new(name.span.start, end),
+        name,
+        args,
+    }
+}
+
+fn parse_template(pair: Pair<'_, Rule>, source: &str) -> TemplateDecl {
+    let span: Span = pair.as_span().into();
+    let mut name = None;
+    let mut params = Vec::new();
+    let mut settings = Vec::new();
+    let mut actions = Vec::new();
+    for part in pair.into_inner() {
+        match part.as_rule() {
+            Rule::ident => name = Some(parse_ident(part)),
+            Rule::template_param => params.push(parse_template_param(part)),
+            Rule::plan_args => settings = parse_plan_args(part),
+            Rule::plan_body => actions = parse_plan_body(part),
+            _ => {}
+        }
+    }
+    TemplateDecl {
+        name: name.expect("a template has a name"),
+        params,
+        settings,
+        actions,
+        doc: doc_comment_before(source, span.start),
+        span,
+    }
+}
+
+fn parse_template_param(pair: Pair<'_, Rule>) -> Param {
+    let span = pair.as_span().into();
+    let mut inner = pair
+        .into_inner()
+        .filter(|p| !matches!(p.as_rule(), Rule::colon | Rule::assign));
+    let name = parse_ident(inner.next().unwrap());
+    let type_pair = inner.next().unwrap();
+    let ty = TypeName {
+        name: Ident {
+            name: type_pair.as_str().to_owned(),
+            span: type_pair.as_span().into(),
+        },
+        is_list: false,
+    };
+    let default = inner.next().map(parse_value);
+    Param {
+        name,
+        ty,
+        default,
         span,
     }
 }

@@ -27,7 +27,10 @@ syntax match chaosEnum "\<\h\w*\>"
 
 " Reserved words: none of them can name anything.
 syntax keyword chaosInclude use
-syntax keyword chaosDeclKeyword service target fault experiment probe step action recovery plan alert channel framework
+syntax keyword chaosDeclKeyword service target fault experiment probe step action plan alert channel framework template
+" `recovery` also names a module of the standard library, as in `use std::recovery::...`,
+" where it is a path segment; a keyword would win over the namespace match there.
+syntax match chaosDeclKeyword "\%(::\s*\)\@<!\<recovery\>\%(\s*::\)\@!"
 syntax keyword chaosControl inject on for after stop when with in expect
 syntax keyword chaosBlockKeyword steady_state success
 syntax keyword chaosLogical and or not
@@ -53,6 +56,7 @@ syntax match chaosMember "\%(\.\s*\)\@<=\h\w*"
 syntax match chaosDeclName "\%(\<\%(service\|target\|fault\|experiment\|step\|action\|alert\|channel\|framework\)\s\+\)\@<=\h\w*"
 syntax match chaosDeclName "\%(\<probe\s\+\)\@<=\h\w*\ze\s*=\%(=\)\@!"
 syntax match chaosDeclName "\%(\<recovery\s\+plan\s\+\)\@<=\h\w*"
+syntax match chaosDeclName "\%(\<template\s\+plan\s\+\)\@<=\h\w*"
 " The kind after `target NAME =`, `probe NAME =` or `action NAME =`.
 syntax match chaosKind "\%(\<\%(target\|probe\|action\)\s\+\h\w*\s*=\s*\)\@<=\h\w*"
 
@@ -105,8 +109,9 @@ syntax match chaosLabelKey contained "\<\h\w*\ze\s*=\%(=\)\@!"
 syntax match chaosLabelKey contained +"\%([^"\\]\|\\.\)*"\ze\s*=\%(=\)\@!+
 syntax region chaosMap matchgroup=chaosBrace start="\%([=[,(]\_s*\)\@<={" end="}" contains=@chaosValue,chaosLabelKey,chaosAssign
 
-" Parentheses: the parameters of a fault (`delay: duration = 0ms`), the arguments of a
-" fault call (`delay = 200ms`) and the settings of a recovery plan.
+" Parentheses: the parameters of a fault or template (`delay: duration = 0ms`), the
+" arguments of a fault call or template instance (`delay = 200ms`) and the settings of a
+" recovery plan.
 syntax match chaosParameter contained "\<\h\w*\ze\s*\%(=\%(=\)\@!\|:\%(:\)\@!\)"
 syntax match chaosParamType contained "\%(\<\h\w*\s*:\s*\[\=\s*\)\@<=\h\w*"
 syntax region chaosArgs matchgroup=chaosBrace start="(" end=")" contains=@chaosValue,chaosParameter,chaosParamType,chaosAssign

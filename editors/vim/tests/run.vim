@@ -19,7 +19,7 @@ let s:failed = 0
 " Reserved words that can start a line of code, and the groups they may get there.
 let s:leading_keywords = ['use', 'service', 'target', 'fault', 'experiment', 'probe',
       \ 'step', 'stop', 'success', 'steady_state', 'recovery', 'action', 'alert',
-      \ 'channel', 'framework']
+      \ 'channel', 'framework', 'template']
 let s:keyword_groups = ['chaosInclude', 'chaosDeclKeyword', 'chaosControl', 'chaosBlockKeyword']
 let s:max_reported = 5
 
