@@ -148,14 +148,14 @@ impl Checker<'_> {
         for name in targets {
             let is_attached = self
                 .target(name)
-                .is_some_and(|t| matches!(t.spec, TargetSpec::Attached { .. }));
+                .is_some_and(|t| matches!(t.spec, TargetSpec::Attached(_)));
             if is_attached {
                 self.report(CheckError::IrreversibleFault {
                     fault: def.name.clone(),
                     target: name.clone(),
                     span: decl.fault.name.span.into(),
                     help: Some(format!(
-                        "`{name}` is attached through `pid_file`, so chaosc cannot start it again; \
+                        "`{name}` is attached to a running process, so chaosc cannot start it again; \
                          add `irreversible` to the step to accept that, or launch it with `command`"
                     )),
                 });

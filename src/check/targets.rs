@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use super::CheckError;
 use super::schema::{Field, check_properties, check_section_names, known_names_help};
-use crate::model::{LaunchSpec, ProxySpec, Target, TargetKind, TargetSpec, TypedValue, ValueType};
+use crate::model::{
+    Attach, LaunchSpec, ProxySpec, Target, TargetKind, TargetSpec, TypedValue, ValueType,
+};
 use crate::syntax::TargetDecl;
 
 /// How long a launched target may take to accept connections on `ready`
@@ -16,6 +18,8 @@ fn process_fields() -> Vec<Field> {
     vec![
         Field::optional("command", ValueType::List(Box::new(ValueType::String))),
         Field::optional("pid_file", ValueType::Path),
+        Field::optional("pid", ValueType::Integer),
+        Field::optional("name", ValueType::String),
         Field::optional("env", ValueType::StringMap),
         Field::optional("cwd", ValueType::Path),
         Field::optional("labels", ValueType::StringMap),
@@ -107,41 +111,70 @@ fn process_spec(
     settings: &super::schema::Settings,
 ) -> Option<TargetSpec> {
     let command = settings.texts("command");
-    let pid_file = settings.text("pid_file");
     let command_property = decl.block.property("command");
-
-    match (command_property, pid_file) {
-        (Some(_), Some(_)) => {
-            let span = decl.block.property("pid_file").unwrap().key.span;
+    // The ways to find the process: launch it, or attach by one of these.
+    let ways: Vec<&str> = ["command", "pid_file", "pid", "name"]
+        .into_iter()
+        .filter(|name| decl.block.property(name).is_some())
+        .collect();
+    let attach = match ways.as_slice() {
+        [_, second, ..] => {
+            let span = decl.block.property(second).unwrap().key.span;
             diagnostics.push(CheckError::InvalidValue {
                 what: "process target".to_owned(),
-                reason: "it has both `command` and `pid_file`".to_owned(),
+                reason: format!("it has both `{}` and `{second}`", ways[0]),
                 span: span.into(),
                 help: Some(
-                    "keep `command` to let chaosc launch it, or `pid_file` to attach to a \
-                     running process"
+                    "keep `command` to let chaosc launch it, or one of `pid_file`, `pid` and \
+                     `name` to attach to a running process"
                         .to_owned(),
                 ),
             });
-            None
+            return None;
         }
-        (None, None) => {
+        [] => {
             diagnostics.push(CheckError::MissingField {
                 kind: "process setting",
                 name: "command".to_owned(),
                 span: decl.name.span.into(),
                 help: Some(
-                    "add `command = [\"program\", \"arg\"]` to launch it, or `pid_file = \"...\"` \
-                     to attach to a running process"
+                    "add `command = [\"program\", \"arg\"]` to launch it, or `pid_file = \"...\"`, \
+                     `pid = 1234` or `name = \"nginx\"` to attach to a running process"
                         .to_owned(),
                 ),
             });
-            None
+            return None;
         }
-        (None, Some(pid_file)) => Some(TargetSpec::Attached {
-            pid_file: PathBuf::from(pid_file),
-        }),
-        (Some(property), None) => {
+        ["pid_file"] => settings
+            .text("pid_file")
+            .map(|path| Attach::PidFile(PathBuf::from(path))),
+        ["pid"] => {
+            let pid = settings.integer("pid", 0);
+            match u32::try_from(pid) {
+                Ok(pid) if pid > 1 => Some(Attach::Pid(pid)),
+                _ => {
+                    let span = decl.block.property("pid").unwrap().value.span;
+                    diagnostics.push(CheckError::InvalidValue {
+                        what: "pid".to_owned(),
+                        reason: format!("{pid} is not the pid of a process chaosc may act on"),
+                        span: span.into(),
+                        help: Some("write the pid of the running process, above 1".to_owned()),
+                    });
+                    return None;
+                }
+            }
+        }
+        ["name"] => settings
+            .text("name")
+            .map(|name| Attach::Name(name.to_owned())),
+        _ => None,
+    };
+    if let Some(attach) = attach {
+        return Some(TargetSpec::Attached(attach));
+    }
+    match command_property {
+        None => None,
+        Some(property) => {
             if command.is_empty() {
                 diagnostics.push(CheckError::InvalidValue {
                     what: "command".to_owned(),

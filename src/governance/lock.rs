@@ -7,7 +7,7 @@ use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::GovernanceError;
-use crate::model::{Target, TargetSpec};
+use crate::model::{Attach, Target, TargetSpec};
 use crate::runtime::process::{is_alive, proc_stat};
 use crate::store::StoreError;
 
@@ -30,10 +30,11 @@ impl LockKey {
                 Some(address) => format!("process {address}"),
                 None => format!("process {}", spec.command.join(" ")),
             },
-            TargetSpec::Attached { pid_file } => {
+            TargetSpec::Attached(Attach::PidFile(pid_file)) => {
                 let path = pid_file.canonicalize().unwrap_or_else(|_| pid_file.clone());
                 format!("pid file {}", path.display())
             }
+            TargetSpec::Attached(attach) => attach.to_string(),
             TargetSpec::File(file) => format!("file {}", file.path.display()),
             TargetSpec::Directory(directory) => format!("directory {}", directory.path.display()),
             TargetSpec::Interface(interface) => format!(

@@ -52,11 +52,31 @@ impl Target {
     /// Returns the kind of the target.
     pub fn kind(&self) -> TargetKind {
         match self.spec {
-            TargetSpec::Launched(_) | TargetSpec::Attached { .. } => TargetKind::Process,
+            TargetSpec::Launched(_) | TargetSpec::Attached(_) => TargetKind::Process,
             TargetSpec::Proxy(_) => TargetKind::Proxy,
             TargetSpec::File(_) => TargetKind::File,
             TargetSpec::Directory(_) => TargetKind::Directory,
             TargetSpec::Interface(_) => TargetKind::Interface,
+        }
+    }
+}
+
+/// The way chaosc finds a process that already runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attach {
+    /// The pid written in this file.
+    PidFile(PathBuf),
+    Pid(u32),
+    /// The one process with this name, as `/proc/PID/comm` gives it.
+    Name(String),
+}
+
+impl std::fmt::Display for Attach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Attach::PidFile(path) => write!(f, "pid file {}", path.display()),
+            Attach::Pid(pid) => write!(f, "pid {pid}"),
+            Attach::Name(name) => write!(f, "process name `{name}`"),
         }
     }
 }
@@ -66,8 +86,8 @@ impl Target {
 pub enum TargetSpec {
     /// A process that chaosc starts before the run and stops after it.
     Launched(LaunchSpec),
-    /// A process that already runs, found through its pid file.
-    Attached { pid_file: PathBuf },
+    /// A process that already runs, found when the run starts.
+    Attached(Attach),
     /// A TCP proxy that chaosc runs for the length of the run.
     Proxy(ProxySpec),
     /// A file that faults may change, confined to a root directory.

@@ -369,9 +369,7 @@ pub fn describe_action_kind(kind: &ActionKind) -> String {
 fn describe_target(target: &Target) -> String {
     match &target.spec {
         TargetSpec::Launched(spec) => format!("process, launched: {}", spec.command.join(" ")),
-        TargetSpec::Attached { pid_file } => {
-            format!("process, attached through {}", pid_file.display())
-        }
+        TargetSpec::Attached(attach) => format!("process, attached through its {attach}"),
         TargetSpec::Proxy(proxy) => format!("proxy {} -> {}", proxy.listen, proxy.upstream),
         TargetSpec::File(file) => {
             format!(

@@ -40,7 +40,7 @@ use super::recovery::execute_plan;
 use super::result::*;
 use super::snapshot;
 use super::targets::{ProcessTarget, Targets};
-use crate::model::{ExperimentStatus, Step, TargetSpec};
+use crate::model::{Attach, ExperimentStatus, Step, TargetSpec};
 use crate::plan::Plan;
 use crate::store::{Journal, Record};
 
@@ -489,19 +489,16 @@ pub(super) async fn set_up_targets(
                     pid,
                 });
             }
-            TargetSpec::Attached { pid_file } => {
-                let read = std::fs::read_to_string(pid_file);
-                let pid = read.ok().and_then(|text| text.trim().parse::<u32>().ok());
-                let Some((pid, stat)) = pid.and_then(|pid| proc_stat(pid).map(|stat| (pid, stat)))
+            TargetSpec::Attached(attach) => {
+                let found = super::process::find_attached(attach);
+                let Some((pid, stat)) =
+                    found.and_then(|pid| proc_stat(pid).map(|stat| (pid, stat)))
                 else {
-                    return Err((
-                        targets,
-                        format!(
-                            "target `{}`: no running process in pid file {}",
-                            target.name,
-                            pid_file.display()
-                        ),
-                    ));
+                    let reason = match attach {
+                        Attach::Name(name) => super::process::name_problem(name),
+                        _ => format!("no running process with {attach}"),
+                    };
+                    return Err((targets, format!("target `{}`: {reason}", target.name)));
                 };
                 targets.processes.insert(
                     target.name.clone(),

@@ -10,7 +10,7 @@ use nix::unistd::Pid;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep};
 
-use crate::model::LaunchSpec;
+use crate::model::{Attach, LaunchSpec};
 
 /// The fields of `/proc/PID/stat` that chaosc reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,75 @@ pub fn proc_stat(pid: u32) -> Option<ProcStat> {
 /// (a zombie counts as gone).
 pub fn is_alive(pid: u32, start_time: u64) -> bool {
     proc_stat(pid).is_some_and(|stat| stat.start_time == start_time && stat.state != 'Z')
+}
+
+/// The maximum name length `/proc/PID/comm` keeps; the kernel cuts longer names.
+const COMM_LENGTH: usize = 15;
+
+/// Returns the pid that an attached target names: the one in its pid file,
+/// its pid, or the one running process with its name. `None` when there is
+/// no such pid, or when several processes have the name.
+pub fn find_attached(attach: &Attach) -> Option<u32> {
+    match attach {
+        Attach::PidFile(path) => std::fs::read_to_string(path).ok()?.trim().parse().ok(),
+        Attach::Pid(pid) => Some(*pid),
+        Attach::Name(name) => match pids_named(name).as_slice() {
+            [pid] => Some(*pid),
+            _ => None,
+        },
+    }
+}
+
+/// Returns the live processes other than chaosc itself whose name is
+/// `name`: their `/proc/PID/comm`, or for a name longer than `comm` holds,
+/// the file name of their first argument.
+pub fn pids_named(name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut pids: Vec<u32> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .filter(|pid| *pid != std::process::id())
+        .filter(|pid| proc_stat(*pid).is_some_and(|stat| stat.state != 'Z'))
+        .filter(|pid| process_name_is(*pid, name))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+fn process_name_is(pid: u32, name: &str) -> bool {
+    let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+        return false;
+    };
+    let comm = comm.trim_end_matches('\n');
+    if name.len() <= COMM_LENGTH {
+        return comm == name;
+    }
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let first = cmdline.split(|byte| *byte == 0).next().unwrap_or_default();
+    let first = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(first);
+    let file_name = Path::new(first).file_name().and_then(|name| name.to_str());
+    file_name == Some(name)
+}
+
+/// Explains why `name` does not name exactly one running process.
+pub fn name_problem(name: &str) -> String {
+    match pids_named(name).as_slice() {
+        [] => format!("no running process is named `{name}`"),
+        [pid] => format!("process `{name}` ({pid}) ended while chaosc attached to it"),
+        pids => {
+            let listed: Vec<String> = pids.iter().map(u32::to_string).collect();
+            format!(
+                "{} processes are named `{name}` (pids {}); attach with `pid` or `pid_file` \
+                 to pick one",
+                pids.len(),
+                listed.join(", ")
+            )
+        }
+    }
 }
 
 /// Sends `signal` to `pid`.
