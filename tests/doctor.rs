@@ -20,6 +20,9 @@ fn doctor_lists_every_fault() {
         "disk_fill",
         "partition",
         "netem",
+        "cpu_stress",
+        "memory_stress",
+        "io_stress",
     ] {
         let entry = entries.iter().find(|entry| entry["fault"] == fault);
         assert!(entry.is_some(), "`{fault}` missing from {report}");
@@ -37,4 +40,13 @@ fn doctor_lists_every_fault() {
         .find(|entry| entry["fault"] == "http_error")
         .unwrap();
     assert_eq!(proxy["available"], true, "{proxy}");
+
+    // The stress faults need only `/proc` and the chaosc binary.
+    for fault in ["cpu_stress", "memory_stress", "io_stress"] {
+        let entry = entries
+            .iter()
+            .find(|entry| entry["fault"] == fault)
+            .unwrap();
+        assert_eq!(entry["available"], true, "{entry}");
+    }
 }

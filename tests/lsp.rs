@@ -256,7 +256,7 @@ fn labels(items: &Value) -> Vec<&str> {
 }
 
 /// The fault kinds of `std::faults`, in declaration order.
-const ALL_FAULTS: [&str; 20] = [
+const ALL_FAULTS: [&str; 23] = [
     "latency",
     "blackhole",
     "process_kill",
@@ -277,6 +277,9 @@ const ALL_FAULTS: [&str; 20] = [
     "netem",
     "link_bandwidth",
     "partition",
+    "cpu_stress",
+    "memory_stress",
+    "io_stress",
 ];
 
 const LATENCY_HOVER: &str = "```chaos\n\

@@ -138,7 +138,11 @@ fn problems(fault: &str, privilege: Privilege, host: &Host) -> Vec<Problem> {
                 "install nftables (`apt-get install nftables`)",
             );
         }
-        _ => {}
+        _ => {
+            for (reason, fix) in crate::runtime::faults::compute_problems(fault) {
+                need(true, &reason, &fix);
+            }
+        }
     }
     problems
 }

@@ -373,6 +373,9 @@ mod tests {
             "netem",
             "link_bandwidth",
             "partition",
+            "cpu_stress",
+            "memory_stress",
+            "io_stress",
         ];
         assert_eq!(names, expected);
     }

@@ -333,6 +333,9 @@ mod tests {
             "netem",
             "link_bandwidth",
             "partition",
+            "cpu_stress",
+            "memory_stress",
+            "io_stress",
         ];
         let cases: Vec<(String, Vec<&str>)> = vec![
             ("use |".to_owned(), vec!["std"]),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::process::{is_alive, proc_stat, signal, spawn_detached};
 use crate::model::LaunchSpec;
-use crate::runtime::faults::FileBackup;
+use crate::runtime::faults::{FileBackup, WorkerProcess};
 
 /// How to undo one fault without the process that applied it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +41,14 @@ pub enum RevertAction {
         pid: u32,
         start_time: u64,
         spec: LaunchSpec,
+    },
+    /// End the stress workers of a compute fault and remove the files they
+    /// wrote. A worker is signalled only if its start time matches and its
+    /// command line carries `marker`.
+    EndWorkers {
+        marker: String,
+        workers: Vec<WorkerProcess>,
+        files: Vec<PathBuf>,
     },
 }
 
@@ -77,6 +85,11 @@ impl RevertAction {
                 start_time,
                 spec,
             } => restart_target(target, *pid, *start_time, spec),
+            RevertAction::EndWorkers {
+                marker,
+                workers,
+                files,
+            } => crate::runtime::faults::end_workers(marker, workers, files),
         }
     }
 }
@@ -161,6 +174,14 @@ mod tests {
             RevertAction::RestoreFile(backup),
             RevertAction::RemoveFile {
                 path: PathBuf::from("/tmp/fill"),
+            },
+            RevertAction::EndWorkers {
+                marker: "chaosc-1234abcd-0000000000000007".to_owned(),
+                workers: vec![WorkerProcess {
+                    pid: 42,
+                    start_time: 4242,
+                }],
+                files: vec![PathBuf::from("/srv/scratch/.chaosc-io-x-0")],
             },
         ];
         for action in actions {

@@ -12,8 +12,11 @@ mod kernel;
 mod observe;
 mod peer;
 mod process;
+mod procfs;
 mod proxy;
 mod stream;
+mod stress;
+mod worker;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +31,8 @@ use crate::runtime::JournalHandle;
 
 pub use backup::FileBackup;
 pub use kernel::{delete_qdisc, delete_table};
+pub use stress::{WorkerProcess, end_workers};
+pub use worker::{WorkerJob, run as run_worker};
 
 /// The fault kinds the runtime can inject.
 pub const KINDS: &[&str] = &[
@@ -51,6 +56,9 @@ pub const KINDS: &[&str] = &[
     "netem",
     "link_bandwidth",
     "partition",
+    "cpu_stress",
+    "memory_stress",
+    "io_stress",
 ];
 
 /// The stream faults of the proxy, built by [`stream::StreamFault`].
@@ -159,8 +167,33 @@ pub async fn build(
         ("process_pause", TargetHandle::Process { name, process }) => Ok(Box::new(
             process::Pause::new(name, Arc::clone(process)).await,
         )),
+        ("cpu_stress", TargetHandle::Process { .. }) => {
+            Ok(Box::new(stress::Stress::cpu(spec, &context).await?))
+        }
+        ("memory_stress", TargetHandle::Process { .. }) => {
+            Ok(Box::new(stress::Stress::memory(spec, &context).await?))
+        }
+        (
+            "io_stress",
+            TargetHandle::Host {
+                spec: TargetSpec::Directory(directory),
+                ..
+            },
+        ) => Ok(Box::new(
+            stress::Stress::io(spec, directory, &context).await?,
+        )),
         (kind, _) if KINDS.contains(&kind) => Err(mismatch()),
         (kind, _) => Err(FaultError(format!("unknown fault kind `{kind}`"))),
+    }
+}
+
+/// Returns why a compute fault (`cpu_stress`, `memory_stress`, `io_stress`)
+/// cannot run on this host, as reasons with fixes for
+/// `chaosc doctor`. Other kinds get an empty list.
+pub fn compute_problems(fault: &str) -> Vec<(String, String)> {
+    match fault {
+        "cpu_stress" | "memory_stress" | "io_stress" => stress::host_problems(fault),
+        _ => Vec::new(),
     }
 }
 
