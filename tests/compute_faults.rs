@@ -1,9 +1,15 @@
-//! The stress faults on real processes, run by the real binary: CPU,
-//! memory and I/O stress by `chaosc stress-worker` processes. Each effect is
-//! measured from `/proc` while the fault holds, and shown gone afterwards:
-//! no worker left and no file left. Each kind is also recovered after
-//! `chaosc run` is killed with SIGKILL, by `chaosc recover` and by the
-//! guardian.
+//! The compute faults on real processes, run by the real binary: CPU,
+//! memory and I/O stress by `chaosc stress-worker` processes, and
+//! `cgroup_limit` on a launched target. Each effect is measured from
+//! `/proc` and `/sys/fs/cgroup` while the fault holds, and shown gone
+//! afterwards: no worker left, no file left, no cgroup left, and the limit
+//! files of the cgroups the targets started in unchanged. Each kind is also
+//! recovered after `chaosc run` is killed with SIGKILL, by `chaosc recover`
+//! and by the guardian.
+//!
+//! `cgroup_limit` needs root and a writable cgroup hierarchy. When `chaosc
+//! doctor` reports it unavailable, its tests print why and pass without
+//! checking anything.
 //!
 //! The test host may be busy with other work, so CPU shares are checked
 //! against their upper bound (a duty cycle or a quota caps them) and for
@@ -11,6 +17,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -619,4 +626,422 @@ fn recovery_ends_only_recorded_workers() {
             let _ = child.wait();
         }
     }
+}
+
+/// Returns whether `cgroup_limit` can run here, from `chaosc doctor`.
+fn cgroups_usable(sandbox: &Sandbox) -> bool {
+    let doctor = output(sandbox.chaosc().args(["doctor", "--format", "json"]));
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let entry = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["fault"] == "cgroup_limit")
+        .expect("doctor lists cgroup_limit")
+        .clone();
+    if entry["available"] != true {
+        eprintln!("skipped: cgroup_limit is not available here: {entry}");
+    }
+    entry["available"] == true
+}
+
+/// Returns the cgroup directories named in a verification.
+fn cgroup_dirs(verification: &str) -> Vec<PathBuf> {
+    verification
+        .split('`')
+        .filter(|part| part.starts_with("/sys/fs/cgroup") && part.contains("/chaosc-"))
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// The cgroup files that hold a CPU, memory or block I/O limit, in cgroup v1
+/// and v2.
+const LIMIT_FILES: &[&str] = &[
+    "cpu.cfs_period_us",
+    "cpu.cfs_quota_us",
+    "cpu.max",
+    "memory.limit_in_bytes",
+    "memory.max",
+    "blkio.throttle.read_bps_device",
+    "blkio.throttle.write_bps_device",
+    "io.max",
+];
+
+/// Returns the directories of the cgroups this test process is in, one per
+/// line of `/proc/self/cgroup` whose hierarchy is mounted. The targets a run
+/// launches start in the same cgroups.
+fn own_cgroup_dirs() -> Vec<PathBuf> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    // (root of the mounted part of the hierarchy, mount point, controllers;
+    // empty for cgroup2)
+    let mut mounts: Vec<(String, PathBuf, Vec<String>)> = Vec::new();
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let left: Vec<&str> = left.split(' ').collect();
+        let right: Vec<&str> = right.split(' ').collect();
+        let controllers = match right[0] {
+            "cgroup2" => Vec::new(),
+            "cgroup" => right[2].split(',').map(str::to_owned).collect(),
+            _ => continue,
+        };
+        mounts.push((left[3].to_owned(), PathBuf::from(left[4]), controllers));
+    }
+    let mut dirs = Vec::new();
+    for line in std::fs::read_to_string("/proc/self/cgroup")
+        .unwrap()
+        .lines()
+    {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next().unwrap(), parts.next().unwrap());
+        let mount = mounts.iter().find(|(_, _, offered)| {
+            if controllers.is_empty() {
+                offered.is_empty()
+            } else {
+                controllers
+                    .split(',')
+                    .any(|name| offered.iter().any(|o| o == name))
+            }
+        });
+        let Some((root, point, _)) = mount else {
+            continue;
+        };
+        let Some(relative) = path.strip_prefix(root.trim_end_matches('/')) else {
+            continue;
+        };
+        dirs.push(point.join(relative.trim_start_matches('/')));
+    }
+    dirs
+}
+
+/// Returns the contents of the limit files of the cgroups this test process
+/// is in.
+fn own_cgroup_limits() -> BTreeMap<PathBuf, String> {
+    let mut limits = BTreeMap::new();
+    for dir in own_cgroup_dirs() {
+        for file in LIMIT_FILES {
+            let path = dir.join(file);
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                limits.insert(path, text);
+            }
+        }
+    }
+    assert!(
+        limits
+            .keys()
+            .any(|path| path.ends_with("cpu.cfs_quota_us") || path.ends_with("cpu.max")),
+        "no CPU limit file found in {:?}",
+        own_cgroup_dirs()
+    );
+    limits
+}
+
+/// Returns the text of `/proc/PID/cgroup`.
+fn cgroups_of(pid: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap()
+}
+
+/// Returns the cgroup directories that the journal's `remove_cgroups`
+/// records list.
+fn journaled_cgroups(sandbox: &Sandbox) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for revert in journaled_reverts(sandbox) {
+        assert_eq!(revert["kind"], "remove_cgroups", "{revert}");
+        for cgroup in revert["cgroups"].as_array().unwrap() {
+            dirs.push(PathBuf::from(cgroup["path"].as_str().unwrap()));
+        }
+    }
+    dirs
+}
+
+/// Stops a launched target that a recovery left running, by its pid.
+fn stop_target(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -KILL {pid} failed");
+    assert!(
+        wait_until(Duration::from_secs(5), || process_state(pid).is_none()),
+        "target {pid} still runs"
+    );
+}
+
+/// Writes a scenario with two Python targets: one that spins on a CPU, and
+/// one that grows by 8MiB steps once a trigger file exists, writing how many
+/// steps it made. Returns the scenario, the trigger and the progress file.
+fn cgroup_scenario(sandbox: &Sandbox, hold: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let trigger = sandbox.dir.path().join("grow");
+    let progress = sandbox.dir.path().join("grown");
+    let grow = format!(
+        "import os, time\\nwhile not os.path.exists('{trigger}'): time.sleep(0.02)\\nblocks = []\\nfor step in range(32):\\n    block = bytearray(8 << 20)\\n    block[::4096] = b'x' * 2048\\n    blocks.append(block)\\n    open('{progress}', 'w').write(str(len(blocks)))\\n    time.sleep(0.01)\\ntime.sleep(120)",
+        trigger = trigger.display(),
+        progress = progress.display()
+    );
+    let spin_tag = spin_tag(sandbox);
+    let text = format!(
+        r#"use std::faults::cgroup_limit
+
+target spin = process {{ command = ["python3", "-c", "while True: pass", "{spin_tag}"] }}
+target grow = process {{ command = ["python3", "-c", "{grow}"] }}
+
+experiment capped {{
+    category = compute
+    severity = low
+    duration = 2m
+    blast_radius {{ limit = 2 }}
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
+
+    step slow = inject cgroup_limit(cpu = 20%) on spin for {hold}
+    step small = inject cgroup_limit(memory = 48MiB) on grow for {hold}
+}}
+"#
+    );
+    (sandbox.write("capped.chaos", &text), trigger, progress)
+}
+
+/// Returns an argument that distinguishes the spinning target of one test
+/// from another's.
+fn spin_tag(sandbox: &Sandbox) -> String {
+    format!("spin-{}", sandbox.dir.path().display())
+}
+
+/// Returns the pid of the process whose command line contains `text`.
+fn pid_with(text: &str) -> Option<u32> {
+    common::pids_with(text).into_iter().next()
+}
+
+#[test]
+fn cgroup_limit_caps_cpu_and_memory() {
+    let sandbox = Sandbox::new();
+    if !cgroups_usable(&sandbox) {
+        return;
+    }
+    let limits_before = own_cgroup_limits();
+    let (file, trigger, progress) = cgroup_scenario(&sandbox, "3s");
+    assert_checks(&sandbox, &file);
+    let run = RunningChaosc::start(
+        sandbox
+            .chaosc()
+            .args(["run", "--format", "json"])
+            .arg(&file),
+    );
+    run.wait_for_line("step `slow`: injected", Duration::from_secs(30));
+    run.wait_for_line("step `small`: injected", Duration::from_secs(30));
+
+    // The CPU-bound target is held to about its quota.
+    let spin = pid_with(&spin_tag(&sandbox)).expect("the spinning target runs");
+    let share = cpu_shares(&[spin], Duration::from_secs(1))[0];
+    assert!(
+        share <= 0.2 + 0.1,
+        "the limited target used {share} of a CPU"
+    );
+    // The growing target cannot grow past the memory limit: the kernel
+    // ends it before it has grown by 48MiB more.
+    std::fs::write(&trigger, b"").unwrap();
+    let grow = pid_with(&trigger.display().to_string()).expect("the growing target runs");
+    let ended = wait_until(Duration::from_secs(10), || process_state(grow).is_none());
+    let steps: u32 = std::fs::read_to_string(&progress)
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(0);
+    assert!(ended, "the growing target still runs after {steps} steps");
+    assert!(
+        steps <= 6,
+        "the target grew by {steps} steps of 8MiB past a 48MiB limit"
+    );
+
+    let finished = run.finish(Duration::from_secs(60));
+    let result = finished.json();
+    let slow = assert_observed_and_reverted(&result, "slow", "20000");
+    let small = assert_observed_and_reverted(&result, "small", "50331648");
+    let dirs: Vec<PathBuf> = cgroup_dirs(&slow)
+        .into_iter()
+        .chain(cgroup_dirs(&small))
+        .collect();
+    assert_eq!(dirs.len(), 2, "{slow}\n{small}");
+    for dir in &dirs {
+        assert!(!dir.exists(), "cgroup `{}` left", dir.display());
+    }
+    assert_eq!(own_cgroup_limits(), limits_before);
+    sandbox.assert_no_journal();
+}
+
+/// Starts the cgroup scenario, waits until both limits hold and checks that
+/// the journal lists the cgroups the spinning target is in. Returns the run
+/// and the pids of the spinning and the growing target.
+fn start_limited(sandbox: &Sandbox, guardian: bool) -> (RunningChaosc, u32, u32) {
+    let (file, trigger, _) = cgroup_scenario(sandbox, "60s");
+    let mut command = sandbox.chaosc();
+    command.arg("run");
+    if !guardian {
+        command.arg("--no-guardian");
+    }
+    let run = RunningChaosc::start(command.arg(&file));
+    run.wait_for_line("step `slow`: injected", Duration::from_secs(30));
+    run.wait_for_line("step `small`: injected", Duration::from_secs(30));
+    let spin = pid_with(&spin_tag(sandbox)).expect("the spinning target runs");
+    let grow = pid_with(&trigger.display().to_string()).expect("the growing target runs");
+
+    let cgroups = journaled_cgroups(sandbox);
+    assert_eq!(cgroups.len(), 2, "{cgroups:?}");
+    for dir in &cgroups {
+        assert!(dir.is_dir(), "cgroup `{}` is missing", dir.display());
+    }
+    // The two steps start together, so either may be journaled first.
+    let spin_cgroups = cgroups_of(&spin.to_string());
+    let in_journaled = cgroups.iter().any(|dir| {
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        spin_cgroups.contains(name)
+    });
+    assert!(in_journaled, "{spin_cgroups}");
+    (run, spin, grow)
+}
+
+#[test]
+fn recover_after_sigkill_removes_cgroup() {
+    let sandbox = Sandbox::new();
+    if !cgroups_usable(&sandbox) {
+        return;
+    }
+    let limits_before = own_cgroup_limits();
+    let (run, spin, grow) = start_limited(&sandbox, false);
+    let cgroups = journaled_cgroups(&sandbox);
+    run.signal("KILL");
+    run.finish(Duration::from_secs(10));
+
+    // The run is dead; its cgroups and the targets in them are still there.
+    for dir in &cgroups {
+        assert!(dir.is_dir(), "cgroup `{}` is gone", dir.display());
+    }
+    assert!(process_state(spin).is_some(), "the spinning target is gone");
+    let text = recover_with(&sandbox, "cgroup_limit", &["recover"]);
+    assert!(text.contains("removed cgroup"), "{text}");
+    for dir in &cgroups {
+        assert!(!dir.exists(), "cgroup `{}` left", dir.display());
+    }
+    // The targets are back in the cgroups they were launched in, whose
+    // limits are unchanged.
+    let own = cgroups_of("self");
+    for pid in [spin, grow] {
+        assert_eq!(cgroups_of(&pid.to_string()), own, "target {pid}");
+    }
+    assert_eq!(own_cgroup_limits(), limits_before);
+    stop_target(spin);
+    stop_target(grow);
+}
+
+#[test]
+fn guardian_removes_cgroup_when_run_is_killed() {
+    let sandbox = Sandbox::new();
+    if !cgroups_usable(&sandbox) {
+        return;
+    }
+    let limits_before = own_cgroup_limits();
+    let (run, spin, grow) = start_limited(&sandbox, true);
+    let cgroups = journaled_cgroups(&sandbox);
+    run.signal("KILL");
+    let finished = run.finish(Duration::from_secs(10));
+
+    assert!(
+        wait_until(Duration::from_secs(10), || sandbox.journals().is_empty()),
+        "the guardian left the journal:\n{}",
+        finished.stderr
+    );
+    for dir in &cgroups {
+        assert!(!dir.exists(), "cgroup `{}` left", dir.display());
+    }
+    assert_eq!(own_cgroup_limits(), limits_before);
+    // The guardian also stops the targets the run launched.
+    for pid in [spin, grow] {
+        assert!(
+            wait_until(Duration::from_secs(5), || process_state(pid).is_none()),
+            "target {pid} still runs"
+        );
+    }
+}
+
+/// Returns the bytes `pid` passes to `write(2)` over one second.
+fn write_rate(pid: u32) -> u64 {
+    let before = written(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    written(pid) - before
+}
+
+/// A target that writes 64KiB blocks with `O_DIRECT`, which cgroup v1
+/// throttles (buffered writes are charged to the kernel's flusher), is held
+/// to its `io_bandwidth` while the limit is in place and runs at full speed
+/// before and after.
+#[test]
+fn cgroup_limit_throttles_direct_writes() {
+    let sandbox = Sandbox::new();
+    if !cgroups_usable(&sandbox) {
+        return;
+    }
+    let limits_before = own_cgroup_limits();
+    let data = sandbox.dir.path().join("direct.bin");
+    let writer = format!(
+        "import os, mmap\\nfd = os.open('{data}', os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o600)\\nblock = mmap.mmap(-1, 1 << 16)\\nblock.write(b'x' * (1 << 16))\\nn = 0\\nwhile True:\\n    os.pwrite(fd, block, (n % 64) << 16)\\n    n += 1",
+        data = data.display()
+    );
+    let file = sandbox.write(
+        "throttled.chaos",
+        &format!(
+            r#"use std::faults::{{cgroup_limit, cpu_stress}}
+
+target app = process {{ command = ["sleep", "120"] }}
+target writer = process {{ command = ["python3", "-c", "{writer}"] }}
+
+experiment throttled {{
+    category = compute
+    severity = low
+    duration = 2m
+    blast_radius {{ limit = 2 }}
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
+
+    step warm = inject cpu_stress(load = 10%) on app for 2s
+    step cap = inject cgroup_limit(io_bandwidth = 8Mbit/s) on writer for 3s after warm
+    step cool = inject cpu_stress(load = 10%) on app for 3s after cap
+}}
+"#
+        ),
+    );
+    let run = RunningChaosc::start(
+        sandbox
+            .chaosc()
+            .args(["run", "--format", "json"])
+            .arg(&file),
+    );
+    run.wait_for_line("step `warm`: injected", Duration::from_secs(30));
+    let tag = data.display().to_string();
+    let writer = pid_with(&tag).expect("the writing target runs");
+    let free = write_rate(writer);
+
+    run.wait_for_line("step `cap`: injected", Duration::from_secs(30));
+    let limited = write_rate(writer);
+    run.wait_for_line("step `cap`: reverted", Duration::from_secs(30));
+    let released = write_rate(writer);
+
+    // 8Mbit/s is 1,000,000 bytes/s; a few throttle slices may let a little
+    // more by.
+    assert!(limited > 0, "the limited target wrote nothing");
+    assert!(
+        limited <= 2_000_000,
+        "{limited} bytes/s under a 1MB/s limit"
+    );
+    assert!(free >= 4 << 20, "only {free} bytes/s before the limit");
+    assert!(
+        released >= 4 << 20,
+        "only {released} bytes/s after the limit"
+    );
+
+    let finished = run.finish(Duration::from_secs(60));
+    let result = finished.json();
+    let cap = assert_observed_and_reverted(&result, "cap", "1000000");
+    let dirs = cgroup_dirs(&cap);
+    assert_eq!(dirs.len(), 1, "{cap}");
+    assert!(!dirs[0].exists(), "cgroup `{}` left", dirs[0].display());
+    assert_eq!(own_cgroup_limits(), limits_before);
+    sandbox.assert_no_journal();
 }

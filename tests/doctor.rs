@@ -23,6 +23,7 @@ fn doctor_lists_every_fault() {
         "cpu_stress",
         "memory_stress",
         "io_stress",
+        "cgroup_limit",
     ] {
         let entry = entries.iter().find(|entry| entry["fault"] == fault);
         assert!(entry.is_some(), "`{fault}` missing from {report}");
@@ -48,5 +49,17 @@ fn doctor_lists_every_fault() {
             .find(|entry| entry["fault"] == fault)
             .unwrap();
         assert_eq!(entry["available"], true, "{entry}");
+    }
+    let cgroup = entries
+        .iter()
+        .find(|entry| entry["fault"] == "cgroup_limit")
+        .unwrap();
+    if !nix::unistd::Uid::effective().is_root() {
+        assert!(
+            cgroup["problems"]
+                .to_string()
+                .contains("does not run as root"),
+            "{cgroup}"
+        );
     }
 }

@@ -256,7 +256,7 @@ fn labels(items: &Value) -> Vec<&str> {
 }
 
 /// The fault kinds of `std::faults`, in declaration order.
-const ALL_FAULTS: [&str; 23] = [
+const ALL_FAULTS: [&str; 24] = [
     "latency",
     "blackhole",
     "process_kill",
@@ -280,6 +280,7 @@ const ALL_FAULTS: [&str; 23] = [
     "cpu_stress",
     "memory_stress",
     "io_stress",
+    "cgroup_limit",
 ];
 
 const LATENCY_HOVER: &str = "```chaos\n\

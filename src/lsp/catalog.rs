@@ -376,6 +376,7 @@ mod tests {
             "cpu_stress",
             "memory_stress",
             "io_stress",
+            "cgroup_limit",
         ];
         assert_eq!(names, expected);
     }

@@ -336,6 +336,7 @@ mod tests {
             "cpu_stress",
             "memory_stress",
             "io_stress",
+            "cgroup_limit",
         ];
         let cases: Vec<(String, Vec<&str>)> = vec![
             ("use |".to_owned(), vec!["std"]),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::process::{is_alive, proc_stat, signal, spawn_detached};
 use crate::model::LaunchSpec;
-use crate::runtime::faults::{FileBackup, WorkerProcess};
+use crate::runtime::faults::{CreatedCgroup, FileBackup, WorkerProcess};
 
 /// How to undo one fault without the process that applied it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +50,9 @@ pub enum RevertAction {
         workers: Vec<WorkerProcess>,
         files: Vec<PathBuf>,
     },
+    /// Move the processes of cgroups that `cgroup_limit` created back to
+    /// their original cgroups, and remove the created cgroups.
+    RemoveCgroups { cgroups: Vec<CreatedCgroup> },
 }
 
 /// The outcome of reverting a journal record.
@@ -90,6 +93,9 @@ impl RevertAction {
                 workers,
                 files,
             } => crate::runtime::faults::end_workers(marker, workers, files),
+            RevertAction::RemoveCgroups { cgroups } => {
+                crate::runtime::faults::remove_cgroups(cgroups)
+            }
         }
     }
 }
@@ -182,6 +188,12 @@ mod tests {
                     start_time: 4242,
                 }],
                 files: vec![PathBuf::from("/srv/scratch/.chaosc-io-x-0")],
+            },
+            RevertAction::RemoveCgroups {
+                cgroups: vec![CreatedCgroup {
+                    path: PathBuf::from("/sys/fs/cgroup/cpu/chaosc-run-00000001"),
+                    original: PathBuf::from("/sys/fs/cgroup/cpu"),
+                }],
             },
         ];
         for action in actions {

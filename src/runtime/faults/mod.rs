@@ -2,6 +2,8 @@
 //! fault catalog, and a test that keeps the two lists equal.
 
 mod backup;
+mod cgroup;
+mod cgroup_layout;
 mod config_format;
 mod confine;
 mod corrupt;
@@ -30,6 +32,7 @@ use crate::model::TargetSpec;
 use crate::runtime::JournalHandle;
 
 pub use backup::FileBackup;
+pub use cgroup::{CreatedCgroup, remove_cgroups};
 pub use kernel::{delete_qdisc, delete_table};
 pub use stress::{WorkerProcess, end_workers};
 pub use worker::{WorkerJob, run as run_worker};
@@ -59,6 +62,7 @@ pub const KINDS: &[&str] = &[
     "cpu_stress",
     "memory_stress",
     "io_stress",
+    "cgroup_limit",
 ];
 
 /// The stream faults of the proxy, built by [`stream::StreamFault`].
@@ -182,17 +186,21 @@ pub async fn build(
         ) => Ok(Box::new(
             stress::Stress::io(spec, directory, &context).await?,
         )),
+        ("cgroup_limit", TargetHandle::Process { name, process }) => Ok(Box::new(
+            cgroup::CgroupLimit::new(spec, name, Arc::clone(process), &context).await?,
+        )),
         (kind, _) if KINDS.contains(&kind) => Err(mismatch()),
         (kind, _) => Err(FaultError(format!("unknown fault kind `{kind}`"))),
     }
 }
 
-/// Returns why a compute fault (`cpu_stress`, `memory_stress`, `io_stress`)
-/// cannot run on this host, as reasons with fixes for
+/// Returns why a compute fault (`cpu_stress`, `memory_stress`, `io_stress`,
+/// `cgroup_limit`) cannot run on this host, as reasons with fixes for
 /// `chaosc doctor`. Other kinds get an empty list.
 pub fn compute_problems(fault: &str) -> Vec<(String, String)> {
     match fault {
         "cpu_stress" | "memory_stress" | "io_stress" => stress::host_problems(fault),
+        "cgroup_limit" => cgroup_layout::host_problems(),
         _ => Vec::new(),
     }
 }

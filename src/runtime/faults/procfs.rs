@@ -1,5 +1,6 @@
 //! Readers of the `/proc` files through which the compute faults observe
-//! their effect: CPU time, resident memory, I/O counters and command lines.
+//! their effect: CPU time, resident memory, I/O counters, command lines and
+//! process groups.
 
 use std::time::Duration;
 
@@ -19,6 +20,12 @@ pub fn cpu_ticks(pid: u32) -> Option<u64> {
     let user: u64 = fields.get(11)?.parse().ok()?;
     let system: u64 = fields.get(12)?.parse().ok()?;
     Some(user + system)
+}
+
+/// Returns the process group of `pid`.
+pub fn process_group(pid: u32) -> Option<u32> {
+    // Field 5 of the file.
+    stat_fields(pid)?.get(2)?.parse().ok()
 }
 
 /// Returns the clock ticks per second that `/proc` counts CPU time in.
@@ -94,6 +101,18 @@ pub fn cmdline_has(pid: u32, marker: &str) -> bool {
     })
 }
 
+/// Returns the pids of the processes in process group `group`.
+pub fn group_members(group: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| process_group(*pid) == Some(group))
+        .collect()
+}
+
 /// Formats a byte count with a binary unit, such as `64.0MiB`.
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
@@ -119,6 +138,7 @@ mod tests {
         let pid = std::process::id();
         assert!(cpu_ticks(pid).is_some());
         assert!(status_bytes(pid, "VmRSS").is_some_and(|bytes| bytes > 0));
+        assert!(process_group(pid).is_some());
         assert!(!cmdline_has(pid, "no-such-argument-anywhere"));
     }
 
