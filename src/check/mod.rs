@@ -11,6 +11,7 @@
 mod actions;
 mod blast_radius;
 mod compliance;
+mod compute;
 mod error;
 mod experiment;
 mod faults;
@@ -37,6 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use compliance::policy_hash;
+pub use compute::MAX_STRESS_WORKERS;
 pub use error::CheckError;
 pub use experiment::format_duration;
 pub use graph::DependencyGraph;

@@ -96,6 +96,9 @@ impl Checker<'_> {
         if let Some(targets) = &targets {
             self.check_reversible(&def, decl, targets);
         }
+        if let Some(params) = &params {
+            self.check_compute_step(decl, params);
+        }
 
         if self.diagnostics.len() > before {
             return None;

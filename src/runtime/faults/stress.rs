@@ -29,7 +29,7 @@ use crate::runtime::process::{is_alive, proc_stat, signal};
 use crate::runtime::revert::{RevertAction, RevertOutcome};
 
 /// The maximum number of workers one fault may start.
-const MAX_WORKERS: i64 = 64;
+const MAX_WORKERS: i64 = crate::check::MAX_STRESS_WORKERS;
 
 /// The free space an I/O stress leaves in its directory's file system, on
 /// top of its files.
