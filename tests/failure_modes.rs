@@ -1,13 +1,13 @@
 //! Every scenario under `scenarios/` is clean under `chaosc check`, and
 //! each failure-mode scenario runs with the real binary: every fault is
 //! observed and reverted, and nothing is left behind (no journal, no fill
-//! file, files back to their original bytes).
+//! file, no stress worker, files back to their original bytes).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_no_journal, chaosc, run_json};
+use common::{assert_no_journal, chaosc, pids_with, run_json};
 
 /// Each scenario with a word that each fault's observation must contain.
 const SCENARIOS: &[(&str, &[(&str, &str)])] = &[
@@ -32,7 +32,12 @@ const SCENARIOS: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "resource_exhaustion",
-        &[("full", "33554432 bytes"), ("frozen", "stopped")],
+        &[
+            ("full", "33554432 bytes"),
+            ("burn", "CPU worker used"),
+            ("hog", "resident (VmRSS)"),
+            ("frozen", "stopped"),
+        ],
     ),
     ("data_corruption", &[("flip", "differ from the original")]),
     (
@@ -103,6 +108,15 @@ fn failure_modes_observed_and_cleaned() {
             );
         }
         assert_no_journal(state.path());
+        // Stress workers carry `chaosc-` and the first 8 characters of the
+        // run id on their command line, and none may outlive the run.
+        let run_id = result["run_id"].as_str().unwrap();
+        let marker = format!("chaosc-{}-", &run_id[..8]);
+        let workers = pids_with(&marker);
+        assert!(
+            workers.is_empty(),
+            "{name}: stress workers left: {workers:?}"
+        );
     }
 
     let scratch = Path::new("/tmp/chaosc-scenarios/scratch");
