@@ -21,6 +21,10 @@ fn doctor_lists_every_fault() {
         "partition",
         "netem",
         "time_skew",
+        "cpu_stress",
+        "memory_stress",
+        "io_stress",
+        "cgroup_limit",
     ] {
         let entry = entries.iter().find(|entry| entry["fault"] == fault);
         assert!(entry.is_some(), "`{fault}` missing from {report}");
@@ -52,6 +56,27 @@ fn doctor_lists_every_fault() {
                 .unwrap()
                 .contains("apt-get install faketime"),
             "{skew}"
+        );
+    }
+
+    // The stress faults need only `/proc` and the chaosc binary.
+    for fault in ["cpu_stress", "memory_stress", "io_stress"] {
+        let entry = entries
+            .iter()
+            .find(|entry| entry["fault"] == fault)
+            .unwrap();
+        assert_eq!(entry["available"], true, "{entry}");
+    }
+    let cgroup = entries
+        .iter()
+        .find(|entry| entry["fault"] == "cgroup_limit")
+        .unwrap();
+    if !nix::unistd::Uid::effective().is_root() {
+        assert!(
+            cgroup["problems"]
+                .to_string()
+                .contains("does not run as root"),
+            "{cgroup}"
         );
     }
 }

@@ -1,8 +1,8 @@
 //! Every scenario under `scenarios/` is clean under `chaosc check`, and
 //! each failure-mode scenario runs with the real binary: every fault is
 //! observed and reverted, and nothing is left behind (no journal, no fill
-//! file, files back to their original bytes, the web server of
-//! `time_skew.chaos` gone).
+//! file, no stress worker, files back to their original bytes, the web
+//! server of `time_skew.chaos` gone).
 
 mod common;
 
@@ -33,7 +33,12 @@ const SCENARIOS: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "resource_exhaustion",
-        &[("full", "33554432 bytes"), ("frozen", "stopped")],
+        &[
+            ("full", "33554432 bytes"),
+            ("burn", "CPU worker used"),
+            ("hog", "resident (VmRSS)"),
+            ("frozen", "stopped"),
+        ],
     ),
     ("data_corruption", &[("flip", "differ from the original")]),
     (
@@ -105,6 +110,15 @@ fn failure_modes_observed_and_cleaned() {
             );
         }
         assert_no_journal(state.path());
+        // Stress workers carry `chaosc-` and the first 8 characters of the
+        // run id on their command line, and none may outlive the run.
+        let run_id = result["run_id"].as_str().unwrap();
+        let marker = format!("chaosc-{}-", &run_id[..8]);
+        let workers = pids_with(&marker);
+        assert!(
+            workers.is_empty(),
+            "{name}: stress workers left: {workers:?}"
+        );
     }
 
     // The web server of `time_skew.chaos`, with or without a shifted

@@ -256,7 +256,7 @@ fn labels(items: &Value) -> Vec<&str> {
 }
 
 /// The fault kinds of `std::faults`, in declaration order.
-const ALL_FAULTS: [&str; 21] = [
+const ALL_FAULTS: [&str; 25] = [
     "latency",
     "blackhole",
     "process_kill",
@@ -278,6 +278,10 @@ const ALL_FAULTS: [&str; 21] = [
     "link_bandwidth",
     "partition",
     "time_skew",
+    "cpu_stress",
+    "memory_stress",
+    "io_stress",
+    "cgroup_limit",
 ];
 
 const LATENCY_HOVER: &str = "```chaos\n\

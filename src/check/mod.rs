@@ -12,6 +12,7 @@ mod actions;
 mod arguments;
 mod blast_radius;
 mod compliance;
+mod compute;
 mod error;
 mod experiment;
 mod faults;
@@ -42,6 +43,7 @@ use std::path::{Path, PathBuf};
 
 pub use arguments::time_skew_offset_problem;
 pub use compliance::policy_hash;
+pub use compute::MAX_STRESS_WORKERS;
 pub use error::CheckError;
 pub use experiment::format_duration;
 pub use graph::DependencyGraph;

@@ -97,6 +97,9 @@ impl Checker<'_> {
             self.check_reversible(&def, decl, targets);
         }
         self.check_fault_rules(decl, params.as_ref(), targets.as_deref());
+        if let Some(params) = &params {
+            self.check_compute_step(decl, params);
+        }
 
         if self.diagnostics.len() > before {
             return None;

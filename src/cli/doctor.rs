@@ -108,7 +108,7 @@ fn problems(fault: &str, privilege: Privilege, host: &Host) -> Vec<Problem> {
             "run chaosc as root, for example with sudo",
         );
         need(
-            !host.has_ip,
+            !host.has_ip && matches!(fault, "netem" | "link_bandwidth" | "partition"),
             "`ip` is not installed",
             "install iproute2 (`apt-get install iproute2`)",
         );
@@ -151,7 +151,11 @@ fn problems(fault: &str, privilege: Privilege, host: &Host) -> Vec<Problem> {
                 );
             }
         }
-        _ => {}
+        _ => {
+            for (reason, fix) in crate::runtime::faults::compute_problems(fault) {
+                need(true, &reason, &fix);
+            }
+        }
     }
     problems
 }

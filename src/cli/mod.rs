@@ -26,6 +26,7 @@ pub mod render;
 mod run;
 pub mod sarif;
 pub mod source;
+mod stress_worker;
 
 pub use check::CheckFormat;
 
@@ -133,6 +134,9 @@ pub enum Command {
     /// Watch a running `chaosc run` and revert its faults if it dies.
     #[command(hide = true)]
     Guardian(recover::GuardianArgs),
+    /// Burn CPU, hold memory or write files for a compute fault of a run.
+    #[command(hide = true)]
+    StressWorker(stress_worker::StressWorkerArgs),
 }
 
 /// Runs the command and returns the process exit code.
@@ -168,6 +172,7 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Audit(args) => audit::execute(&args, &context),
         Command::Impact(args) => impact::execute(&args, &context),
         Command::Guardian(args) => recover::execute_guardian(&args),
+        Command::StressWorker(args) => stress_worker::execute(&args),
     }
 }
 

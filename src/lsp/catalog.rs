@@ -379,6 +379,10 @@ mod tests {
             "link_bandwidth",
             "partition",
             "time_skew",
+            "cpu_stress",
+            "memory_stress",
+            "io_stress",
+            "cgroup_limit",
         ];
         assert_eq!(names, expected);
     }

@@ -345,6 +345,10 @@ mod tests {
             "link_bandwidth",
             "partition",
             "time_skew",
+            "cpu_stress",
+            "memory_stress",
+            "io_stress",
+            "cgroup_limit",
         ];
         let cases: Vec<(String, Vec<&str>)> = vec![
             ("use |".to_owned(), vec!["std"]),

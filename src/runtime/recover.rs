@@ -45,7 +45,7 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
     };
     if let Some((pid, start_time)) = state.owner()
         && pid != std::process::id()
-        && is_alive(pid, start_time)
+        && still_runs(pid, start_time)
     {
         report.owner_alive = Some(pid);
         return Ok(report);
@@ -141,6 +141,43 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         report.clean = true;
     }
     Ok(report)
+}
+
+/// The `PF_EXITING` bit of the flags in `/proc/PID/stat`, set once the
+/// process has begun to exit.
+const PF_EXITING: u64 = 0x4;
+
+/// Returns whether the process still runs. A process that has begun to
+/// exit is waited for, up to 5 seconds, rather than taken as alive. That
+/// happens to a killed run, whose pipe to the guardian closes before the
+/// kernel has torn the process down.
+fn still_runs(pid: u32, start_time: u64) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while is_alive(pid, start_time) {
+        if !is_exiting(pid) || std::time::Instant::now() >= deadline {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// Returns whether `pid` has begun to exit.
+fn is_exiting(pid: u32) -> bool {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The flags are field 9 of the file, and the fields after the command
+    // name start at field 3.
+    text.rfind(')')
+        .and_then(|end| {
+            text[end + 1..]
+                .split_whitespace()
+                .nth(6)?
+                .parse::<u64>()
+                .ok()
+        })
+        .is_some_and(|flags| flags & PF_EXITING != 0)
 }
 
 /// Stops a process group that a run launched: continue, terminate, kill.

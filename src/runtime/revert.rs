@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::process::{end_with_env, is_alive, proc_stat, signal, spawn_detached};
 use crate::model::LaunchSpec;
-use crate::runtime::faults::FileBackup;
+use crate::runtime::faults::{CreatedCgroup, FileBackup, WorkerProcess};
 
 /// How to undo one fault without the process that applied it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +50,17 @@ pub enum RevertAction {
         marker: String,
         spec: LaunchSpec,
     },
+    /// End the stress workers of a compute fault and remove the files they
+    /// wrote. A worker is signalled only if its start time matches and its
+    /// command line carries `marker`.
+    EndWorkers {
+        marker: String,
+        workers: Vec<WorkerProcess>,
+        files: Vec<PathBuf>,
+    },
+    /// Move the processes of cgroups that `cgroup_limit` created back to
+    /// their original cgroups, and remove the created cgroups.
+    RemoveCgroups { cgroups: Vec<CreatedCgroup> },
 }
 
 /// How long a process with a shifted clock may take to exit on SIGTERM
@@ -133,6 +144,14 @@ impl RevertAction {
                 marker,
                 spec,
             } => unskew(target, marker, spec, restart),
+            RevertAction::EndWorkers {
+                marker,
+                workers,
+                files,
+            } => crate::runtime::faults::end_workers(marker, workers, files),
+            RevertAction::RemoveCgroups { cgroups } => {
+                crate::runtime::faults::remove_cgroups(cgroups)
+            }
         }
     }
 }
@@ -261,6 +280,20 @@ mod tests {
                     ready: Some("127.0.0.1:8080".parse().unwrap()),
                     ready_timeout: Duration::from_secs(10),
                 },
+            },
+            RevertAction::EndWorkers {
+                marker: "chaosc-1234abcd-0000000000000007".to_owned(),
+                workers: vec![WorkerProcess {
+                    pid: 42,
+                    start_time: 4242,
+                }],
+                files: vec![PathBuf::from("/srv/scratch/.chaosc-io-x-0")],
+            },
+            RevertAction::RemoveCgroups {
+                cgroups: vec![CreatedCgroup {
+                    path: PathBuf::from("/sys/fs/cgroup/cpu/chaosc-run-00000001"),
+                    original: PathBuf::from("/sys/fs/cgroup/cpu"),
+                }],
             },
         ];
         for action in actions {

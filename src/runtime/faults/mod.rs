@@ -2,6 +2,8 @@
 //! fault catalog, and a test that keeps the two lists equal.
 
 mod backup;
+mod cgroup;
+mod cgroup_layout;
 mod clock;
 mod config_format;
 mod confine;
@@ -13,8 +15,11 @@ mod kernel;
 mod observe;
 mod peer;
 mod process;
+mod procfs;
 mod proxy;
 mod stream;
+mod stress;
+mod worker;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,8 +33,11 @@ use crate::model::TargetSpec;
 use crate::runtime::JournalHandle;
 
 pub use backup::FileBackup;
+pub use cgroup::{CreatedCgroup, remove_cgroups};
 pub use clock::{find_libfaketime, remove_libfaketime_shm};
 pub use kernel::{delete_qdisc, delete_table};
+pub use stress::{WorkerProcess, end_workers};
+pub use worker::{WorkerJob, run as run_worker};
 
 /// The fault kinds the runtime can inject.
 pub const KINDS: &[&str] = &[
@@ -54,6 +62,10 @@ pub const KINDS: &[&str] = &[
     "link_bandwidth",
     "partition",
     "time_skew",
+    "cpu_stress",
+    "memory_stress",
+    "io_stress",
+    "cgroup_limit",
 ];
 
 /// The stream faults of the proxy, built by [`stream::StreamFault`].
@@ -165,8 +177,37 @@ pub async fn build(
         ("time_skew", TargetHandle::Process { name, process }) => Ok(Box::new(
             clock::TimeSkew::new(spec, name, Arc::clone(process), context).await?,
         )),
+        ("cpu_stress", TargetHandle::Process { .. }) => {
+            Ok(Box::new(stress::Stress::cpu(spec, &context).await?))
+        }
+        ("memory_stress", TargetHandle::Process { .. }) => {
+            Ok(Box::new(stress::Stress::memory(spec, &context).await?))
+        }
+        (
+            "io_stress",
+            TargetHandle::Host {
+                spec: TargetSpec::Directory(directory),
+                ..
+            },
+        ) => Ok(Box::new(
+            stress::Stress::io(spec, directory, &context).await?,
+        )),
+        ("cgroup_limit", TargetHandle::Process { name, process }) => Ok(Box::new(
+            cgroup::CgroupLimit::new(spec, name, Arc::clone(process), &context).await?,
+        )),
         (kind, _) if KINDS.contains(&kind) => Err(mismatch()),
         (kind, _) => Err(FaultError(format!("unknown fault kind `{kind}`"))),
+    }
+}
+
+/// Returns why a compute fault (`cpu_stress`, `memory_stress`, `io_stress`,
+/// `cgroup_limit`) cannot run on this host, as reasons with fixes for
+/// `chaosc doctor`. Other kinds get an empty list.
+pub fn compute_problems(fault: &str) -> Vec<(String, String)> {
+    match fault {
+        "cpu_stress" | "memory_stress" | "io_stress" => stress::host_problems(fault),
+        "cgroup_limit" => cgroup_layout::host_problems(),
+        _ => Vec::new(),
     }
 }
 
