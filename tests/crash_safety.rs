@@ -1,13 +1,13 @@
-//! Crash trials. `chaosc run --no-guardian` applies faults of every kind (the
-//! proxy faults, a paused and a killed process, file corruption,
-//! configuration drift and a disk fill, a clock skew where libfaketime is
-//! installed, and, as root, netem, a bandwidth limit and a partition in
-//! namespaces the test creates) and is stopped at
-//! a moment drawn from a seeded generator: by SIGKILL in every other trial,
-//! else by SIGTERM, SIGINT or a panic injected into the run. After each
-//! trial `chaosc recover --stop-targets` must leave the machine as it was
-//! before the run, no journal behind, an intact audit chain and a
-//! readable store.
+//! Crash trials. `chaosc run --no-guardian` applies faults of every kind
+//! (the proxy faults, a paused and a killed process, file corruption,
+//! configuration drift and a disk fill, CPU, memory and I/O stress, a clock
+//! skew where libfaketime is installed, and, as root, a cgroup limit,
+//! netem, a bandwidth limit and a partition in namespaces the test creates)
+//! and is stopped at a moment drawn from a seeded generator: by SIGKILL in
+//! every other trial, else by SIGTERM, SIGINT or a panic injected into the
+//! run. After each trial `chaosc recover --stop-targets` must leave the
+//! machine as it was before the run, no journal behind, an intact audit
+//! chain and a readable store.
 //!
 //! The trials are reproducible: the seed and each trial's stop and delay
 //! are printed. `CHAOSC_CRASH_TRIALS=400 cargo test --test crash_safety --
@@ -263,25 +263,6 @@ impl ClockFaults {
             marker: www,
         }
     }
-
-    /// Returns whether libfaketime is installed, as `chaosc doctor` finds it.
-    fn available(sandbox: &Sandbox) -> bool {
-        let output = sandbox
-            .chaosc()
-            .args(["doctor", "--format", "json"])
-            .output()
-            .expect("run chaosc doctor");
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
-        let works = report
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|entry| entry["fault"] == "time_skew" && entry["available"] == true);
-        if !works {
-            println!("libfaketime is missing: no clock skew trials");
-        }
-        works
-    }
 }
 
 impl Fixture for ClockFaults {
@@ -298,6 +279,137 @@ impl Fixture for ClockFaults {
             wait_until(Duration::from_secs(2), || pids_with(&self.marker)
                 .is_empty()),
             "{trial}: skewed or launched targets left running: {:?}",
+            pids_with(&self.marker)
+        );
+    }
+}
+
+/// Returns whether `chaosc doctor` reports `fault` as available here, and
+/// prints why the trials leave it out when it is not.
+fn available(sandbox: &Sandbox, fault: &str) -> bool {
+    let output = sandbox
+        .chaosc()
+        .args(["doctor", "--format", "json"])
+        .output()
+        .expect("run chaosc doctor");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let entry = report
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|entry| entry["fault"] == fault);
+    let works = entry.is_some_and(|entry| entry["available"] == true);
+    if !works {
+        println!("`{fault}` is not available here, so no trial holds it: {entry:?}");
+    }
+    works
+}
+
+/// CPU, memory and I/O stress workers, and a cgroup limit where cgroups
+/// can be used, on a launched target and a scratch directory.
+struct ComputeFaults {
+    file: PathBuf,
+    scratch: PathBuf,
+    /// A string in the launched target's command line.
+    marker: String,
+}
+
+impl ComputeFaults {
+    fn new(sandbox: &Sandbox, with_cgroup: bool) -> Self {
+        let port = free_port();
+        let www = sandbox.write("compute/index.html", "crash trial\n");
+        let www = www.parent().unwrap().display().to_string();
+        let scratch = sandbox
+            .write("stress/.keep", "")
+            .parent()
+            .unwrap()
+            .to_owned();
+        std::fs::remove_file(scratch.join(".keep")).unwrap();
+        let targets = format!(
+            r#"target app = process {{
+    command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1", "--directory", "{www}"]
+    ready = 127.0.0.1:{port}
+}}
+target scratch = directory {{ path = "{}" }}
+"#,
+            scratch.display()
+        );
+        let mut kinds = "cpu_stress, memory_stress, io_stress".to_owned();
+        let mut steps = "    step burn = inject cpu_stress(workers = 1, load = 50%) on app for 1s\n    \
+                         step hog = inject memory_stress(size = 16MiB) on app for 1s\n    \
+                         step churn = inject io_stress(workers = 1, size = 4MiB) on scratch for 1s\n"
+            .to_owned();
+        if with_cgroup {
+            kinds.push_str(", cgroup_limit");
+            steps.push_str(
+                "    step cap = inject cgroup_limit(cpu = 50%, memory = 256MiB) on app for 1s\n",
+            );
+        }
+        steps.push_str("}\n");
+        let text = scenario_head(&kinds, &targets, "compute", 2) + &steps;
+        ComputeFaults {
+            file: sandbox.write("compute.chaos", &text),
+            scratch,
+            marker: www,
+        }
+    }
+}
+
+/// Returns the cgroups named `chaosc-*` under `/sys/fs/cgroup`, down to
+/// five levels.
+fn chaosc_cgroups() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![(PathBuf::from("/sys/fs/cgroup"), 0)];
+    while let Some((folder, depth)) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                continue;
+            }
+            if entry.file_name().to_string_lossy().starts_with("chaosc-") {
+                found.push(path);
+            } else if depth < 5 {
+                folders.push((path, depth + 1));
+            }
+        }
+    }
+    found
+}
+
+impl Fixture for ComputeFaults {
+    fn name(&self) -> &'static str {
+        "compute"
+    }
+
+    fn file(&self) -> &Path {
+        &self.file
+    }
+
+    fn assert_clean(&self, trial: &str) {
+        assert!(
+            wait_until(Duration::from_secs(2), || pids_with("stress-worker")
+                .is_empty()),
+            "{trial}: stress workers left: {:?}",
+            pids_with("stress-worker")
+        );
+        let left: Vec<_> = std::fs::read_dir(&self.scratch)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.path())
+            .collect();
+        assert!(left.is_empty(), "{trial}: stress files left: {left:?}");
+        assert_eq!(
+            chaosc_cgroups(),
+            Vec::<PathBuf>::new(),
+            "{trial}: cgroups left"
+        );
+        assert!(
+            wait_until(Duration::from_secs(2), || pids_with(&self.marker)
+                .is_empty()),
+            "{trial}: launched targets left running: {:?}",
             pids_with(&self.marker)
         );
     }
@@ -547,7 +659,11 @@ fn stops_at_random_moments_are_recoverable() {
     if netns::can_run() {
         fixtures.push(Box::new(KernelFaults::new(&sandbox)));
     }
-    if ClockFaults::available(&sandbox) {
+    fixtures.push(Box::new(ComputeFaults::new(
+        &sandbox,
+        available(&sandbox, "cgroup_limit"),
+    )));
+    if available(&sandbox, "time_skew") {
         fixtures.push(Box::new(ClockFaults::new(&sandbox)));
     }
     for fixture in &fixtures {
