@@ -132,3 +132,29 @@ fn recover_deletes_table_after_kill() {
     assert!(!link.tables().contains("chaosc_"), "{}", link.tables());
     assert_no_journal(state.path());
 }
+
+#[test]
+fn partition_of_missing_interface_fails() {
+    if !can_run() {
+        return;
+    }
+    let link = Link::create();
+    let state = tempfile::tempdir().unwrap();
+    let text = scenario(
+        &link,
+        "    step cut = inject partition() on link for 300ms\n",
+        "partition",
+    )
+    .replace("name = \"vnear\"", "name = \"nosuch0\"");
+    let path = write_file(state.path(), "missing.chaos", &text);
+    let output = chaosc(
+        state.path(),
+        &["run", "--format", "json", "--quiet", path.to_str().unwrap()],
+    );
+    let result = output.json();
+    assert_eq!(result["status"], "failed", "{result}");
+    let reason = result["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("interface `nosuch0` not found"), "{reason}");
+    assert!(!link.tables().contains("chaosc_"), "{}", link.tables());
+    assert_no_journal(state.path());
+}

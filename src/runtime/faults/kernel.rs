@@ -340,6 +340,15 @@ impl Fault for Partition {
 
     async fn inject(&mut self) -> Result<(), FaultError> {
         let netns = self.interface.netns.clone();
+        // nftables matches interfaces by name, so a rule for a missing one
+        // loads fine and drops nothing.
+        let (at, name) = (netns.clone(), self.interface.name.clone());
+        blocking(move || {
+            netns::run(at.as_deref(), &["ip", "link", "show", "dev", &name])
+                .map(drop)
+                .map_err(|error| format!("interface `{name}` not found: {error}"))
+        })
+        .await?;
         if let Some(peer) = self.interface.peer {
             let at = netns.clone();
             self.baseline =
@@ -356,9 +365,14 @@ impl Fault for Partition {
         let (netns, table) = (self.interface.netns.clone(), self.table.clone());
         blocking(move || netns::run(netns.as_deref(), &["nft", "list", "table", "inet", &table]))
             .await?;
+        let traffic = match self.direction {
+            Direction::Upstream => "outgoing",
+            Direction::Downstream => "incoming",
+            Direction::Both => "all",
+        };
         let mut seen = format!(
-            "nftables table `{}` drops {} traffic of `{}`",
-            self.table, self.direction, self.interface.name
+            "nftables table `{}` drops {traffic} traffic of `{}`",
+            self.table, self.interface.name
         );
         if let Some(peer) = self.interface.peer {
             let netns = self.interface.netns.clone();
