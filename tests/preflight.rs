@@ -1,5 +1,6 @@
-//! Faults that need root are rejected before anything is journaled or
-//! injected when chaosc runs as another user.
+//! Runs that cannot finish are rejected before anything is journaled or
+//! injected: faults that need root when chaosc runs as another user, and
+//! addresses that another program holds.
 
 mod common;
 
@@ -48,4 +49,41 @@ fn root_fault_rejected_for_user() {
     assert!(stderr.contains("chaos::E0918"), "{stderr}");
     assert!(stderr.contains("`cut` (`partition`)"), "{stderr}");
     assert!(!state.join("journal").exists(), "a journal was written");
+}
+
+#[test]
+fn taken_proxy_address_rejected_before_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let upstream = common::free_port();
+    let scenario = format!(
+        r#"use std::faults::latency
+target front = proxy {{ listen = 127.0.0.1:{port}, upstream = 127.0.0.1:{upstream} }}
+experiment taken {{
+    category = network
+    severity = low
+    duration = 1m
+    safety {{ rollback = true, emergency_stop = true, business_hours_only = false }}
+    step slow = inject latency(delay = 10ms) on front for 1s
+}}
+"#
+    );
+    let path = write_file(dir.path(), "taken.chaos", &scenario);
+    let state = dir.path().join("state");
+    let output = Command::new(env!("CARGO_BIN_EXE_chaosc"))
+        .args(["run", path.to_str().unwrap()])
+        .env("CHAOSC_STATE_DIR", &state)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run chaosc");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("chaos::E0919"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`front` on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(!state.join("journal").exists(), "a journal was written");
+    drop(holder);
 }

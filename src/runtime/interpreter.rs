@@ -89,6 +89,15 @@ pub enum RunSetupError {
     )]
     NotRoot { steps: String },
 
+    #[error("addresses the run needs are taken: {addresses}")]
+    #[diagnostic(
+        code(chaos::E0919),
+        help(
+            "stop what holds them (a target an earlier run left: `chaosc recover --stop-targets`) or choose other ports; nothing was injected"
+        )
+    )]
+    AddressInUse { addresses: String },
+
     #[error("cannot start the guardian process: {reason}")]
     #[diagnostic(
         code(chaos::E0911),
@@ -107,6 +116,13 @@ pub async fn run(
     if !needs_root.is_empty() && !super::preflight::is_root() {
         return Err(RunSetupError::NotRoot {
             steps: needs_root.join(", "),
+        });
+    }
+
+    let busy = super::preflight::busy_addresses(plan);
+    if !busy.is_empty() {
+        return Err(RunSetupError::AddressInUse {
+            addresses: busy.join("; "),
         });
     }
 
