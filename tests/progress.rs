@@ -345,7 +345,7 @@ fn ctrl_c_restores_terminal() {
     let lines = transcript(&mut terminal);
     let header = only_line(&lines, "chaosc run `watched`  run ");
     assert!(
-        lines[header + 1].starts_with("watched: aborted (success criteria not met) in "),
+        lines[header + 1].starts_with("watched: aborted (success criteria not judged) in "),
         "no verdict under the header:\n{}",
         lines.join("\n")
     );
@@ -433,7 +433,7 @@ fn plain_prints_one_line_per_event() {
 
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(
-        stdout.starts_with("\nwatched: completed (success criteria met) in "),
+        stdout.starts_with("\nwatched: completed (no success criteria) in "),
         "{stdout}"
     );
     sandbox.assert_no_journal();
@@ -465,7 +465,7 @@ fn none_prints_only_the_verdict() {
     assert_eq!(stderr, "");
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(
-        stdout.starts_with("\nwatched: completed (success criteria met) in "),
+        stdout.starts_with("\nwatched: completed (no success criteria) in "),
         "{stdout}"
     );
 }

@@ -475,14 +475,12 @@ fn exit_code(result: &RunResult) -> u8 {
 /// Renders the final result for people.
 fn render_result(result: &RunResult) -> String {
     let mut out = String::new();
-    let verdict = if result.success {
-        "success criteria met"
-    } else {
-        "success criteria not met"
-    };
     out.push_str(&format!(
-        "\n{}: {} ({verdict}) in {:.1}s\n",
-        result.experiment, result.status, result.duration_seconds
+        "\n{}: {} ({}) in {:.1}s\n",
+        result.experiment,
+        result.status,
+        result.criteria_verdict(),
+        result.duration_seconds
     ));
     if let Some(reason) = &result.reason {
         out.push_str(&format!("  reason: {reason}\n"));

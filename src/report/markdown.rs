@@ -5,15 +5,22 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::{items, text};
+use crate::runtime::result::criteria_verdict;
 
 /// Renders a run result as Markdown.
 pub fn render_markdown(result: &Value) -> String {
     let mut out = String::new();
-    let verdict = if result["success"] == true {
-        "success criteria met"
-    } else {
-        "success criteria not met"
-    };
+    let criteria = result["success_criteria"].as_array();
+    let met = criteria.map_or(0, |list| {
+        list.iter()
+            .filter(|criterion| criterion["met"] == true)
+            .count()
+    });
+    let verdict = criteria_verdict(
+        result["status"] == "completed",
+        met,
+        criteria.map_or(0, Vec::len),
+    );
     let _ = writeln!(
         out,
         "# Experiment `{}`: {}\n",

@@ -165,6 +165,30 @@ pub struct CriterionResult {
     pub met: bool,
 }
 
+/// Describes how the success criteria of a run came out, for its verdict
+/// line: all met, how many of them were met, or not judged at all (the run
+/// ended before they were).
+pub fn criteria_verdict(completed: bool, met: usize, total: usize) -> String {
+    match (met, total) {
+        (_, 0) if completed => "no success criteria".to_owned(),
+        (_, 0) => "success criteria not judged".to_owned(),
+        (met, total) if met == total => "success criteria met".to_owned(),
+        (met, total) => format!("{met} of {total} success criteria met"),
+    }
+}
+
+impl RunResult {
+    /// Describes how the success criteria of this run came out.
+    pub fn criteria_verdict(&self) -> String {
+        let met = self.success_criteria.iter().filter(|c| c.met).count();
+        criteria_verdict(
+            self.status == ExperimentStatus::Completed,
+            met,
+            self.success_criteria.len(),
+        )
+    }
+}
+
 /// The execution of one recovery plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecoveryResult {

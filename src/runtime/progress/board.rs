@@ -452,14 +452,9 @@ impl Board {
 
 /// Returns the verdict line of a finished run.
 fn verdict(summary: &RunSummary) -> String {
-    let criteria = if summary.success {
-        "success criteria met"
-    } else {
-        "success criteria not met"
-    };
     let mut line = format!(
-        "{}: {} ({criteria}) in {:.1}s",
-        summary.experiment, summary.status, summary.duration_seconds
+        "{}: {} ({}) in {:.1}s",
+        summary.experiment, summary.status, summary.criteria, summary.duration_seconds
     );
     if let Some(reason) = &summary.reason {
         line.push_str(&format!(": {reason}"));
@@ -667,7 +662,7 @@ mod tests {
         let summary = RunSummary {
             experiment: "demo".to_owned(),
             status: crate::model::ExperimentStatus::Completed,
-            success: true,
+            criteria: "success criteria met".to_owned(),
             reason: None,
             duration_seconds: 12.34,
             rollback_complete: true,

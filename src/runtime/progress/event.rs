@@ -155,7 +155,8 @@ pub struct StepOutline {
 pub struct RunSummary {
     pub experiment: String,
     pub status: ExperimentStatus,
-    pub success: bool,
+    /// How the success criteria came out, as the verdict line says it.
+    pub criteria: String,
     pub reason: Option<String>,
     pub duration_seconds: f64,
     pub rollback_complete: bool,
@@ -167,7 +168,7 @@ impl RunSummary {
         RunSummary {
             experiment: result.experiment.clone(),
             status: result.status,
-            success: result.success,
+            criteria: result.criteria_verdict(),
             reason: result.reason.clone(),
             duration_seconds: result.duration_seconds,
             rollback_complete: result.rollback_complete,
