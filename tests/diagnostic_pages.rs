@@ -61,4 +61,5 @@ fn find_accepts_prefix_and_case() {
     assert_eq!(find("chaos::E0101").map(|page| page.code), Some("E0101"));
     assert_eq!(find("w0001").map(|page| page.code), Some("W0001"));
     assert!(find("E9999").is_none());
+    assert_eq!(find("413").map(|page| page.code), Some("E0413"));
 }

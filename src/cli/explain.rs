@@ -47,13 +47,18 @@ pub fn pages() -> Vec<Page> {
         .collect()
 }
 
-/// Finds the page of `code`, written with or without `chaos::`, in any case.
+/// Finds the page of `code`, written with or without `chaos::`, in any
+/// case. A bare number such as `413` finds the error `E0413`.
 pub fn find(code: &str) -> Option<Page> {
     let code = code.trim();
     let code = code.strip_prefix("chaos::").unwrap_or(code);
+    let code = match code.parse::<u16>() {
+        Ok(number) => format!("E{number:04}"),
+        Err(_) => code.to_owned(),
+    };
     pages()
         .into_iter()
-        .find(|page| page.code.eq_ignore_ascii_case(code))
+        .find(|page| page.code.eq_ignore_ascii_case(&code))
 }
 
 /// Runs `chaosc explain` and returns its exit code.
