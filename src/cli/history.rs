@@ -80,6 +80,15 @@ fn open_store(db: &Path) -> Result<Store, u8> {
     })
 }
 
+/// Returns an RFC 3339 time to the second, or `time` as it is when it
+/// does not parse.
+fn short_time(time: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(time).map_or_else(
+        |_| time.to_owned(),
+        |parsed| parsed.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+    )
+}
+
 /// Runs `chaosc history`.
 pub fn execute_history(args: &HistoryArgs, db: &Path) -> u8 {
     let store = match open_store(db) {
@@ -89,49 +98,53 @@ pub fn execute_history(args: &HistoryArgs, db: &Path) -> u8 {
     let printed = if args.recoveries {
         store.recoveries(args.limit).map(|rows| match args.format {
             OutputFormat::Json => serde_json::to_string_pretty(&rows).expect("rows serialize"),
-            OutputFormat::Human => rows
-                .iter()
-                .map(|row| {
-                    let rto = match row.rto_met {
-                        Some(true) => "RTO met",
-                        Some(false) => "RTO missed",
-                        None => "no RTO",
-                    };
-                    let run = row
-                        .run_id
-                        .as_deref()
-                        .map_or("drill".to_owned(), |id| id[..8.min(id.len())].to_owned());
-                    format!(
-                        "{}  {run:<8}  {:<20} {:<20} {:<10} {:>8.2}s  {rto}",
-                        row.started_at,
-                        row.plan,
-                        row.strategy,
-                        row.status,
-                        row.recovery_time_seconds
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
+            OutputFormat::Human => std::iter::once(format!(
+                "{:<25}  {:<8}  {:<20} {:<20} {:<10} {:>9}  RTO",
+                "STARTED", "RUN", "PLAN", "STRATEGY", "STATUS", "TIME"
+            ))
+            .chain(rows.iter().map(|row| {
+                let rto = match row.rto_met {
+                    Some(true) => "RTO met",
+                    Some(false) => "RTO missed",
+                    None => "no RTO",
+                };
+                let run = row
+                    .run_id
+                    .as_deref()
+                    .map_or("drill".to_owned(), |id| id[..8.min(id.len())].to_owned());
+                format!(
+                    "{:<25}  {run:<8}  {:<20} {:<20} {:<10} {:>8.2}s  {rto}",
+                    short_time(&row.started_at),
+                    row.plan,
+                    row.strategy,
+                    row.status,
+                    row.recovery_time_seconds
+                )
+            }))
+            .collect::<Vec<_>>()
+            .join("\n"),
         })
     } else {
         store.runs(args.limit).map(|rows| match args.format {
             OutputFormat::Json => serde_json::to_string_pretty(&rows).expect("rows serialize"),
-            OutputFormat::Human => rows
-                .iter()
-                .map(|row| {
-                    let verdict = if row.success { "success" } else { "no success" };
-                    format!(
-                        "{}  {}  {:<24} {:<12} {verdict:<10} {:>8.1}s  {}",
-                        row.started_at,
-                        &row.id[..8.min(row.id.len())],
-                        row.experiment,
-                        row.status,
-                        row.duration_seconds,
-                        row.file
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
+            OutputFormat::Human => std::iter::once(format!(
+                "{:<25}  {:<8}  {:<24} {:<12} {:<10} {:>9}  FILE",
+                "STARTED", "RUN", "EXPERIMENT", "STATUS", "VERDICT", "TIME"
+            ))
+            .chain(rows.iter().map(|row| {
+                let verdict = if row.success { "success" } else { "no success" };
+                format!(
+                    "{:<25}  {:<8}  {:<24} {:<12} {verdict:<10} {:>8.1}s  {}",
+                    short_time(&row.started_at),
+                    &row.id[..8.min(row.id.len())],
+                    row.experiment,
+                    row.status,
+                    row.duration_seconds,
+                    row.file
+                )
+            }))
+            .collect::<Vec<_>>()
+            .join("\n"),
         })
     };
     match printed {
