@@ -5,40 +5,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{Sandbox, chaosc, faults_of, process_state, run_json, wait_until};
+use common::{OwnedProcess, Sandbox, chaosc, faults_of, process_state, run_json, wait_until};
 
-/// A copy of `sleep` under a name no other process has, started by the
-/// test and killed when dropped.
-struct Sleeper {
-    child: Child,
-}
-
-impl Sleeper {
-    fn start(program: &Path) -> Sleeper {
-        let child = Command::new(program)
-            .arg("60")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start the sleeper");
-        Sleeper { child }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.pid().to_string()])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts a copy of `sleep` that the test owns.
+fn sleeper(program: &Path) -> OwnedProcess {
+    OwnedProcess::spawn(Command::new(program).arg("60"))
 }
 
 /// Copies `sleep` into the sandbox under a name of at most 15 characters
@@ -78,7 +52,7 @@ experiment attach {{
 fn pause_by_name_and_pid() {
     let sandbox = Sandbox::new();
     let (program, name) = unique_sleep(&sandbox, 'p');
-    let sleeper = Sleeper::start(&program);
+    let sleeper = sleeper(&program);
     assert!(wait_until(Duration::from_secs(5), || process_state(
         sleeper.pid()
     )
@@ -113,8 +87,8 @@ fn pause_by_name_and_pid() {
 fn ambiguous_name_fails_before_injection() {
     let sandbox = Sandbox::new();
     let (program, name) = unique_sleep(&sandbox, 'a');
-    let first = Sleeper::start(&program);
-    let second = Sleeper::start(&program);
+    let first = sleeper(&program);
+    let second = sleeper(&program);
     let file = scenario(&sandbox, &format!("name = \"{name}\""));
 
     let output = chaosc(

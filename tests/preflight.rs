@@ -5,6 +5,7 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
 use common::write_file;
@@ -20,6 +21,23 @@ experiment needs_root {
     step cut = inject partition() on link for 1s
 }
 "#;
+
+/// Runs `chaosc run FILE` through `command` with the state directory
+/// `state`, and checks that the run was rejected with `code` before it
+/// wrote a journal. Returns standard error.
+fn assert_rejected(command: &mut Command, file: &Path, state: &Path, code: &str) -> String {
+    let output = command
+        .args(["run", file.to_str().unwrap()])
+        .env("CHAOSC_STATE_DIR", state)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run chaosc");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(code), "{stderr}");
+    assert!(!state.join("journal").exists(), "a journal was written");
+    stderr
+}
 
 #[test]
 fn root_fault_rejected_for_user() {
@@ -38,17 +56,8 @@ fn root_fault_rejected_for_user() {
     } else {
         Command::new(binary)
     };
-    let output = command
-        .args(["run", path.to_str().unwrap()])
-        .env("CHAOSC_STATE_DIR", &state)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run chaosc");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("chaos::E0918"), "{stderr}");
+    let stderr = assert_rejected(&mut command, &path, &state, "chaos::E0918");
     assert!(stderr.contains("`cut` (`partition`)"), "{stderr}");
-    assert!(!state.join("journal").exists(), "a journal was written");
 }
 
 #[test]
@@ -71,19 +80,11 @@ experiment taken {{
     );
     let path = write_file(dir.path(), "taken.chaos", &scenario);
     let state = dir.path().join("state");
-    let output = Command::new(env!("CARGO_BIN_EXE_chaosc"))
-        .args(["run", path.to_str().unwrap()])
-        .env("CHAOSC_STATE_DIR", &state)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run chaosc");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("chaos::E0919"), "{stderr}");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chaosc"));
+    let stderr = assert_rejected(&mut command, &path, &state, "chaos::E0919");
     assert!(
         stderr.contains(&format!("`front` on 127.0.0.1:{port}")),
         "{stderr}"
     );
-    assert!(!state.join("journal").exists(), "a journal was written");
     drop(holder);
 }

@@ -155,18 +155,23 @@ impl OwnedProcess {
         if let Some(dir) = dir {
             command.arg("--directory").arg(dir);
         }
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start python3 -m http.server");
-        let process = OwnedProcess { child };
+        let process = Self::spawn(&mut command);
         assert!(
             wait_until(Duration::from_secs(10), || port_accepts(port)),
             "test server never listened"
         );
         process
+    }
+
+    /// Starts `command` with no standard input or output.
+    pub fn spawn(command: &mut Command) -> Self {
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a test process");
+        OwnedProcess { child }
     }
 
     pub fn pid(&self) -> u32 {
