@@ -13,6 +13,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 
+use super::http_client::error_chain;
 use super::process::{is_alive, proc_stat};
 use super::prometheus;
 use super::targets::{ProcessTarget, Targets};
@@ -194,18 +195,6 @@ async fn read_limited(response: &mut reqwest::Response) -> Result<String, String
     }
     body.truncate(MAX_RESPONSE_BYTES);
     Ok(String::from_utf8_lossy(&body).into_owned())
-}
-
-/// Describes an error with its causes, which reqwest keeps apart.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, String> {

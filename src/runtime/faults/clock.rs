@@ -17,6 +17,7 @@ use crate::check::time_skew_offset_problem;
 use crate::model::{FaultSpec, LaunchSpec, TypedValue};
 use crate::runtime::JournalHandle;
 use crate::runtime::fault::{Fault, FaultError};
+use crate::runtime::http_client::error_chain;
 use crate::runtime::process::end_with_env;
 use crate::runtime::revert::RevertAction;
 use crate::runtime::targets::{ProcessTarget, replace_launched};
@@ -156,7 +157,7 @@ impl TimeSkew {
         let skewed = skewed_spec(&original, &library, offset, &run_and_target);
         // Responses come straight from the target: no proxy from the
         // environment, no redirects.
-        let http = reqwest::Client::builder()
+        let http = crate::runtime::http_client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(READ_TIMEOUT)
@@ -466,18 +467,6 @@ fn parse_http_date(text: &str) -> Option<DateTime<Utc>> {
             .ok()
             .map(|date| date.and_utc())
     })
-}
-
-/// Describes an error with its causes, which reqwest keeps apart.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
