@@ -16,7 +16,7 @@ use crate::model::{
     ComplianceFramework, ComplianceSpec, DataClass, FailureMode, FrameworkPolicy, RiskLevel, Step,
     ValueType,
 };
-use crate::syntax::{ExperimentDecl, FrameworkDecl, Section, Span, ValueKind};
+use crate::syntax::{ExperimentDecl, FrameworkDecl, Property, Section, Span, ValueKind};
 
 fn framework_fields() -> Vec<Field> {
     let strings = || ValueType::List(Box::new(ValueType::String));
@@ -102,6 +102,22 @@ pub fn check_framework(
     })
 }
 
+/// Reads the key of a property as a data class, reporting a key that is
+/// not one.
+fn data_class_key(diagnostics: &mut Vec<CheckError>, property: &Property) -> Option<DataClass> {
+    let class = DataClass::from_name(&property.key.name);
+    if class.is_none() {
+        let known = DataClass::ALL.iter().map(|class| class.name());
+        diagnostics.push(CheckError::UnknownMember {
+            name: property.key.name.clone(),
+            enumeration: "data class".to_owned(),
+            span: property.key.span.into(),
+            help: Some(known_names_help(&property.key.name, known)),
+        });
+    }
+    class
+}
+
 /// Checks `forbid { cardholder = [data_corruption, process_kill] }`: keys
 /// are data classes, values fault kinds or failure modes.
 fn check_forbid(
@@ -112,14 +128,7 @@ fn check_forbid(
     check_section_names(diagnostics, &section.block.sections, &[]);
     let mut forbidden = BTreeMap::new();
     for property in &section.block.properties {
-        let Some(class) = DataClass::from_name(&property.key.name) else {
-            let known = DataClass::ALL.iter().map(|class| class.name());
-            diagnostics.push(CheckError::UnknownMember {
-                name: property.key.name.clone(),
-                enumeration: "data class".to_owned(),
-                span: property.key.span.into(),
-                help: Some(known_names_help(&property.key.name, known)),
-            });
+        let Some(class) = data_class_key(diagnostics, property) else {
             continue;
         };
         let ValueKind::List(items) = &property.value.kind else {
@@ -174,14 +183,7 @@ fn check_regions(
     check_section_names(diagnostics, &section.block.sections, &[]);
     let mut regions = BTreeMap::new();
     for property in &section.block.properties {
-        let Some(class) = DataClass::from_name(&property.key.name) else {
-            let known = DataClass::ALL.iter().map(|class| class.name());
-            diagnostics.push(CheckError::UnknownMember {
-                name: property.key.name.clone(),
-                enumeration: "data class".to_owned(),
-                span: property.key.span.into(),
-                help: Some(known_names_help(&property.key.name, known)),
-            });
+        let Some(class) = data_class_key(diagnostics, property) else {
             continue;
         };
         let strings = ValueType::List(Box::new(ValueType::String));
