@@ -23,6 +23,9 @@ use crate::model::Direction;
 /// Headers that carry credentials, which `StripAuthorization` removes.
 const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization"];
 
+/// The size of the buffer of the copy path, the most one read takes.
+const COPY_BUFFER_BYTES: usize = 64 * 1024;
+
 /// The longest a bandwidth-limited piece takes to send, so that a large
 /// chunk trickles out instead of arriving in one late burst.
 const PACING_TICK: Duration = Duration::from_millis(50);
@@ -160,12 +163,24 @@ async fn write_message(
     }
 }
 
-/// Waits until `due`, without touching the timer when it has passed: the
-/// timer's resolution is a millisecond, so even a sleep until now would add
-/// up to a millisecond to every chunk that no toxic delays.
+/// The resolution of tokio's timer, which rounds every sleep up to it.
+const TIMER_TICK: Duration = Duration::from_millis(1);
+
+/// Waits until `due`. The timer rounds a sleep up to the next millisecond,
+/// which would add up to a millisecond to every delayed piece, so it sleeps
+/// until one tick before `due` and yields to other tasks for the rest. A
+/// piece that is already due does not touch the timer at all.
 async fn wait_until(due: Instant) {
-    if due > Instant::now() {
-        tokio::time::sleep_until(due).await;
+    if due <= Instant::now() {
+        return;
+    }
+    if let Some(early) = due.checked_sub(TIMER_TICK)
+        && early > Instant::now()
+    {
+        tokio::time::sleep_until(early).await;
+    }
+    while Instant::now() < due {
+        tokio::task::yield_now().await;
     }
 }
 
@@ -198,7 +213,8 @@ async fn read(
     let mut framer = replies.is_some().then(RequestFramer::default);
     // Without a pipe every byte takes the copy path.
     let mut pipe = Pipe::new().ok();
-    let mut buffer = vec![0u8; 64 * 1024];
+    // Allocated on the first copy, so that a spliced connection holds none.
+    let mut buffer = Vec::new();
     loop {
         if let Some(spliced) = &pipe {
             // Wait for data without taking it, so that a toxic added while
@@ -231,6 +247,9 @@ async fn read(
                 }
                 continue;
             }
+        }
+        if buffer.is_empty() {
+            buffer = vec![0u8; COPY_BUFFER_BYTES];
         }
         let read = reader.read(&mut buffer).await;
         let Ok(n @ 1..) = read else {
