@@ -192,3 +192,33 @@ fn recover_restores_after_kill() {
     assert_restored(&originals, root.path());
     assert_no_journal(state.path());
 }
+
+#[test]
+fn overlapping_faults_on_one_file_fail() {
+    let state = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let originals = prepare(root.path());
+    let shown = root.path().display();
+    let text = format!(
+        r#"use std::faults::corrupt_file
+target data = file {{ path = "{shown}/data.bin", root = "{shown}" }}
+target again = file {{ path = "{shown}/./data.bin", root = "{shown}" }}
+experiment overlap {{
+    category = storage
+    severity = low
+    duration = 1m
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
+    step first = inject corrupt_file(offset = 0B, count = 64) on data for 1s
+    step second = inject corrupt_file(offset = 0B, count = 64) on again for 2s
+}}
+"#
+    );
+    let path = write_file(state.path(), "overlap.chaos", &text);
+    let result = run_json(state.path(), &path);
+
+    assert_eq!(result["status"], "failed", "{result}");
+    let reason = result["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("must not overlap"), "{reason}");
+    assert_restored(&originals, root.path());
+    assert_no_journal(state.path());
+}

@@ -31,12 +31,15 @@ impl LockKey {
                 None => format!("process {}", spec.command.join(" ")),
             },
             TargetSpec::Attached(Attach::PidFile(pid_file)) => {
-                let path = pid_file.canonicalize().unwrap_or_else(|_| pid_file.clone());
-                format!("pid file {}", path.display())
+                format!("pid file {}", canonical(pid_file).display())
             }
             TargetSpec::Attached(attach) => attach.to_string(),
-            TargetSpec::File(file) => format!("file {}", file.path.display()),
-            TargetSpec::Directory(directory) => format!("directory {}", directory.path.display()),
+            // Canonical paths, so that `./`, `..` or a link in the path does
+            // not make one file look like two.
+            TargetSpec::File(file) => format!("file {}", canonical(&file.path).display()),
+            TargetSpec::Directory(directory) => {
+                format!("directory {}", canonical(&directory.path).display())
+            }
             TargetSpec::Interface(interface) => format!(
                 "interface {} in {}",
                 interface.name,
@@ -176,4 +179,10 @@ mod tests {
         let taken = acquire(store.connection(), &[key("1")], "b", Holder::current()).unwrap();
         assert_eq!(taken, ["proxy 127.0.0.1:1"]);
     }
+}
+
+/// Returns `path` with links, `.` and `..` resolved, or as written when it
+/// does not exist.
+fn canonical(path: &std::path::Path) -> std::path::PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_owned())
 }

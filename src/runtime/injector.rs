@@ -1,6 +1,7 @@
 //! The injector: applies faults (journal first), verifies them, and reverts
 //! them one by one or all at once in reverse order of application.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -11,10 +12,13 @@ use super::fault::Fault;
 use super::metrics::Metrics;
 use super::progress::{Progress, ProgressEvent};
 use super::result::{FaultResult, RollbackOutcome};
+use super::revert::RevertAction;
 use crate::store::Record;
 
 /// A fault the injector has journaled, with its bookkeeping.
 struct Entry {
+    /// The file whose bytes the fault changes and restores, if any.
+    file: Option<PathBuf>,
     result: FaultResult,
     fault: Arc<tokio::sync::Mutex<Box<dyn Fault>>>,
 }
@@ -49,13 +53,27 @@ impl Injector {
         expires_at: DateTime<Utc>,
     ) -> Result<u64, String> {
         let kind = fault.kind();
+        let revert = fault.revert_action();
+        if let RevertAction::RestoreFile(backup) = &revert
+            && let Some(holder) = self.file_holder(&backup.path)
+        {
+            // Each fault restores the bytes it found, so a second fault on
+            // the file would back up the first one's changes and restore
+            // them after the first was undone.
+            return Err(format!(
+                "cannot inject `{kind}` on `{target}`: `{}` is already changed by fault \
+                 {holder} of this run; faults on one file must not overlap, so run one step \
+                 `after` the other",
+                backup.path.display()
+            ));
+        }
         let id = self.journal.next_fault_id().await;
         let record = Record::Apply {
             id,
             step: step.to_owned(),
             fault: kind.to_owned(),
             target: target.to_owned(),
-            revert: fault.revert_action(),
+            revert: revert.clone(),
             expires_at,
         };
         // The record must be on disk before the fault exists: without it a
@@ -66,6 +84,10 @@ impl Injector {
 
         let fault = Arc::new(tokio::sync::Mutex::new(fault));
         self.entries.lock().unwrap().push(Entry {
+            file: match &revert {
+                RevertAction::RestoreFile(backup) => Some(backup.path.clone()),
+                _ => None,
+            },
             result: FaultResult {
                 id,
                 step: step.to_owned(),
@@ -267,6 +289,17 @@ impl Injector {
             .iter()
             .find(|e| e.result.id == id)
             .map(|e| e.result.clone())
+    }
+
+    /// Returns the id of a fault of this run that changes `path` and has
+    /// not been reverted yet.
+    fn file_holder(&self, path: &Path) -> Option<u64> {
+        self.entries
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|entry| entry.file.as_deref() == Some(path) && entry.result.reverted_at.is_none())
+            .map(|entry| entry.result.id)
     }
 
     fn fault(&self, id: u64) -> Option<Arc<tokio::sync::Mutex<Box<dyn Fault>>>> {
