@@ -629,3 +629,60 @@ target scratch = directory {{ path = \"{}\" }}
     roots.assert_secret_untouched();
     sandbox.assert_no_journal();
 }
+
+/// A drill whose one recovery action restores the file target at `path`
+/// from `from`.
+fn restore_drill(sandbox: &Sandbox, path: &Path, root: &Path, from: &Path) -> PathBuf {
+    let text = format!(
+        "target data = file {{ path = \"{}\", root = \"{}\" }}
+
+{}",
+        path.display(),
+        root.display(),
+        experiment(&format!(
+            "    recovery plan back (rto = 1m) {{\n        action put = restore data \"{}\" timeout 10s\n    }}",
+            from.display()
+        ))
+    );
+    sandbox.write("restore.chaos", &text)
+}
+
+#[test]
+fn restore_stays_inside_root() {
+    let sandbox = Sandbox::new();
+    let roots = Roots::new(&sandbox);
+    let evil = sandbox.write("evil.json", "{\"password\": \"attacker\"}\n");
+    std::fs::write(roots.root.join("data.json"), "{}\n").unwrap();
+    std::fs::create_dir(roots.root.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&roots.outside, roots.root.join("sub/out")).unwrap();
+    // A link planted where the restore writes its temporary file.
+    std::os::unix::fs::symlink(
+        roots.outside.join("secret.json"),
+        roots.root.join("data.chaosc-restore"),
+    )
+    .unwrap();
+
+    for path in [
+        roots.root.join("sub/out/secret.json"),
+        roots.root.join("data.json"),
+    ] {
+        let file = restore_drill(&sandbox, &path, &roots.root, &evil);
+        let drill = sandbox
+            .chaosc()
+            .args(["recover", "--format", "json", "--plan", "back"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&drill.stdout);
+        assert!(
+            report.contains("\"failed\""),
+            "{}: the restore did not fail: {report}",
+            path.display()
+        );
+        roots.assert_secret_untouched();
+    }
+    assert_eq!(
+        std::fs::read_to_string(roots.root.join("data.json")).unwrap(),
+        "{}\n"
+    );
+}

@@ -3,6 +3,7 @@
 //! targets, and restoring a file from a backup. Each one observes its own
 //! effect before it reports success.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::sleep;
 
 use super::JournalHandle;
+use super::faults::confine::{self, Access, confine_file};
 use super::process::LaunchedProcess;
 use super::proxy::{ProxyHandle, measure_round_trip};
 use super::targets::{ProcessTarget, Replicas, restart_launched};
@@ -228,14 +230,25 @@ pub fn restore(target: &str, spec: &TargetSpec, from: &Path) -> Result<String, S
     let TargetSpec::File(file) = spec else {
         return Err(format!("target `{target}` is not a file target"));
     };
+    // The same confinement as a fault's: no link out of the root, and the
+    // new bytes go to a file created here, never to one planted there.
+    let path = confine_file(file).map_err(|error| error.to_string())?;
     let backup = std::fs::read(from)
         .map_err(|error| format!("cannot read `{}`: {error}", from.display()))?;
-    let temporary = file.path.with_extension("chaosc-restore");
-    std::fs::write(&temporary, &backup)
-        .and_then(|()| std::fs::rename(&temporary, &file.path))
-        .map_err(|error| format!("cannot write `{}`: {error}", file.path.display()))?;
-    let written = std::fs::read(&file.path)
-        .map_err(|error| format!("cannot read back `{}`: {error}", file.path.display()))?;
+    let temporary = path.with_extension("chaosc-restore");
+    let mut created = confine::open(&temporary, Access::CreateNew)
+        .map_err(|error| format!("cannot create `{}`: {error}", temporary.display()))?;
+    let written = created
+        .write_all(&backup)
+        .and_then(|()| created.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, &path));
+    if let Err(error) = written {
+        // The temporary file is this action's own, so it goes.
+        let _ = std::fs::remove_file(&temporary);
+        return Err(format!("cannot write `{}`: {error}", path.display()));
+    }
+    let written = std::fs::read(&path)
+        .map_err(|error| format!("cannot read back `{}`: {error}", path.display()))?;
     let (expected, actual) = (Sha256::digest(&backup), Sha256::digest(&written));
     if expected != actual {
         return Err(format!(

@@ -6,7 +6,7 @@ mod cgroup;
 mod cgroup_layout;
 mod clock;
 mod config_format;
-mod confine;
+pub mod confine;
 mod corrupt;
 mod drift;
 mod fill;
