@@ -59,7 +59,7 @@ pub fn confine_file(spec: &FileSpec) -> Result<PathBuf, FaultError> {
 }
 
 /// Returns the canonical path of a directory target once it is shown to
-/// be a directory and not a symlink.
+/// be a directory reached without any symbolic link.
 pub fn confine_directory(path: &Path) -> Result<PathBuf, FaultError> {
     let fail = |reason: String| FaultError(format!("directory `{}`: {reason}", path.display()));
     if let Some(problem) = crate::check::path_problem(path) {
@@ -74,7 +74,19 @@ pub fn confine_directory(path: &Path) -> Result<PathBuf, FaultError> {
     if !metadata.is_dir() {
         return Err(fail("it is not a directory".to_owned()));
     }
-    path.canonicalize().map_err(|error| fail(error.to_string()))
+    let resolved = path
+        .canonicalize()
+        .map_err(|error| fail(error.to_string()))?;
+    // A link in a parent would send the files elsewhere, perhaps to
+    // another file system, without the path saying so.
+    let written: PathBuf = path.components().collect();
+    if resolved != written {
+        return Err(fail(format!(
+            "a folder on its path is a symbolic link (it resolves to `{}`); name the real path",
+            resolved.display()
+        )));
+    }
+    Ok(resolved)
 }
 
 /// The access mode a fault opens a confined file with.
@@ -196,6 +208,17 @@ mod tests {
         assert!(open(&root.path().join("swapped/data"), Access::Read).is_err());
         std::os::unix::fs::symlink(real.join("data"), root.path().join("last")).unwrap();
         assert!(open(&root.path().join("last"), Access::ReadWrite).is_err());
+    }
+
+    #[test]
+    fn directory_behind_linked_parent_rejected() {
+        let base = tempfile::tempdir().unwrap();
+        let real = base.path().join("real");
+        std::fs::create_dir_all(real.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&real, base.path().join("linked")).unwrap();
+        assert!(confine_directory(&real.join("sub")).is_ok());
+        let error = confine_directory(&base.path().join("linked/sub")).unwrap_err();
+        assert!(error.0.contains("symbolic link"), "{error}");
     }
 
     #[test]
