@@ -1020,6 +1020,13 @@ async fn finish(
     progress: &Progress,
     log: Option<&Arc<Mutex<ProbeLog>>>,
 ) -> RunResult {
+    // The copies of file targets serve this run's recovery plans only.
+    for copy in targets.file_copies.values() {
+        let _ = std::fs::remove_file(copy);
+        if let Some(folder) = copy.parent() {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
     tear_down(
         targets,
         journal,

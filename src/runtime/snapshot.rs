@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::probe::Sample;
 use super::targets::{ProcessTarget, Targets};
@@ -59,9 +58,11 @@ pub async fn take(plan: &Plan, targets: &Targets, probes: &[Sample]) -> SystemSn
         .iter()
         .filter_map(|target| match &target.spec {
             TargetSpec::File(file) => {
-                let hash = std::fs::read(&file.path)
+                // Hashed as a fault would open it: a link out of the root
+                // or a device gets no hash rather than a read.
+                let hash = crate::runtime::faults::confine::confine_file(file)
                     .ok()
-                    .map(|bytes| hex(&Sha256::digest(bytes)));
+                    .and_then(|path| crate::runtime::faults::confine::sha256_of(&path).ok());
                 Some((file.path.display().to_string(), hash))
             }
             _ => None,
@@ -143,10 +144,6 @@ fn declared_addresses(plan: &Plan) -> Vec<SocketAddr> {
     addresses.sort();
     addresses.dedup();
     addresses
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn pid_text(pid: Option<u32>) -> String {
