@@ -168,7 +168,7 @@ impl Store {
             reason,
         };
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|error| open_error(error.to_string()))?;
+            super::create_private_dir(parent).map_err(|error| open_error(error.to_string()))?;
         }
         let connection = Connection::open(path).map_err(|error| open_error(error.to_string()))?;
         // WAL lets readers work while a run writes; the busy timeout lets two

@@ -68,7 +68,7 @@ impl Journal {
     /// Creates the journal of a new run under `state_dir/journal/`.
     pub fn create(state_dir: &Path, run_id: &str, header: &Record) -> std::io::Result<Journal> {
         let directory = journal_dir(state_dir);
-        std::fs::create_dir_all(&directory)?;
+        super::create_private_dir(&directory)?;
         let path = directory.join(format!("{run_id}.jsonl"));
         let file = OpenOptions::new()
             .create_new(true)

@@ -4,8 +4,9 @@
 //! by hash. The journal carries the backup, so `chaosc recover` can restore
 //! a file from another process.
 
-use std::fs::{File, FileTimes, OpenOptions};
+use std::fs::{FileTimes, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -61,12 +62,14 @@ impl FileBackup {
             ));
         }
         if let Some(parent) = self.backup.parent() {
-            std::fs::create_dir_all(parent)
+            crate::store::create_private_dir(parent)
                 .map_err(|error| format!("cannot create `{}`: {error}", parent.display()))?;
         }
+        // The original may hold secrets, so only its owner reads the copy.
         let mut copy = OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&self.backup)
             .map_err(|error| {
                 format!("cannot create backup `{}`: {error}", self.backup.display())
@@ -129,17 +132,7 @@ impl FileBackup {
 
 /// Returns the SHA-256 of a file, in hex.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
+    super::confine::sha256_of(path)
 }
 
 /// Returns the SHA-256 of bytes, in hex.
