@@ -333,3 +333,31 @@ fn guardian_reverts_when_run_is_killed() {
         "the guardian left the journal"
     );
 }
+
+#[test]
+fn damaged_journal_is_kept_and_blocks_runs() {
+    let sandbox = Sandbox::new();
+    let journal_dir = sandbox.state_dir().join("journal");
+    std::fs::create_dir_all(&journal_dir).unwrap();
+    let journal = journal_dir.join("damaged.jsonl");
+    // A damaged line before the last one, and bytes that are not UTF-8.
+    std::fs::write(&journal, b"{\"record\": \"apply\", \"id\": 1, \xff\n{}\n").unwrap();
+
+    let recover = sandbox.chaosc().arg("recover").output().unwrap();
+    let stderr = String::from_utf8_lossy(&recover.stderr);
+    assert_ne!(recover.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("chaos::E0907"), "{stderr}");
+    assert!(stderr.contains("line 1 is damaged"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&recover.stdout);
+    assert!(!stdout.contains("nothing to recover"), "{stdout}");
+    assert!(journal.exists(), "recover removed a damaged journal");
+
+    let file = sandbox.write(
+        "idle.chaos",
+        "experiment idle {\n    category = network\n    severity = low\n    duration = 1m\n    safety { business_hours_only = false }\n}\n",
+    );
+    let run = sandbox.chaosc().arg("run").arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("chaos::E0907"), "{stderr}");
+}

@@ -61,7 +61,11 @@ pub fn execute(args: &RecoverArgs, state_dir: &Path, db: &Path) -> u8 {
             }
             Err(error) => {
                 failed = true;
-                eprintln!("chaosc: cannot read journal `{}`: {error}", path.display());
+                let error = super::run::PreflightError::UnreadableJournal {
+                    journal: path.display().to_string(),
+                    reason: error.to_string(),
+                };
+                eprint!("{}", render_human(&error, None, Style::for_stderr()));
             }
         }
     }
@@ -73,7 +77,7 @@ pub fn execute(args: &RecoverArgs, state_dir: &Path, db: &Path) -> u8 {
                 serde_json::to_string_pretty(&reports).expect("reports serialize")
             );
         }
-        OutputFormat::Human => print_human(&reports),
+        OutputFormat::Human => print_human(&reports, failed),
     }
     if failed {
         exit::ROLLBACK_FAILED
@@ -82,9 +86,11 @@ pub fn execute(args: &RecoverArgs, state_dir: &Path, db: &Path) -> u8 {
     }
 }
 
-fn print_human(reports: &[JournalRecovery]) {
+fn print_human(reports: &[JournalRecovery], failed: bool) {
     if reports.is_empty() {
-        println!("nothing to recover: no journal holds a fault");
+        if !failed {
+            println!("nothing to recover: no journal holds a fault");
+        }
         return;
     }
     for report in reports {

@@ -145,6 +145,15 @@ pub enum PreflightError {
     )]
     StaleJournal { count: usize, journal: String },
 
+    #[error("cannot read the journal `{journal}`: {reason}")]
+    #[diagnostic(
+        code(chaos::E0907),
+        help(
+            "it may describe faults of a dead run that are still in place; check them by hand, then move the journal out of the state directory"
+        )
+    )]
+    UnreadableJournal { journal: String, reason: String },
+
     #[error("cannot start the async runtime: {reason}")]
     #[diagnostic(code(chaos::E0914))]
     Runtime { reason: String },
@@ -438,9 +447,11 @@ pub(super) fn load_plan(file: &Path, experiment: Option<&str>) -> Result<Plan, u
 /// blackout windows, approvals and target locks are the gate's.
 fn preflight(state_dir: &Path) -> Result<(), PreflightError> {
     for path in journal::list(state_dir) {
-        let Ok(state) = JournalState::read(&path) else {
-            continue;
-        };
+        let state =
+            JournalState::read(&path).map_err(|error| PreflightError::UnreadableJournal {
+                journal: path.display().to_string(),
+                reason: error.to_string(),
+            })?;
         let owner_alive = state
             .owner()
             .is_some_and(|(pid, start)| crate::runtime::process::is_alive(pid, start));

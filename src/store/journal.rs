@@ -8,7 +8,7 @@
 //! write is the last line and is skipped on reading.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -143,13 +143,36 @@ pub struct JournalState {
 }
 
 impl JournalState {
-    /// Reads a journal, skipping a torn last line.
+    /// Reads a journal, skipping a torn last line. Any other line that
+    /// cannot be read makes the whole journal unreadable, because a fault
+    /// it describes could not be reverted; so does a path that is not a
+    /// regular file.
     pub fn read(path: &Path) -> std::io::Result<JournalState> {
-        let file = File::open(path)?;
+        let metadata = std::fs::symlink_metadata(path)?;
+        if !metadata.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it is not a regular file",
+            ));
+        }
+        let bytes = std::fs::read(path)?;
+        let lines: Vec<&[u8]> = bytes.split(|byte| *byte == b'\n').collect();
+        let last = lines.iter().rposition(|line| !line.is_empty());
         let mut state = JournalState::default();
-        for line in BufReader::new(file).lines() {
-            let Ok(record) = serde_json::from_str::<Record>(&line?) else {
+        for (index, line) in lines.iter().enumerate() {
+            if line.is_empty() {
                 continue;
+            }
+            let record = match serde_json::from_slice::<Record>(line) {
+                Ok(record) => record,
+                // A crash in the middle of a write tears only the last line.
+                Err(_) if Some(index) == last => continue,
+                Err(error) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("line {} is damaged: {error}", index + 1),
+                    ));
+                }
             };
             match &record {
                 Record::Run { .. } => state.header = Some(record),
