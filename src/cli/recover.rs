@@ -1,6 +1,6 @@
 //! `chaosc recover` and the hidden `chaosc guardian`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -56,7 +56,7 @@ pub fn execute(args: &RecoverArgs, state_dir: &Path, db: &Path) -> u8 {
     for path in journal::list(state_dir) {
         match recover_journal(&path, args.stop_targets) {
             Ok(report) => {
-                failed |= report.owner_alive.is_none() && !report.clean;
+                failed |= report.owner_alive.is_none() && !report.clean && !report.targets_left;
                 reports.push(report);
             }
             Err(error) => {
@@ -109,6 +109,11 @@ fn print_human(reports: &[JournalRecovery], failed: bool) {
         }
         if report.clean {
             println!("  journal removed");
+        } else if report.targets_left {
+            println!(
+                "  journal kept at {} for `chaosc recover --stop-targets`",
+                report.journal.display()
+            );
         } else {
             println!("  journal kept at {}", report.journal.display());
         }
@@ -118,6 +123,16 @@ fn print_human(reports: &[JournalRecovery], failed: bool) {
 /// Runs the guardian: waits for the run to close the pipe on standard
 /// input, then reverts whatever its journal still holds.
 pub fn execute_guardian(args: &GuardianArgs) -> u8 {
+    // A closed terminal must not end the guardian before it has reverted:
+    // SIGHUP is ignored, and its messages are written without panicking on
+    // a closed standard error.
+    // SAFETY: ignoring a signal installs no handler code.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGHUP,
+            nix::sys::signal::SigHandler::SigIgn,
+        );
+    }
     let mut sink = Vec::new();
     // Nothing is ever written to the pipe; the read returns when the run's
     // end of it closes, at its exit or death.
@@ -129,7 +144,7 @@ pub fn execute_guardian(args: &GuardianArgs) -> u8 {
         Ok(report) if report.owner_alive.is_some() => exit::SUCCESS,
         Ok(report) => {
             for action in &report.actions {
-                eprintln!("chaosc guardian: {}", action.what);
+                let _ = writeln!(std::io::stderr(), "chaosc guardian: {}", action.what);
             }
             if report.clean {
                 exit::SUCCESS
@@ -138,7 +153,8 @@ pub fn execute_guardian(args: &GuardianArgs) -> u8 {
             }
         }
         Err(error) => {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "chaosc guardian: cannot read `{}`: {error}",
                 args.journal.display()
             );
