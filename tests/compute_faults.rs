@@ -916,8 +916,13 @@ fn recover_after_sigkill_removes_cgroup() {
         assert!(dir.is_dir(), "cgroup `{}` is gone", dir.display());
     }
     assert!(process_state(spin).is_some(), "the spinning target is gone");
-    let text = recover_with(&sandbox, "cgroup_limit", &["recover"]);
+    // Without `--stop-targets` the journal stays for the targets it lists.
+    let recovered = output(sandbox.chaosc().arg("recover"));
+    let text = String::from_utf8_lossy(&recovered.stdout).into_owned();
+    assert_eq!(recovered.status.code(), Some(0), "{text}");
+    assert!(text.contains("`cgroup_limit`"), "{text}");
     assert!(text.contains("removed cgroup"), "{text}");
+    assert_eq!(sandbox.journals().len(), 1, "{text}");
     for dir in &cgroups {
         assert!(!dir.exists(), "cgroup `{}` left", dir.display());
     }
@@ -930,6 +935,9 @@ fn recover_after_sigkill_removes_cgroup() {
     assert_eq!(own_cgroup_limits(), limits_before);
     stop_target(spin);
     stop_target(grow);
+    let again = output(sandbox.chaosc().arg("recover"));
+    assert_eq!(again.status.code(), Some(0));
+    sandbox.assert_no_journal();
 }
 
 #[test]

@@ -361,3 +361,54 @@ fn damaged_journal_is_kept_and_blocks_runs() {
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("chaos::E0907"), "{stderr}");
 }
+
+#[test]
+fn recover_keeps_journal_for_launched_targets() {
+    let sandbox = Sandbox::new();
+    let port = free_port();
+    let www = sandbox.write("www/index.html", "kept\n");
+    let www = www.parent().unwrap().display().to_string();
+    let text = format!(
+        r#"use std::faults::latency
+target web = process {{
+    command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1", "--directory", "{www}"]
+    ready = 127.0.0.1:{port}
+}}
+target front = proxy {{ listen = 127.0.0.1:{front}, upstream = 127.0.0.1:{port} }}
+experiment left {{
+    category = network
+    severity = low
+    duration = 2m
+    safety {{ timeout = 30s, business_hours_only = false }}
+    step slow = inject latency(delay = 10ms) on front for 60s
+}}
+"#,
+        front = free_port()
+    );
+    let file = sandbox.write("left.chaos", &text);
+    let run = RunningChaosc::start(sandbox.chaosc().args(["run", "--no-guardian"]).arg(&file));
+    run.wait_for_line("injected `latency`", Duration::from_secs(20));
+    run.signal("KILL");
+    run.finish(Duration::from_secs(10));
+
+    let first = output(sandbox.chaosc().arg("recover"));
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(first.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("--stop-targets"), "{stdout}");
+    let running = pids_with(&www);
+    assert_eq!(running.len(), 1, "the launched target is not running");
+    assert_ne!(
+        process_state(running[0]),
+        Some('T'),
+        "the target is still paused"
+    );
+    assert_eq!(sandbox.journals().len(), 1, "the journal was removed");
+
+    let second = output(sandbox.chaosc().args(["recover", "--stop-targets"]));
+    assert_eq!(second.status.code(), Some(0));
+    assert!(
+        wait_until(Duration::from_secs(5), || pids_with(&www).is_empty()),
+        "--stop-targets left the target running"
+    );
+    sandbox.assert_no_journal();
+}

@@ -21,6 +21,9 @@ pub struct JournalRecovery {
     pub actions: Vec<RecoveryStep>,
     /// Whether nothing is left in place and the journal was removed.
     pub clean: bool,
+    /// Whether the faults are gone but targets the run launched still run,
+    /// so the journal is kept for `chaosc recover --stop-targets`.
+    pub targets_left: bool,
 }
 
 /// One thing done (or failed) while recovering.
@@ -42,6 +45,7 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         owner_alive: None,
         actions: Vec::new(),
         clean: false,
+        targets_left: false,
     };
     if let Some((pid, start_time)) = state.owner()
         && pid != std::process::id()
@@ -52,6 +56,7 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
     }
 
     let mut all_done = true;
+    let mut reverted = Vec::new();
     for record in state.pending.iter().rev() {
         let Record::Apply {
             id,
@@ -69,6 +74,9 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         } else {
             revert.execute()
         };
+        if outcome.is_ok() {
+            reverted.push(Record::Reverted { id: *id });
+        }
         let step = match outcome {
             Ok(RevertOutcome::Reverted(detail)) => RecoveryStep {
                 what: format!("{what}: {detail}"),
@@ -122,6 +130,7 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
                 continue;
             };
             if is_alive(*pid, *start_time) {
+                report.targets_left = true;
                 report.actions.push(RecoveryStep {
                     what: format!(
                         "target `{target}` launched by the run still runs as process {pid}; \
@@ -133,12 +142,15 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         }
     }
 
-    // Restarted targets are not in the journal's launch list once a revert
-    // has started them, so a journal with only launches left is done when
-    // the caller did not ask to stop them.
-    if all_done {
+    // The journal stays while a target it launched runs, because it is
+    // what `--stop-targets` finds the target by.
+    if all_done && !report.targets_left {
         std::fs::remove_file(path)?;
         report.clean = true;
+    } else {
+        // A kept journal says which faults are gone, so that neither the
+        // next recover nor the next run takes them for faults in place.
+        crate::store::journal::append_records(path, &reverted)?;
     }
     Ok(report)
 }

@@ -131,6 +131,33 @@ pub fn list(state_dir: &Path) -> Vec<PathBuf> {
     paths
 }
 
+/// Appends `records` to the existing journal at `path` and syncs it, for
+/// a recovery that keeps the journal. Does nothing for no records.
+pub fn append_records(path: &Path, records: &[Record]) -> std::io::Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    // A torn last line would stand in the middle once more lines follow,
+    // and make the journal unreadable, so it goes first: reading skipped
+    // it anyway.
+    let bytes = std::fs::read(path)?;
+    let whole = bytes
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |end| end + 1);
+    let mut file = OpenOptions::new().append(true).open(path)?;
+    if whole < bytes.len() {
+        file.set_len(whole as u64)?;
+    }
+    let mut text = String::new();
+    for record in records {
+        text.push_str(&serde_json::to_string(record).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    file.write_all(text.as_bytes())?;
+    file.sync_data()
+}
+
 /// What a journal says is still in place.
 #[derive(Debug, Clone, Default)]
 pub struct JournalState {
