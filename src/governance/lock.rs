@@ -141,6 +141,12 @@ pub fn release(connection: &Connection, run_id: &str) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// Returns `path` with links, `.` and `..` resolved, or as written when it
+/// does not exist.
+fn canonical(path: &std::path::Path) -> std::path::PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,10 +185,4 @@ mod tests {
         let taken = acquire(store.connection(), &[key("1")], "b", Holder::current()).unwrap();
         assert_eq!(taken, ["proxy 127.0.0.1:1"]);
     }
-}
-
-/// Returns `path` with links, `.` and `..` resolved, or as written when it
-/// does not exist.
-fn canonical(path: &std::path::Path) -> std::path::PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_owned())
 }
