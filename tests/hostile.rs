@@ -686,3 +686,27 @@ fn restore_stays_inside_root() {
         "{}\n"
     );
 }
+
+#[test]
+fn huge_scale_is_a_check_error() {
+    let sandbox = Sandbox::new();
+    let text = format!(
+        "target worker = process {{ command = [\"sleep\", \"1\"] }}\n\n{}",
+        experiment(
+            "    recovery plan back (rto = 1m) {\n        action grow = scale worker 100000 timeout 10s\n    }"
+        )
+    );
+    let file = sandbox.write("scale.chaos", &text);
+    let checked = check(&sandbox, &file, Duration::from_secs(20));
+    assert_eq!(checked.code, Some(1), "{}", checked.stderr);
+    assert!(
+        checked.stderr.contains("chaos::E0208"),
+        "{}",
+        checked.stderr
+    );
+    assert!(
+        checked.stderr.contains("more than 64"),
+        "{}",
+        checked.stderr
+    );
+}

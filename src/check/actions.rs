@@ -6,6 +6,10 @@ use super::{CheckError, Checker};
 use crate::model::{ActionKind, Probe, TypedValue, ValueType};
 use crate::syntax::{ActionDecl, Value};
 
+/// The maximum number of instances `scale` may run: a recovery plan restores
+/// a service, it does not multiply it on the host.
+const MAX_REPLICAS: i64 = 64;
+
 /// The kinds of recovery action.
 pub const ACTION_KINDS: &[&str] = &[
     "restart",
@@ -56,16 +60,22 @@ impl Checker<'_> {
             ("scale", [target, replicas]) => {
                 let target = self.target_argument(target);
                 let replicas = match self.typed(replicas, &ValueType::Integer)? {
-                    TypedValue::Integer(count) if count >= 0 => count,
-                    _ => {
+                    TypedValue::Integer(count) if (0..=MAX_REPLICAS).contains(&count) => count,
+                    TypedValue::Integer(count) => {
+                        let reason = if count < 0 {
+                            "it is negative".to_owned()
+                        } else {
+                            format!("{count} is more than {MAX_REPLICAS}")
+                        };
                         self.report(CheckError::InvalidValue {
                             what: "replica count".to_owned(),
-                            reason: "it is negative".to_owned(),
+                            reason,
                             span: replicas.span.into(),
-                            help: Some("scale to zero or more instances".to_owned()),
+                            help: Some(format!("scale to between 0 and {MAX_REPLICAS} instances")),
                         });
                         return None;
                     }
+                    _ => return None,
                 };
                 Some(ActionKind::Scale {
                     target: target?,
