@@ -385,37 +385,31 @@ fn recover_with(sandbox: &Sandbox, fault: &str, args: &[&str]) -> String {
 }
 
 #[test]
-fn recover_after_sigkill_ends_cpu_stress() {
-    let sandbox = Sandbox::new();
-    let file = sandbox.write(
-        "cpu.chaos",
-        &scenario(
+fn recover_after_sigkill_ends_stress_workers() {
+    let cases = [
+        (
             "cpu_stress",
-            sandbox.dir.path(),
-            "    step burn = inject cpu_stress(workers = 2, load = 20%) on app for 60s",
+            "burn",
+            "cpu_stress(workers = 2, load = 20%)",
+            2,
         ),
-    );
-    let workers = kill_after_injection(&sandbox, &file, "burn");
-    assert_eq!(workers.len(), 2);
-    recover(&sandbox, "cpu_stress");
-    assert_gone(&workers, "after recover");
-}
-
-#[test]
-fn recover_after_sigkill_ends_memory_stress() {
-    let sandbox = Sandbox::new();
-    let file = sandbox.write(
-        "memory.chaos",
-        &scenario(
-            "memory_stress",
-            sandbox.dir.path(),
-            "    step hog = inject memory_stress(size = 32MiB) on app for 60s",
-        ),
-    );
-    let workers = kill_after_injection(&sandbox, &file, "hog");
-    assert_eq!(workers.len(), 1);
-    recover(&sandbox, "memory_stress");
-    assert_gone(&workers, "after recover");
+        ("memory_stress", "hog", "memory_stress(size = 32MiB)", 1),
+    ];
+    for (fault, step, call, count) in cases {
+        let sandbox = Sandbox::new();
+        let file = sandbox.write(
+            &format!("{fault}.chaos"),
+            &scenario(
+                fault,
+                sandbox.dir.path(),
+                &format!("    step {step} = inject {call} on app for 60s"),
+            ),
+        );
+        let workers = kill_after_injection(&sandbox, &file, step);
+        assert_eq!(workers.len(), count, "{fault}");
+        recover(&sandbox, fault);
+        assert_gone(&workers, "after recover");
+    }
 }
 
 #[test]
