@@ -144,10 +144,72 @@ fn deep_nesting_is_a_syntax_error() {
             tail(&result.stderr)
         );
         assert!(
-            result.stderr.contains("E0001"),
-            "100,000 nested `{opener}` gave no syntax error"
+            result.stderr.contains("E0002"),
+            "100,000 nested `{opener}` gave no nesting error: {}",
+            tail(&result.stderr)
         );
     }
+}
+
+#[test]
+fn deep_closed_values_are_a_syntax_error() {
+    // Closed nesting parses, so the recursion goes on into the syntax tree.
+    let sandbox = Sandbox::new();
+    let levels = 2300;
+    let values = [
+        (
+            "lists",
+            format!("{}{}", "[".repeat(levels), "]".repeat(levels)),
+        ),
+        (
+            "calls",
+            format!("{}1{}", "f(".repeat(levels), ")".repeat(levels)),
+        ),
+        (
+            "maps",
+            format!("{}1{}", "{ a = ".repeat(levels), " }".repeat(levels)),
+        ),
+    ];
+    for (kind, value) in values {
+        let text = format!("service s {{ description = {value} }}\n");
+        let file = sandbox.write("deep.chaos", &text);
+        let result = check(&sandbox, &file, Duration::from_secs(15));
+        assert_eq!(
+            result.code,
+            Some(FILE_HAS_ERRORS),
+            "nested {kind}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("E0002"),
+            "nested {kind}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("nest at most 64 levels"),
+            "nested {kind} has no help"
+        );
+    }
+}
+
+#[test]
+fn deep_blocks_are_a_syntax_error() {
+    let sandbox = Sandbox::new();
+    let levels = 2300;
+    let text = format!(
+        "service s {}{}\n",
+        "{ a ".repeat(levels) + "{",
+        "}".repeat(levels + 1)
+    );
+    let file = sandbox.write("deep.chaos", &text);
+    let result = check(&sandbox, &file, Duration::from_secs(15));
+    assert_eq!(
+        result.code,
+        Some(FILE_HAS_ERRORS),
+        "{}",
+        tail(&result.stderr)
+    );
+    assert!(result.stderr.contains("E0002"), "{}", tail(&result.stderr));
 }
 
 #[test]
@@ -157,7 +219,7 @@ fn deep_block_comments_are_a_syntax_error() {
     let file = sandbox.write("comments.chaos", &"/*".repeat(100_000));
     let result = check(&sandbox, &file, Duration::from_secs(15));
     assert_eq!(result.code, Some(FILE_HAS_ERRORS));
-    assert!(result.stderr.contains("E0001"));
+    assert!(result.stderr.contains("E0002"), "{}", tail(&result.stderr));
 }
 
 #[test]

@@ -24,6 +24,22 @@ pub enum SyntaxError {
         #[help]
         help: Option<String>,
     },
+
+    /// Brackets, braces, parentheses or block comments nest deeper than the
+    /// parser can follow without exhausting its stack.
+    #[error("nesting deeper than {limit} levels")]
+    #[diagnostic(
+        code(chaos::E0002),
+        help(
+            "move the inner values to separate settings, because brackets, braces, \
+             parentheses and block comments nest at most {limit} levels"
+        )
+    )]
+    TooDeep {
+        limit: usize,
+        #[label("opened past the limit")]
+        span: SourceSpan,
+    },
 }
 
 impl SyntaxError {
@@ -62,7 +78,7 @@ impl SyntaxError {
     /// Returns the span the error points at.
     pub fn span(&self) -> Span {
         match self {
-            SyntaxError::UnexpectedToken { span, .. } => {
+            SyntaxError::UnexpectedToken { span, .. } | SyntaxError::TooDeep { span, .. } => {
                 Span::new(span.offset(), span.offset() + span.len())
             }
         }

@@ -5,11 +5,13 @@
 mod ast;
 mod error;
 mod keywords;
+mod nesting;
 mod parser;
 mod span;
 
 pub use ast::*;
 pub use error::SyntaxError;
 pub use keywords::KEYWORDS;
+pub use nesting::MAX_NESTING;
 pub use parser::parse_file;
 pub use span::Span;
