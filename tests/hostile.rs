@@ -222,6 +222,106 @@ fn deep_block_comments_are_a_syntax_error() {
     assert!(result.stderr.contains("E0002"), "{}", tail(&result.stderr));
 }
 
+/// Returns a file that writes `duration` in the place named `place` and
+/// short durations everywhere else.
+fn file_with_duration(place: &str, duration: &str) -> String {
+    let at = |name: &str, short: &str| {
+        if name == place {
+            duration.to_owned()
+        } else {
+            short.to_owned()
+        }
+    };
+    format!(
+        r#"use std::faults::{{latency, http_delay, reset_peer, slow_close}}
+
+target web = process {{
+    command = ["python3", "-m", "http.server", "18181", "--bind", "127.0.0.1"]
+    ready = 127.0.0.1:18181
+    ready_timeout = {ready}
+}}
+
+target front = proxy {{
+    listen = 127.0.0.1:18180
+    upstream = 127.0.0.1:18181
+}}
+
+experiment durations {{
+    category = network
+    severity = low
+    duration = 1m
+    safety {{ rollback = true, timeout = {safety}, emergency_stop = true, business_hours_only = false }}
+
+    steady_state {{
+        probe home = http GET "http://127.0.0.1:18180/" expect status == 200 within 2s every {every}
+    }}
+
+    step a = inject latency(delay = {latency}) on front for 1s
+    step b = inject http_delay(delay = {http_delay}) on front for 1s after a
+    step c = inject reset_peer(timeout = {reset_peer}) on front for 1s after b
+    step d = inject slow_close(delay = {slow_close}) on front for 1s after c
+
+    success {{
+        home.success_rate >= 50%
+    }}
+
+    recovery plan restore (strategy = immediate_rollback, rto = 1m, rpo = 0s) {{
+        action restart_web = restart web timeout 10s
+        action verify = probe home timeout 10s after restart_web
+    }}
+}}
+"#,
+        ready = at("ready_timeout", "10s"),
+        safety = at("safety timeout", "30s"),
+        every = at("probe every", "500ms"),
+        latency = at("latency delay", "200ms"),
+        http_delay = at("http_delay delay", "200ms"),
+        reset_peer = at("reset_peer timeout", "200ms"),
+        slow_close = at("slow_close delay", "200ms"),
+    )
+}
+
+#[test]
+fn durations_over_a_year_are_rejected() {
+    // Each of these durations is added to an instant at run time, which
+    // overflows for durations of hundreds of billions of years.
+    let places = [
+        "ready_timeout",
+        "safety timeout",
+        "probe every",
+        "latency delay",
+        "http_delay delay",
+        "reset_peer timeout",
+        "slow_close delay",
+    ];
+    let sandbox = Sandbox::new();
+    for place in places {
+        let year = sandbox.write("year.chaos", &file_with_duration(place, "8760h"));
+        let result = check(&sandbox, &year, Duration::from_secs(15));
+        assert_eq!(
+            result.code,
+            Some(SUCCESS),
+            "{place} = 8760h: {}",
+            tail(&result.stderr)
+        );
+
+        for huge in ["8761h", "4000000000000000h"] {
+            let file = sandbox.write("huge.chaos", &file_with_duration(place, huge));
+            let result = check(&sandbox, &file, Duration::from_secs(15));
+            assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{place} = {huge}");
+            assert!(
+                result.stderr.contains("E0208"),
+                "{place} = {huge}: {}",
+                tail(&result.stderr)
+            );
+            assert!(
+                result.stderr.contains("at most 365 days"),
+                "{place} = {huge}: no help"
+            );
+        }
+    }
+}
+
 #[test]
 fn ten_megabyte_line_is_too_large() {
     let sandbox = Sandbox::new();
