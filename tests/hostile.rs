@@ -459,15 +459,28 @@ fn mutual_import_is_a_cycle() {
 }
 
 #[test]
-#[ignore = "bug: imports are read with fs::read_to_string, without the 8 MiB \
-            limit or a check for a regular file, so `use \"/dev/zero\"` reads \
-            until memory runs out"]
 fn import_of_device_is_rejected() {
     let sandbox = Sandbox::new();
     let file = sandbox.write("zero.chaos", "use \"/dev/zero\"\n");
     let result = check(&sandbox, &file, Duration::from_secs(10));
     assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{}", result.stderr);
-    assert!(result.stderr.contains("E0106"), "{}", result.stderr);
+    assert!(result.stderr.contains("E0109"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("not a regular file"),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn import_of_endless_proc_file_is_bounded() {
+    // `/proc/self/pagemap` is a regular file that reports a size of 0, and
+    // an unbounded read of it fills gigabytes of memory.
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("pagemap.chaos", "use \"/proc/self/pagemap\"\n");
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{}", result.stderr);
+    assert!(result.stderr.contains("E0109"), "{}", result.stderr);
 }
 
 #[test]
@@ -479,6 +492,8 @@ fn import_of_fifo_is_rejected() {
     let file = sandbox.write("main.chaos", "use \"./fifo.chaos\"\n");
     let result = check(&sandbox, &file, Duration::from_secs(10));
     assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{}", result.stderr);
+    assert!(result.stderr.contains("E0109"), "{}", result.stderr);
+    assert!(!result.stderr.contains("not found"), "{}", result.stderr);
 }
 
 #[test]
