@@ -506,6 +506,72 @@ fn check_of_fifo_is_rejected() {
     assert_eq!(result.code, Some(CANNOT_START), "{}", result.stderr);
 }
 
+fn make_fifo(sandbox: &Sandbox, name: &str) -> PathBuf {
+    let fifo = sandbox.dir.path().join(name);
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo failed");
+    fifo
+}
+
+#[test]
+fn import_of_fifo_or_device_is_rejected() {
+    let sandbox = Sandbox::new();
+    let fifo = make_fifo(&sandbox, "fifo.json");
+    for input in [fifo.as_path(), Path::new("/dev/zero")] {
+        let mut command = sandbox.chaosc();
+        command.arg("import").arg(input);
+        let result = run_bounded(&sandbox, &mut command, Duration::from_secs(10));
+        result.assert_no_panic();
+        let name = input.display();
+        assert_eq!(
+            result.code,
+            Some(CANNOT_START),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("E0708"),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("not a regular file"),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+    }
+}
+
+#[test]
+fn policy_of_fifo_or_device_is_rejected() {
+    let sandbox = Sandbox::new();
+    let fifo = make_fifo(&sandbox, "policy.toml");
+    let file = sandbox.write("e.chaos", &experiment(""));
+    for policy in [fifo.as_path(), Path::new("/dev/zero")] {
+        let mut command = sandbox.chaosc();
+        command.arg("--policy").arg(policy).arg("check").arg(&file);
+        let result = run_bounded(&sandbox, &mut command, Duration::from_secs(10));
+        result.assert_no_panic();
+        let name = policy.display();
+        assert_eq!(
+            result.code,
+            Some(CANNOT_START),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("E1000"),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("not a regular file"),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+    }
+}
+
 // Shell metacharacters in every string that reaches a command.
 
 /// Reads the argv file a command wrote, waiting a moment for it to appear.
