@@ -323,6 +323,56 @@ fn durations_over_a_year_are_rejected() {
 }
 
 #[test]
+fn lone_carriage_return_is_a_syntax_error() {
+    // A terminal shows only `service hidden { }`, which the comment hides.
+    let sandbox = Sandbox::new();
+    let text = format!("// note\rservice hidden {{ }}\n{}", experiment(""));
+    let file = sandbox.write("cr.chaos", &text);
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(
+        result.code,
+        Some(FILE_HAS_ERRORS),
+        "{}",
+        tail(&result.stderr)
+    );
+    assert!(result.stderr.contains("E0003"), "{}", tail(&result.stderr));
+
+    let mut command = sandbox.chaosc();
+    command.arg("fmt").arg(&file);
+    let formatted = run_bounded(&sandbox, &mut command, Duration::from_secs(10));
+    formatted.assert_no_panic();
+    assert_eq!(
+        formatted.code,
+        Some(CANNOT_START),
+        "{}",
+        tail(&formatted.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "fmt changed the file"
+    );
+}
+
+#[test]
+fn fmt_keeps_unusual_spaces_invalid() {
+    let sandbox = Sandbox::new();
+    for space in ['\u{a0}', '\u{c}', '\u{2028}', '\u{85}'] {
+        let text = experiment(&format!("{space}labels = {{ app = \"web\" }}"));
+        let file = sandbox.write("space.chaos", &text);
+        let before = check(&sandbox, &file, Duration::from_secs(10));
+        assert_eq!(before.code, Some(FILE_HAS_ERRORS), "{space:?} before fmt");
+
+        let mut command = sandbox.chaosc();
+        command.arg("fmt").arg(&file);
+        let formatted = run_bounded(&sandbox, &mut command, Duration::from_secs(10));
+        formatted.assert_no_panic();
+        let after = check(&sandbox, &file, Duration::from_secs(10));
+        assert_eq!(after.code, Some(FILE_HAS_ERRORS), "{space:?} after fmt");
+    }
+}
+
+#[test]
 fn ten_megabyte_line_is_too_large() {
     let sandbox = Sandbox::new();
     let text = format!("// {}\n", "a".repeat(10 * 1024 * 1024));

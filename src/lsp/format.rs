@@ -39,6 +39,9 @@ pub enum FormatError {
 
     #[error("line {line}: the block comment is not closed")]
     UnclosedComment { line: usize },
+
+    #[error("line {line}: a carriage return does not end the line")]
+    LoneCarriageReturn { line: usize },
 }
 
 /// Re-indents `source` by bracket depth and trims trailing whitespace.
@@ -47,6 +50,12 @@ pub enum FormatError {
 /// with `for 2s` on its own line) loses its hanging indent, because the
 /// continuation gets the indentation of its block.
 pub fn format_source(source: &str) -> Result<String, FormatError> {
+    // A lone `\r` is a syntax error, so the formatter keeps such a text
+    // invalid by leaving it alone.
+    if let Some(index) = lone_carriage_return(source) {
+        let line = source[..index].matches('\n').count() + 1;
+        return Err(FormatError::LoneCarriageReturn { line });
+    }
     let tokens = tokenize(source);
     check_balanced(source, &tokens)?;
 
@@ -147,6 +156,11 @@ fn check_balanced(source: &str, tokens: &[Token]) -> Result<(), FormatError> {
     }
 }
 
+fn lone_carriage_return(source: &str) -> Option<usize> {
+    let bytes = source.as_bytes();
+    (0..bytes.len()).find(|&index| bytes[index] == b'\r' && bytes.get(index + 1) != Some(&b'\n'))
+}
+
 fn closing_of(bracket: char) -> char {
     match bracket {
         '{' => '}',
@@ -229,6 +243,8 @@ mod tests {
             ("\n[", FormatError::UnclosedBracket { open: '[', line: 2 }),
             ("s = \"x", FormatError::UnclosedString { line: 1 }),
             ("/* x", FormatError::UnclosedComment { line: 1 }),
+            ("a\n// b\rc", FormatError::LoneCarriageReturn { line: 2 }),
+            ("a\r", FormatError::LoneCarriageReturn { line: 1 }),
         ];
         for (source, expected) in cases {
             assert_eq!(format_source(source), Err(expected), "{source:?}");

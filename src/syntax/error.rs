@@ -40,6 +40,21 @@ pub enum SyntaxError {
         #[label("opened past the limit")]
         span: SourceSpan,
     },
+
+    /// A carriage return that does not end a line, which a terminal shows
+    /// as a jump to the start of the line.
+    #[error("carriage return without a line feed")]
+    #[diagnostic(
+        code(chaos::E0003),
+        help(
+            "end lines with `\\n` or `\\r\\n`, because a terminal shows text after a lone \
+             `\\r` over the start of its line"
+        )
+    )]
+    LoneCarriageReturn {
+        #[label("lone `\\r`")]
+        span: SourceSpan,
+    },
 }
 
 impl SyntaxError {
@@ -78,7 +93,9 @@ impl SyntaxError {
     /// Returns the span the error points at.
     pub fn span(&self) -> Span {
         match self {
-            SyntaxError::UnexpectedToken { span, .. } | SyntaxError::TooDeep { span, .. } => {
+            SyntaxError::UnexpectedToken { span, .. }
+            | SyntaxError::TooDeep { span, .. }
+            | SyntaxError::LoneCarriageReturn { span } => {
                 Span::new(span.offset(), span.offset() + span.len())
             }
         }

@@ -5,6 +5,7 @@
 mod ast;
 mod error;
 mod keywords;
+mod line_endings;
 mod nesting;
 mod parser;
 mod span;
