@@ -60,10 +60,9 @@ fn load_import(
         return None;
     }
 
-    // The same bounded read as for files named on the command line: only a
-    // regular file of at most 8 MiB, so that a FIFO cannot block the checker
-    // and a file such as `/proc/self/pagemap`, which reports a size of 0,
-    // cannot be read for gigabytes.
+    // Imports are read like the files named on the command line, so only a
+    // regular file is read, and at most 8 MiB of it. A FIFO would block the
+    // checker, and `/proc/self/pagemap` reports a size of 0 but reads on.
     let source = match read_source(&canonical) {
         Ok(file) => file.text,
         Err(error) => {
