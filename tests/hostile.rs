@@ -144,10 +144,72 @@ fn deep_nesting_is_a_syntax_error() {
             tail(&result.stderr)
         );
         assert!(
-            result.stderr.contains("E0001"),
-            "100,000 nested `{opener}` gave no syntax error"
+            result.stderr.contains("E0002"),
+            "100,000 nested `{opener}` gave no nesting error: {}",
+            tail(&result.stderr)
         );
     }
+}
+
+#[test]
+fn deep_closed_values_are_a_syntax_error() {
+    // Closed nesting parses, so the recursion goes on into the syntax tree.
+    let sandbox = Sandbox::new();
+    let levels = 2300;
+    let values = [
+        (
+            "lists",
+            format!("{}{}", "[".repeat(levels), "]".repeat(levels)),
+        ),
+        (
+            "calls",
+            format!("{}1{}", "f(".repeat(levels), ")".repeat(levels)),
+        ),
+        (
+            "maps",
+            format!("{}1{}", "{ a = ".repeat(levels), " }".repeat(levels)),
+        ),
+    ];
+    for (kind, value) in values {
+        let text = format!("service s {{ description = {value} }}\n");
+        let file = sandbox.write("deep.chaos", &text);
+        let result = check(&sandbox, &file, Duration::from_secs(15));
+        assert_eq!(
+            result.code,
+            Some(FILE_HAS_ERRORS),
+            "nested {kind}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("E0002"),
+            "nested {kind}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("nest at most 64 levels"),
+            "nested {kind} has no help"
+        );
+    }
+}
+
+#[test]
+fn deep_blocks_are_a_syntax_error() {
+    let sandbox = Sandbox::new();
+    let levels = 2300;
+    let text = format!(
+        "service s {}{}\n",
+        "{ a ".repeat(levels) + "{",
+        "}".repeat(levels + 1)
+    );
+    let file = sandbox.write("deep.chaos", &text);
+    let result = check(&sandbox, &file, Duration::from_secs(15));
+    assert_eq!(
+        result.code,
+        Some(FILE_HAS_ERRORS),
+        "{}",
+        tail(&result.stderr)
+    );
+    assert!(result.stderr.contains("E0002"), "{}", tail(&result.stderr));
 }
 
 #[test]
@@ -157,7 +219,157 @@ fn deep_block_comments_are_a_syntax_error() {
     let file = sandbox.write("comments.chaos", &"/*".repeat(100_000));
     let result = check(&sandbox, &file, Duration::from_secs(15));
     assert_eq!(result.code, Some(FILE_HAS_ERRORS));
-    assert!(result.stderr.contains("E0001"));
+    assert!(result.stderr.contains("E0002"), "{}", tail(&result.stderr));
+}
+
+/// Returns a file that writes `duration` in the place named `place` and
+/// short durations everywhere else.
+fn file_with_duration(place: &str, duration: &str) -> String {
+    let at = |name: &str, short: &str| {
+        if name == place {
+            duration.to_owned()
+        } else {
+            short.to_owned()
+        }
+    };
+    format!(
+        r#"use std::faults::{{latency, http_delay, reset_peer, slow_close}}
+
+target web = process {{
+    command = ["python3", "-m", "http.server", "18181", "--bind", "127.0.0.1"]
+    ready = 127.0.0.1:18181
+    ready_timeout = {ready}
+}}
+
+target front = proxy {{
+    listen = 127.0.0.1:18180
+    upstream = 127.0.0.1:18181
+}}
+
+experiment durations {{
+    category = network
+    severity = low
+    duration = 1m
+    safety {{ rollback = true, timeout = {safety}, emergency_stop = true, business_hours_only = false }}
+
+    steady_state {{
+        probe home = http GET "http://127.0.0.1:18180/" expect status == 200 within 2s every {every}
+    }}
+
+    step a = inject latency(delay = {latency}) on front for 1s
+    step b = inject http_delay(delay = {http_delay}) on front for 1s after a
+    step c = inject reset_peer(timeout = {reset_peer}) on front for 1s after b
+    step d = inject slow_close(delay = {slow_close}) on front for 1s after c
+
+    success {{
+        home.success_rate >= 50%
+    }}
+
+    recovery plan restore (strategy = immediate_rollback, rto = 1m, rpo = 0s) {{
+        action restart_web = restart web timeout 10s
+        action verify = probe home timeout 10s after restart_web
+    }}
+}}
+"#,
+        ready = at("ready_timeout", "10s"),
+        safety = at("safety timeout", "30s"),
+        every = at("probe every", "500ms"),
+        latency = at("latency delay", "200ms"),
+        http_delay = at("http_delay delay", "200ms"),
+        reset_peer = at("reset_peer timeout", "200ms"),
+        slow_close = at("slow_close delay", "200ms"),
+    )
+}
+
+#[test]
+fn durations_over_a_year_are_rejected() {
+    // Each of these durations is added to an instant at run time, which
+    // overflows for durations of hundreds of billions of years.
+    let places = [
+        "ready_timeout",
+        "safety timeout",
+        "probe every",
+        "latency delay",
+        "http_delay delay",
+        "reset_peer timeout",
+        "slow_close delay",
+    ];
+    let sandbox = Sandbox::new();
+    for place in places {
+        let year = sandbox.write("year.chaos", &file_with_duration(place, "8760h"));
+        let result = check(&sandbox, &year, Duration::from_secs(15));
+        assert_eq!(
+            result.code,
+            Some(SUCCESS),
+            "{place} = 8760h: {}",
+            tail(&result.stderr)
+        );
+
+        for huge in ["8761h", "4000000000000000h"] {
+            let file = sandbox.write("huge.chaos", &file_with_duration(place, huge));
+            let result = check(&sandbox, &file, Duration::from_secs(15));
+            assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{place} = {huge}");
+            assert!(
+                result.stderr.contains("E0208"),
+                "{place} = {huge}: {}",
+                tail(&result.stderr)
+            );
+            assert!(
+                result.stderr.contains("at most 365 days"),
+                "{place} = {huge}: no help"
+            );
+        }
+    }
+}
+
+#[test]
+fn lone_carriage_return_is_a_syntax_error() {
+    // A terminal shows only `service hidden { }`, which the comment hides.
+    let sandbox = Sandbox::new();
+    let text = format!("// note\rservice hidden {{ }}\n{}", experiment(""));
+    let file = sandbox.write("cr.chaos", &text);
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(
+        result.code,
+        Some(FILE_HAS_ERRORS),
+        "{}",
+        tail(&result.stderr)
+    );
+    assert!(result.stderr.contains("E0003"), "{}", tail(&result.stderr));
+
+    let mut command = sandbox.chaosc();
+    command.arg("fmt").arg(&file);
+    let formatted = run_bounded(&sandbox, &mut command, Duration::from_secs(10));
+    formatted.assert_no_panic();
+    assert_eq!(
+        formatted.code,
+        Some(CANNOT_START),
+        "{}",
+        tail(&formatted.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "fmt changed the file"
+    );
+}
+
+#[test]
+fn fmt_keeps_unusual_spaces_invalid() {
+    let sandbox = Sandbox::new();
+    for space in ['\u{a0}', '\u{c}', '\u{2028}', '\u{85}'] {
+        let text = experiment(&format!("{space}labels = {{ app = \"web\" }}"));
+        let file = sandbox.write("space.chaos", &text);
+        let before = check(&sandbox, &file, Duration::from_secs(10));
+        assert_eq!(before.code, Some(FILE_HAS_ERRORS), "{space:?} before fmt");
+
+        let mut command = sandbox.chaosc();
+        command.arg("fmt").arg(&file);
+        let formatted = run_bounded(&sandbox, &mut command, Duration::from_secs(10));
+        formatted.assert_no_panic();
+        let after = check(&sandbox, &file, Duration::from_secs(10));
+        assert_eq!(after.code, Some(FILE_HAS_ERRORS), "{space:?} after fmt");
+    }
 }
 
 #[test]
@@ -297,15 +509,28 @@ fn mutual_import_is_a_cycle() {
 }
 
 #[test]
-#[ignore = "bug: imports are read with fs::read_to_string, without the 8 MiB \
-            limit or a check for a regular file, so `use \"/dev/zero\"` reads \
-            until memory runs out"]
 fn import_of_device_is_rejected() {
     let sandbox = Sandbox::new();
     let file = sandbox.write("zero.chaos", "use \"/dev/zero\"\n");
     let result = check(&sandbox, &file, Duration::from_secs(10));
     assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{}", result.stderr);
-    assert!(result.stderr.contains("E0106"), "{}", result.stderr);
+    assert!(result.stderr.contains("E0109"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("not a regular file"),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn import_of_endless_proc_file_is_bounded() {
+    // `/proc/self/pagemap` is a regular file that reports a size of 0, and
+    // an unbounded read of it fills gigabytes of memory.
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("pagemap.chaos", "use \"/proc/self/pagemap\"\n");
+    let result = check(&sandbox, &file, Duration::from_secs(10));
+    assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{}", result.stderr);
+    assert!(result.stderr.contains("E0109"), "{}", result.stderr);
 }
 
 #[test]
@@ -317,6 +542,8 @@ fn import_of_fifo_is_rejected() {
     let file = sandbox.write("main.chaos", "use \"./fifo.chaos\"\n");
     let result = check(&sandbox, &file, Duration::from_secs(10));
     assert_eq!(result.code, Some(FILE_HAS_ERRORS), "{}", result.stderr);
+    assert!(result.stderr.contains("E0109"), "{}", result.stderr);
+    assert!(!result.stderr.contains("not found"), "{}", result.stderr);
 }
 
 #[test]
@@ -327,6 +554,72 @@ fn check_of_fifo_is_rejected() {
     assert!(status.success(), "mkfifo failed");
     let result = check(&sandbox, &fifo, Duration::from_secs(10));
     assert_eq!(result.code, Some(CANNOT_START), "{}", result.stderr);
+}
+
+fn make_fifo(sandbox: &Sandbox, name: &str) -> PathBuf {
+    let fifo = sandbox.dir.path().join(name);
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo failed");
+    fifo
+}
+
+#[test]
+fn import_of_fifo_or_device_is_rejected() {
+    let sandbox = Sandbox::new();
+    let fifo = make_fifo(&sandbox, "fifo.json");
+    for input in [fifo.as_path(), Path::new("/dev/zero")] {
+        let mut command = sandbox.chaosc();
+        command.arg("import").arg(input);
+        let result = run_bounded(&sandbox, &mut command, Duration::from_secs(10));
+        result.assert_no_panic();
+        let name = input.display();
+        assert_eq!(
+            result.code,
+            Some(CANNOT_START),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("E0708"),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("not a regular file"),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+    }
+}
+
+#[test]
+fn policy_of_fifo_or_device_is_rejected() {
+    let sandbox = Sandbox::new();
+    let fifo = make_fifo(&sandbox, "policy.toml");
+    let file = sandbox.write("e.chaos", &experiment(""));
+    for policy in [fifo.as_path(), Path::new("/dev/zero")] {
+        let mut command = sandbox.chaosc();
+        command.arg("--policy").arg(policy).arg("check").arg(&file);
+        let result = run_bounded(&sandbox, &mut command, Duration::from_secs(10));
+        result.assert_no_panic();
+        let name = policy.display();
+        assert_eq!(
+            result.code,
+            Some(CANNOT_START),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("E1000"),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+        assert!(
+            result.stderr.contains("not a regular file"),
+            "{name}: {}",
+            tail(&result.stderr)
+        );
+    }
 }
 
 // Shell metacharacters in every string that reaches a command.

@@ -301,6 +301,17 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("cannot import `{path}`: {reason}")]
+    #[diagnostic(code(chaos::E0109))]
+    ImportUnreadable {
+        path: String,
+        reason: String,
+        #[label("imported here")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("import cycle: {cycle}")]
     #[diagnostic(
         code(chaos::E0107),

@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-/// The largest file an import reads, the same limit as for the files
-/// named on the command line.
-const MAX_IMPORT_BYTES: u64 = 8 * 1024 * 1024;
+use miette::Diagnostic as _;
 
 use super::{CheckError, check_inner, is_error};
+use crate::cli::source::read_source;
 use crate::model::Model;
 use crate::syntax::{self, ImportDecl, Item};
 
@@ -61,31 +60,20 @@ fn load_import(
         return None;
     }
 
-    // Only a regular file of a sane size is read: a FIFO would block the
-    // checker and a device such as /dev/zero would never end.
-    let metadata = std::fs::metadata(&canonical).ok();
-    let problem = match &metadata {
-        Some(metadata) if !metadata.is_file() => Some("it is not a regular file"),
-        Some(metadata) if metadata.len() > MAX_IMPORT_BYTES => Some("it is larger than 8 MiB"),
-        _ => None,
-    };
-    if let Some(problem) = problem {
-        diagnostics.push(CheckError::ImportNotFound {
-            path: decl.path.clone(),
-            span: decl.path_span.into(),
-            help: Some(format!(
-                "the path exists, but {problem}; import a `.chaos` file"
-            )),
-        });
-        return None;
-    }
-    let Ok(source) = std::fs::read_to_string(&canonical) else {
-        diagnostics.push(CheckError::ImportNotFound {
-            path: decl.path.clone(),
-            span: decl.path_span.into(),
-            help: Some("the file exists but cannot be read as UTF-8 text".to_owned()),
-        });
-        return None;
+    // Imports are read like the files named on the command line, so only a
+    // regular file is read, and at most 8 MiB of it. A FIFO would block the
+    // checker, and `/proc/self/pagemap` reports a size of 0 but reads on.
+    let source = match read_source(&canonical) {
+        Ok(file) => file.text,
+        Err(error) => {
+            diagnostics.push(CheckError::ImportUnreadable {
+                path: decl.path.clone(),
+                reason: error.to_string(),
+                span: decl.path_span.into(),
+                help: error.help().map(|help| help.to_string()),
+            });
+            return None;
+        }
     };
 
     stack.push(canonical.clone());

@@ -53,6 +53,7 @@ use miette::Diagnostic;
 pub use probes::parse_http_url;
 pub use stdlib::{FaultDef, ParamDef};
 pub use templates::{ParamType, TemplateDef, TemplateParam};
+pub use types::MAX_DURATION;
 
 use crate::model::{Model, Target};
 use crate::syntax::{self, Item, Span, SyntaxError, UseNames};

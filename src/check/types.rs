@@ -233,15 +233,23 @@ fn type_integer(number: f64, value: &Value) -> Result<TypedValue, CheckError> {
     Ok(TypedValue::Integer(number as i64))
 }
 
+/// The maximum duration a `.chaos` file may write: 365 days, far above any
+/// real timeout, hold or interval. The run adds durations to the current
+/// instant, which overflows for durations of hundreds of billions of years.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 fn duration_from_secs(seconds: f64, value: &Value) -> Result<TypedValue, CheckError> {
-    Duration::try_from_secs_f64(seconds)
-        .map(TypedValue::Duration)
-        .map_err(|_| CheckError::InvalidValue {
-            what: "duration".to_owned(),
-            reason: "it is too large".to_owned(),
-            span: value.span.into(),
-            help: None,
-        })
+    let too_large = || CheckError::InvalidValue {
+        what: "duration".to_owned(),
+        reason: "it is longer than 365 days".to_owned(),
+        span: value.span.into(),
+        help: Some("write a duration of at most 365 days (`8760h`)".to_owned()),
+    };
+    let duration = Duration::try_from_secs_f64(seconds).map_err(|_| too_large())?;
+    if duration > MAX_DURATION {
+        return Err(too_large());
+    }
+    Ok(TypedValue::Duration(duration))
 }
 
 fn type_percent(share: f64, value: &Value) -> Result<TypedValue, CheckError> {

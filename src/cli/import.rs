@@ -1,14 +1,14 @@
 //! `chaosc import`: convert a Chaos Toolkit experiment into a `.chaos`
 //! scenario, print its warnings and a summary of what was mapped.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::exit;
 use super::render::{Style, render_human};
-use super::source::MAX_SOURCE_BYTES;
+use super::source::read_source;
 use crate::import::{ImportError, InputFormat, import_experiment, mask_inline_secrets};
 
 /// Arguments of `chaosc import`.
@@ -80,27 +80,16 @@ pub fn execute(args: &ImportArgs) -> u8 {
     exit::SUCCESS
 }
 
+/// Reads the input with the checks of `chaosc check FILE`: a regular file
+/// of at most 8 MiB of UTF-8 text, so that a FIFO or a device cannot block
+/// or fill memory.
 fn read_input(path: &Path) -> Result<String, ImportError> {
-    let unreadable = |reason: String| ImportError::Unreadable {
-        path: path.display().to_string(),
-        reason,
-    };
-    let file = std::fs::File::open(path).map_err(|error| unreadable(error.to_string()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SOURCE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| unreadable(error.to_string()))?;
-    if bytes.len() as u64 > MAX_SOURCE_BYTES {
-        return Err(unreadable(format!(
-            "it is larger than the limit of {MAX_SOURCE_BYTES} bytes"
-        )));
-    }
-    String::from_utf8(bytes).map_err(|error| {
-        let offset = error.utf8_error().valid_up_to();
-        unreadable(format!(
-            "it is not UTF-8 text: invalid byte at offset {offset}"
-        ))
-    })
+    read_source(path)
+        .map(|file| file.text)
+        .map_err(|error| ImportError::Unreadable {
+            path: path.display().to_string(),
+            reason: error.reason(),
+        })
 }
 
 fn report_alone(error: &ImportError, style: Style, code: u8) -> u8 {

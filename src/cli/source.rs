@@ -50,6 +50,28 @@ pub enum InputError {
     NoFiles { path: String },
 }
 
+impl InputError {
+    /// Returns why the file could not be read, without its path, for
+    /// messages of inputs that are not `.chaos` files.
+    pub fn reason(&self) -> String {
+        match self {
+            InputError::Unreadable { reason, .. } => reason.clone(),
+            InputError::IsDirectory { .. } => "it is a directory".to_owned(),
+            InputError::NotUtf8 { offset, .. } => {
+                format!("it is not UTF-8 text: invalid byte at offset {offset}")
+            }
+            InputError::TooLarge { limit, .. } => {
+                format!("it is larger than the limit of {limit} bytes")
+            }
+            InputError::NotRegularFile { .. } => {
+                "it is not a regular file, and a pipe, device or socket could block or never end"
+                    .to_owned()
+            }
+            InputError::NoFiles { .. } => "it contains no `.chaos` files".to_owned(),
+        }
+    }
+}
+
 /// The text of one source file.
 #[derive(Debug, Clone)]
 pub struct SourceFile {

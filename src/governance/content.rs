@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::cli::source::read_source;
 use crate::syntax::{self, Item};
 
 /// Computes the content hash of the scenario at `path` whose text is
@@ -40,15 +41,11 @@ fn hash_imports(hasher: &mut Sha256, path: &Path, source: &str, seen: &mut Vec<P
         hasher.update(b"\0import\0");
         hasher.update(decl.path.as_bytes());
         hasher.update(b"\0");
-        // Only regular files are read, as the checker does: a FIFO would
-        // block and a device would never end.
-        let is_file = std::fs::metadata(&resolved).is_ok_and(|metadata| metadata.is_file());
-        if let Some(text) = is_file
-            .then(|| std::fs::read_to_string(&resolved).ok())
-            .flatten()
-        {
-            hasher.update(text.as_bytes());
-            hash_imports(hasher, &resolved, &text, seen);
+        // Imports are read as the checker reads them, so a FIFO cannot
+        // block and a device or an endless `/proc` file cannot run on.
+        if let Ok(file) = read_source(&resolved) {
+            hasher.update(file.text.as_bytes());
+            hash_imports(hasher, &resolved, &file.text, seen);
         }
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::GovernanceError;
+use crate::cli::source::read_source;
 use crate::model::RiskLevel;
 
 /// The default policy.
@@ -95,12 +96,16 @@ impl Policy {
             None => in_state_dir.is_file().then_some(in_state_dir),
         };
         let local_text = match &path {
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|error| {
-                GovernanceError::PolicyUnreadable {
-                    path: path.display().to_string(),
-                    reason: error.to_string(),
-                }
-            })?),
+            // A policy file is read with the checks of a `.chaos` file, so
+            // that a FIFO or a device cannot block or fill memory.
+            Some(path) => Some(
+                read_source(path)
+                    .map_err(|error| GovernanceError::PolicyUnreadable {
+                        path: path.display().to_string(),
+                        reason: error.reason(),
+                    })?
+                    .text,
+            ),
             None => None,
         };
         let document = merge_documents(local_text.as_deref(), path.as_deref())?;

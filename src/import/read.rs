@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::node::{Entry, Node, NodeKind, StringSource};
 use super::python_regex::{PatternIssue, translate};
+use crate::check::MAX_DURATION;
 use crate::check::suggest::did_you_mean;
 
 const EXPERIMENT_KEYS: &[&str] = &[
@@ -192,8 +193,16 @@ impl Reader<'_> {
         self.string(node, &format!("{path}.{key}"))
     }
 
+    /// Reads a number of seconds of at most [`MAX_DURATION`], the bound of
+    /// `.chaos` durations, so that sums of them cannot overflow.
     fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
+        let max_seconds = MAX_DURATION.as_secs_f64();
         match node.as_f64() {
+            Some(number) if number > max_seconds && number.is_finite() => {
+                let help = format!("write at most {max_seconds} seconds (365 days)");
+                self.invalid(node, path, "it is longer than 365 days", Some(help));
+                None
+            }
             Some(number) if number >= 0.0 && number.is_finite() => Some(number),
             Some(_) => {
                 self.invalid(node, path, "it is negative or not finite", None);
@@ -628,7 +637,13 @@ impl Reader<'_> {
             NodeKind::Array(items) if items.len() == 2 => {
                 let connect = self.number(&items[0], &format!("{path}[0]"));
                 let read = self.number(&items[1], &format!("{path}[1]"));
-                connect.zip(read).map(|(connect, read)| connect + read)
+                let total = connect.zip(read).map(|(connect, read)| connect + read)?;
+                if total > MAX_DURATION.as_secs_f64() {
+                    let help = "write a pair whose sum is at most 365 days".to_owned();
+                    self.invalid(node, path, "the sum is longer than 365 days", Some(help));
+                    return None;
+                }
+                Some(total)
             }
             NodeKind::Array(_) => {
                 self.wrong_type(node, path, "a number or a `[connect, read]` pair");

@@ -11,6 +11,11 @@ use super::tokens::{Token, TokenKind, tokenize};
 /// The indentation of one bracket level.
 const INDENT: &str = "    ";
 
+/// The characters the grammar reads as whitespace within a line. Any other
+/// space character, such as a no-break space, is a syntax error, and
+/// trimming it would turn an invalid file into a valid one.
+const GRAMMAR_WHITESPACE: &[char] = &[' ', '\t', '\r'];
+
 /// A text the formatter leaves alone because re-indenting it could make it
 /// worse. Lines are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -34,6 +39,9 @@ pub enum FormatError {
 
     #[error("line {line}: the block comment is not closed")]
     UnclosedComment { line: usize },
+
+    #[error("line {line}: a carriage return does not end the line")]
+    LoneCarriageReturn { line: usize },
 }
 
 /// Re-indents `source` by bracket depth and trims trailing whitespace.
@@ -42,18 +50,35 @@ pub enum FormatError {
 /// with `for 2s` on its own line) loses its hanging indent, because the
 /// continuation gets the indentation of its block.
 pub fn format_source(source: &str) -> Result<String, FormatError> {
+    // A lone `\r` is a syntax error, so the formatter keeps such a text
+    // invalid by leaving it alone.
+    if let Some(index) = lone_carriage_return(source) {
+        let line = source[..index].matches('\n').count() + 1;
+        return Err(FormatError::LoneCarriageReturn { line });
+    }
     let tokens = tokenize(source);
     check_balanced(source, &tokens)?;
 
+    let comments: Vec<&Token> = tokens.iter().filter(|token| token.is_comment()).collect();
+    let mut next_comment = 0;
     let mut output = String::with_capacity(source.len());
     let mut depth = 0usize;
     let mut next_token = 0;
     let mut line_start = 0;
     for raw_line in source.split('\n') {
-        let line = raw_line.trim_end();
+        let line = raw_line.trim_end_matches(GRAMMAR_WHITESPACE);
         let line_end = line_start + raw_line.len();
-        let in_comment = tokens.iter().any(|token| {
-            token.is_comment() && token.span.start < line_start && line_start < token.span.end
+
+        // Comments are sorted and never overlap, so one cursor finds the
+        // comment that could contain this line's start.
+        while comments
+            .get(next_comment)
+            .is_some_and(|comment| comment.span.end <= line_start)
+        {
+            next_comment += 1;
+        }
+        let in_comment = comments.get(next_comment).is_some_and(|comment| {
+            comment.span.start < line_start && line_start < comment.span.end
         });
 
         let depth_at_start = depth;
@@ -74,9 +99,12 @@ pub fn format_source(source: &str) -> Result<String, FormatError> {
 
         if in_comment {
             output.push_str(line);
-        } else if !line.trim_start().is_empty() {
-            output.push_str(&INDENT.repeat(depth_at_start - leading_closes));
-            output.push_str(line.trim_start());
+        } else {
+            let text = line.trim_start_matches(GRAMMAR_WHITESPACE);
+            if !text.is_empty() {
+                output.push_str(&INDENT.repeat(depth_at_start - leading_closes));
+                output.push_str(text);
+            }
         }
         output.push('\n');
         line_start = line_end + 1;
@@ -91,10 +119,13 @@ pub fn format_source(source: &str) -> Result<String, FormatError> {
 
 /// Rejects text whose brackets, strings or comments are not closed.
 fn check_balanced(source: &str, tokens: &[Token]) -> Result<(), FormatError> {
-    let line_of = |offset: usize| source[..offset].matches('\n').count() + 1;
+    // Lines are counted from the previous token on, not from the start.
+    let mut line = 1;
+    let mut counted_to = 0;
     let mut open: Vec<(char, usize)> = Vec::new();
     for token in tokens {
-        let line = line_of(token.span.start);
+        line += source[counted_to..token.span.start].matches('\n').count();
+        counted_to = token.span.start;
         match token.kind {
             TokenKind::String { is_closed: false } => {
                 return Err(FormatError::UnclosedString { line });
@@ -125,6 +156,11 @@ fn check_balanced(source: &str, tokens: &[Token]) -> Result<(), FormatError> {
     }
 }
 
+fn lone_carriage_return(source: &str) -> Option<usize> {
+    let bytes = source.as_bytes();
+    (0..bytes.len()).find(|&index| bytes[index] == b'\r' && bytes.get(index + 1) != Some(&b'\n'))
+}
+
 fn closing_of(bracket: char) -> char {
     match bracket {
         '{' => '}',
@@ -136,6 +172,7 @@ fn closing_of(bracket: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::parse_file;
 
     #[test]
     fn reindents_by_depth() {
@@ -206,6 +243,8 @@ mod tests {
             ("\n[", FormatError::UnclosedBracket { open: '[', line: 2 }),
             ("s = \"x", FormatError::UnclosedString { line: 1 }),
             ("/* x", FormatError::UnclosedComment { line: 1 }),
+            ("a\n// b\rc", FormatError::LoneCarriageReturn { line: 2 }),
+            ("a\r", FormatError::LoneCarriageReturn { line: 1 }),
         ];
         for (source, expected) in cases {
             assert_eq!(format_source(source), Err(expected), "{source:?}");
@@ -217,6 +256,38 @@ mod tests {
         let source = "experiment e {\n    step s = inject x() on t\n        for 2s\n}\n";
         let expected = "experiment e {\n    step s = inject x() on t\n    for 2s\n}\n";
         assert_eq!(format_source(source).unwrap(), expected);
+    }
+
+    #[test]
+    fn keeps_space_characters_the_grammar_rejects() {
+        // No-break space, form feed, line separator and next line.
+        for space in ['\u{a0}', '\u{c}', '\u{2028}', '\u{85}'] {
+            let sources = [
+                format!("service s {{\n{space}tier = low\n}}\n"),
+                format!("service s {{\n    tier = low{space}\n}}\n"),
+                format!("service s {{\n{space}\n}}\n"),
+            ];
+            for source in sources {
+                assert!(parse_file(&source).is_err(), "{source:?} parses");
+                let formatted = format_source(&source).unwrap();
+                assert!(formatted.contains(space), "{source:?} lost {space:?}");
+                assert!(parse_file(&formatted).is_err(), "{formatted:?} parses");
+            }
+        }
+    }
+
+    #[test]
+    fn long_file_formats_in_linear_time() {
+        // 45,000 lines; the time grew with the square of the line count.
+        let source = "service s {\ntier = low /* a\nb */\n}\n".repeat(11_250);
+        let start = std::time::Instant::now();
+        let formatted = format_source(&source).unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(formatted.lines().count(), 45_000);
+        assert!(
+            elapsed < std::time::Duration::from_secs(5),
+            "took {elapsed:?}"
+        );
     }
 
     #[test]

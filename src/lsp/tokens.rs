@@ -75,7 +75,9 @@ pub fn tokenize(source: &str) -> Vec<Token> {
         let start = position;
         let c = source[position..].chars().next().unwrap_or(' ');
         let (kind, end) = match c {
-            _ if c.is_whitespace() => {
+            // Only the grammar's whitespace is skipped. Other space
+            // characters are syntax errors, so they stay visible as tokens.
+            ' ' | '\t' | '\r' | '\n' => {
                 position += c.len_utf8();
                 continue;
             }

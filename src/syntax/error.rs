@@ -24,6 +24,37 @@ pub enum SyntaxError {
         #[help]
         help: Option<String>,
     },
+
+    /// Brackets, braces, parentheses or block comments nest deeper than the
+    /// parser can follow without exhausting its stack.
+    #[error("nesting deeper than {limit} levels")]
+    #[diagnostic(
+        code(chaos::E0002),
+        help(
+            "move the inner values to separate settings, because brackets, braces, \
+             parentheses and block comments nest at most {limit} levels"
+        )
+    )]
+    TooDeep {
+        limit: usize,
+        #[label("opened past the limit")]
+        span: SourceSpan,
+    },
+
+    /// A carriage return that does not end a line, which a terminal shows
+    /// as a jump to the start of the line.
+    #[error("carriage return without a line feed")]
+    #[diagnostic(
+        code(chaos::E0003),
+        help(
+            "end lines with `\\n` or `\\r\\n`, because a terminal shows text after a lone \
+             `\\r` over the start of its line"
+        )
+    )]
+    LoneCarriageReturn {
+        #[label("lone `\\r`")]
+        span: SourceSpan,
+    },
 }
 
 impl SyntaxError {
@@ -62,7 +93,9 @@ impl SyntaxError {
     /// Returns the span the error points at.
     pub fn span(&self) -> Span {
         match self {
-            SyntaxError::UnexpectedToken { span, .. } => {
+            SyntaxError::UnexpectedToken { span, .. }
+            | SyntaxError::TooDeep { span, .. }
+            | SyntaxError::LoneCarriageReturn { span } => {
                 Span::new(span.offset(), span.offset() + span.len())
             }
         }

@@ -5,11 +5,14 @@
 mod ast;
 mod error;
 mod keywords;
+mod line_endings;
+mod nesting;
 mod parser;
 mod span;
 
 pub use ast::*;
 pub use error::SyntaxError;
 pub use keywords::KEYWORDS;
+pub use nesting::MAX_NESTING;
 pub use parser::parse_file;
 pub use span::Span;

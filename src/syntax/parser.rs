@@ -4,6 +4,8 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use super::ast::*;
+use super::line_endings::check_line_endings;
+use super::nesting::check_nesting;
 use super::{Span, SyntaxError};
 
 #[derive(pest_derive::Parser)]
@@ -31,6 +33,8 @@ const ITEM_KEYWORDS: &[&str] = &[
 /// Parses the text of one `.chaos` file, reporting every syntax error it
 /// can find rather than only the first.
 pub fn parse_file(source: &str) -> Result<File, Vec<SyntaxError>> {
+    check_line_endings(source).map_err(|error| vec![error])?;
+    check_nesting(source).map_err(|error| vec![error])?;
     match ChaosGrammar::parse(Rule::file, source) {
         Ok(mut pairs) => {
             let file = pairs
