@@ -123,9 +123,10 @@ fn print_human(reports: &[JournalRecovery], failed: bool) {
 /// Runs the guardian: waits for the run to close the pipe on standard
 /// input, then reverts whatever its journal still holds.
 pub fn execute_guardian(args: &GuardianArgs) -> u8 {
-    // A closed terminal must not end the guardian before it has reverted:
-    // SIGHUP is ignored, and its messages are written without panicking on
-    // a closed standard error.
+    // A closed terminal must not end the guardian before it has reverted,
+    // so SIGHUP is ignored and messages to a closed standard error are
+    // dropped instead of panicking.
+    //
     // SAFETY: ignoring a signal installs no handler code.
     unsafe {
         let _ = nix::sys::signal::signal(

@@ -148,8 +148,8 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         std::fs::remove_file(path)?;
         report.clean = true;
     } else {
-        // A kept journal says which faults are gone, so that neither the
-        // next recover nor the next run takes them for faults in place.
+        // A kept journal records which faults are gone, so that neither
+        // the next recover nor the next run takes them for faults in place.
         crate::store::journal::append_records(path, &reverted)?;
     }
     Ok(report)

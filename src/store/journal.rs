@@ -170,10 +170,10 @@ pub struct JournalState {
 }
 
 impl JournalState {
-    /// Reads a journal, skipping a torn last line. Any other line that
-    /// cannot be read makes the whole journal unreadable, because a fault
-    /// it describes could not be reverted; so does a path that is not a
-    /// regular file.
+    /// Reads a journal, skipping a torn last line. Any other damaged line
+    /// makes the whole journal unreadable, because a fault it describes
+    /// could not be reverted. A path that is not a regular file is
+    /// unreadable too.
     pub fn read(path: &Path) -> std::io::Result<JournalState> {
         let metadata = std::fs::symlink_metadata(path)?;
         if !metadata.is_file() {

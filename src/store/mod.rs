@@ -8,10 +8,10 @@ pub mod journal;
 pub use db::{Store, StoreError};
 pub use journal::{Journal, JournalState, Record};
 
-/// Creates `path` and its missing parents with mode 0700: the state
-/// directory holds backups of files that may contain secrets, the journal
-/// that directs `chaosc recover`, and the audit trail. Folders that exist
-/// keep their mode.
+/// Creates `path` and its missing parents with mode 0700, because the
+/// state directory contains backups of files that may contain secrets, the
+/// journal that directs `chaosc recover`, and the audit trail. Folders that
+/// exist keep their mode.
 pub fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
