@@ -273,6 +273,14 @@ fn plan_explains_risk_and_impact() {
     assert!(text.contains("severity      low"), "{text}");
     assert!(text.contains("governance:\n  policy sha256:"), "{text}");
     assert!(
+        text.contains("  compliance: no framework, no approval role\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("[]"),
+        "the plan prints an empty list: {text}"
+    );
+    assert!(
         text.contains("business impact of the worst case: 100s down"),
         "{text}"
     );

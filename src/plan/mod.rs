@@ -196,7 +196,7 @@ impl Plan {
         let tiers: Vec<&str> = risk.tiers.iter().map(|tier| tier.name()).collect();
         let _ = writeln!(
             out,
-            "  risk {}: severity {}, {} {} touched, data [{}], tiers [{}]",
+            "  risk {}: severity {}, {} {} touched, {}, {}",
             self.risk_level,
             risk.severity,
             risk.targets,
@@ -205,23 +205,22 @@ impl Plan {
             } else {
                 "targets"
             },
-            data.join(", "),
-            tiers.join(", ")
+            listed("data", &data, "no classified data"),
+            listed("tiers", &tiers, "no tier"),
         );
         let compliance = &experiment.compliance;
         let frameworks: Vec<&str> = compliance.frameworks.iter().map(|f| f.name()).collect();
+        let roles: Vec<&str> = compliance
+            .required_approvals
+            .iter()
+            .map(String::as_str)
+            .collect();
         let _ = writeln!(
             out,
-            "  compliance [{}], approval {}, required approvals [{}]",
-            frameworks.join(", "),
-            if compliance.approval_required {
-                "required"
-            } else {
-                "not required"
-            },
-            compliance.required_approvals.join(", ")
+            "  compliance: {}, {}",
+            listed("frameworks", &frameworks, "no framework"),
+            listed("approval roles", &roles, "no approval role"),
         );
-        let _ = writeln!(out, "  policy {}", self.policy);
         let _ = writeln!(out, "\ntargets:");
         for target in &self.targets {
             let _ = writeln!(out, "  {:<16} {}", target.name, describe_target(target));
@@ -363,6 +362,15 @@ pub fn describe_action_kind(kind: &ActionKind) -> String {
             "circuit_breaker {target} {failures} {}",
             format_duration(*cooldown)
         ),
+    }
+}
+
+/// Returns "`label` a, b" for a non-empty list, else `none`.
+fn listed(label: &str, items: &[&str], none: &str) -> String {
+    if items.is_empty() {
+        none.to_owned()
+    } else {
+        format!("{label} {}", items.join(", "))
     }
 }
 
