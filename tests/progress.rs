@@ -468,6 +468,14 @@ fn none_prints_only_the_verdict() {
         stdout.starts_with("\nwatched: completed (no success criteria) in "),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("\n  step   slow             reverted\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  fault  1 latency on front: observed, reverted\n"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::governance::policy::Policy;
 use crate::model::ExperimentStatus;
 use crate::plan::Plan;
 use crate::runtime::metrics::{Metrics, start_server};
-use crate::runtime::result::RunResult;
+use crate::runtime::result::{RollbackOutcome, RunResult, StepStatus};
 use crate::runtime::{Progress, RunOptions};
 use crate::store::{JournalState, Store, journal};
 
@@ -502,23 +502,43 @@ fn render_result(result: &RunResult) -> String {
             .as_deref()
             .map(|e| format!(": {e}"))
             .unwrap_or_default();
-        out.push_str(&format!(
-            "  step {:<16} {:?}{error}\n",
-            step.name, step.status
-        ));
+        let status = match step.status {
+            StepStatus::Pending => "not run",
+            StepStatus::Injected => "injected",
+            StepStatus::Reverted => "reverted",
+            StepStatus::Failed => "failed",
+            StepStatus::Skipped => "skipped",
+        };
+        out.push_str(&format!("  step   {:<16} {status}{error}\n", step.name));
     }
     for fault in &result.faults {
+        let observed = if fault.verified {
+            "observed"
+        } else {
+            "not observed"
+        };
+        let rollback = match fault.rollback {
+            RollbackOutcome::Pending => "not reverted yet",
+            RollbackOutcome::Reverted => "reverted",
+            RollbackOutcome::Failed => "revert failed",
+            RollbackOutcome::NotApplied => "never applied",
+        };
         out.push_str(&format!(
-            "  fault {} {} on {}: verified {}, rollback {:?}\n",
-            fault.id, fault.fault, fault.target, fault.verified, fault.rollback
+            "  fault  {} {} on {}: {observed}, {rollback}\n",
+            fault.id, fault.fault, fault.target
         ));
     }
     for probe in &result.probes {
         let rate = probe
             .success_rate
             .map_or("n/a".to_owned(), |rate| format!("{:.0}%", rate * 100.0));
+        let samples = if probe.samples == 1 {
+            "sample"
+        } else {
+            "samples"
+        };
         out.push_str(&format!(
-            "  probe {:<16} {} samples, {rate} passed\n",
+            "  probe  {:<16} {} {samples}, {rate} passed\n",
             probe.name, probe.samples
         ));
     }
