@@ -39,7 +39,10 @@ fn init_tracing(verbose: u8, format: LogFormat) {
         .with_env_filter(filter)
         // Log lines go above the live view of `chaosc run` while it is on
         // screen, and straight to standard error otherwise.
-        .with_writer(|| LogWriter);
+        .with_writer(|| LogWriter)
+        // Colours only for a terminal, so that logs kept in files and CI
+        // output carry no escape codes.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

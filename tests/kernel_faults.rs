@@ -155,6 +155,9 @@ fn partition_of_missing_interface_fails() {
     assert_eq!(result["status"], "failed", "{result}");
     let reason = result["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("interface `nosuch0` not found"), "{reason}");
+    // The error is logged, without colour codes when stderr is a pipe.
+    assert!(output.stderr.contains("ERROR"), "{}", output.stderr);
+    assert!(!output.stderr.contains('\u{1b}'), "{}", output.stderr);
     assert!(!link.tables().contains("chaosc_"), "{}", link.tables());
     assert_no_journal(state.path());
 }
