@@ -23,12 +23,14 @@ const TOLERANCE: f64 = 3.0;
 /// clock by `offset` (written as in a `.chaos` file) for `hold`.
 fn scenario(port: u16, offset: &str, hold: &str) -> String {
     format!(
-        r#"use std::faults::time_skew
+        r#"use std::faults::{{latency, time_skew}}
 
 target web = process {{
     command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
     ready = 127.0.0.1:{port}
 }}
+
+target front = proxy {{ listen = 127.0.0.1:{front}, upstream = 127.0.0.1:{port} }}
 
 experiment skew {{
     category = infrastructure
@@ -37,12 +39,16 @@ experiment skew {{
     safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
 
     step shift = inject time_skew({offset}) on web for {hold}
+    // Keeps the run, and so the web server with its real clock back, up
+    // for a while after the skew is reverted.
+    step linger = inject latency(delay = 1ms) on front for 4s after shift
 
     recovery plan restore (rto = 1m) {{
         action restart_web = restart web timeout 20s
     }}
 }}
-"#
+"#,
+        front = free_port()
     )
 }
 
