@@ -779,25 +779,27 @@ const FAULTS: [&str; 2] = [
     "config_drift(key = \"password\", value = \"changed\")",
 ];
 
+/// Runs every fault of `FAULTS` on the file target at `path` and checks
+/// that each run ends with `code`, names `reason`, leaves the file outside
+/// the root untouched and leaves no journal.
+fn assert_escape_rejected(sandbox: &Sandbox, roots: &Roots, path: &Path, code: i32, reason: &str) {
+    for fault in FAULTS {
+        let file = file_scenario(sandbox, path, &roots.root, fault);
+        let result = run(sandbox, &file, Duration::from_secs(20));
+        assert_eq!(result.code, Some(code), "{fault}: {}", result.stderr);
+        assert!(result.stderr.contains(reason), "{fault}: {}", result.stderr);
+        roots.assert_secret_untouched();
+        sandbox.assert_no_journal();
+    }
+}
+
 #[test]
 fn symlink_out_of_root_is_refused() {
     let sandbox = Sandbox::new();
     let roots = Roots::new(&sandbox);
     let link = roots.root.join("config.json");
     std::os::unix::fs::symlink(roots.outside.join("secret.json"), &link).unwrap();
-    for fault in FAULTS {
-        let file = file_scenario(&sandbox, &link, &roots.root, fault);
-        let result = run(&sandbox, &file, Duration::from_secs(20));
-        assert_eq!(
-            result.code,
-            Some(EXPERIMENT_FAILED),
-            "{fault}: {}",
-            result.stderr
-        );
-        assert!(result.stderr.contains("symbolic link"), "{}", result.stderr);
-        roots.assert_secret_untouched();
-        sandbox.assert_no_journal();
-    }
+    assert_escape_rejected(&sandbox, &roots, &link, EXPERIMENT_FAILED, "symbolic link");
 }
 
 #[test]
@@ -806,23 +808,13 @@ fn symlinked_directory_in_root_is_refused() {
     let roots = Roots::new(&sandbox);
     std::os::unix::fs::symlink(&roots.outside, roots.root.join("escape")).unwrap();
     let path = roots.root.join("escape/secret.json");
-    for fault in FAULTS {
-        let file = file_scenario(&sandbox, &path, &roots.root, fault);
-        let result = run(&sandbox, &file, Duration::from_secs(20));
-        assert_eq!(
-            result.code,
-            Some(EXPERIMENT_FAILED),
-            "{fault}: {}",
-            result.stderr
-        );
-        assert!(
-            result.stderr.contains("outside the root"),
-            "{}",
-            result.stderr
-        );
-        roots.assert_secret_untouched();
-        sandbox.assert_no_journal();
-    }
+    assert_escape_rejected(
+        &sandbox,
+        &roots,
+        &path,
+        EXPERIMENT_FAILED,
+        "outside the root",
+    );
 }
 
 #[test]
@@ -830,18 +822,7 @@ fn dot_dot_path_is_a_check_error() {
     let sandbox = Sandbox::new();
     let roots = Roots::new(&sandbox);
     let path = roots.root.join("../outside/secret.json");
-    for fault in FAULTS {
-        let file = file_scenario(&sandbox, &path, &roots.root, fault);
-        let result = run(&sandbox, &file, Duration::from_secs(20));
-        assert_eq!(
-            result.code,
-            Some(FILE_HAS_ERRORS),
-            "{fault}: {}",
-            result.stderr
-        );
-        assert!(result.stderr.contains(".."), "{}", result.stderr);
-        roots.assert_secret_untouched();
-    }
+    assert_escape_rejected(&sandbox, &roots, &path, FILE_HAS_ERRORS, "..");
 }
 
 #[test]
@@ -849,22 +830,13 @@ fn path_outside_root_is_a_check_error() {
     let sandbox = Sandbox::new();
     let roots = Roots::new(&sandbox);
     let path = roots.outside.join("secret.json");
-    for fault in FAULTS {
-        let file = file_scenario(&sandbox, &path, &roots.root, fault);
-        let result = run(&sandbox, &file, Duration::from_secs(20));
-        assert_eq!(
-            result.code,
-            Some(FILE_HAS_ERRORS),
-            "{fault}: {}",
-            result.stderr
-        );
-        assert!(
-            result.stderr.contains("not inside `root`"),
-            "{}",
-            result.stderr
-        );
-        roots.assert_secret_untouched();
-    }
+    assert_escape_rejected(
+        &sandbox,
+        &roots,
+        &path,
+        FILE_HAS_ERRORS,
+        "not inside `root`",
+    );
 }
 
 #[test]
@@ -873,19 +845,7 @@ fn hard_link_out_of_root_is_refused() {
     let roots = Roots::new(&sandbox);
     let link = roots.root.join("config.json");
     std::fs::hard_link(roots.outside.join("secret.json"), &link).unwrap();
-    for fault in FAULTS {
-        let file = file_scenario(&sandbox, &link, &roots.root, fault);
-        let result = run(&sandbox, &file, Duration::from_secs(20));
-        assert_eq!(
-            result.code,
-            Some(EXPERIMENT_FAILED),
-            "{fault}: {}",
-            result.stderr
-        );
-        assert!(result.stderr.contains("hard links"), "{}", result.stderr);
-        roots.assert_secret_untouched();
-        sandbox.assert_no_journal();
-    }
+    assert_escape_rejected(&sandbox, &roots, &link, EXPERIMENT_FAILED, "hard links");
 }
 
 #[test]
@@ -923,8 +883,8 @@ target scratch = directory {{ path = \"{}\" }}
     sandbox.assert_no_journal();
 }
 
-/// A drill whose one recovery action restores the file target at `path`
-/// from `from`.
+/// Writes a drill whose one recovery action restores the file target at
+/// `path` from `from`.
 fn restore_drill(sandbox: &Sandbox, path: &Path, root: &Path, from: &Path) -> PathBuf {
     let text = format!(
         "target data = file {{ path = \"{}\", root = \"{}\" }}
