@@ -1,11 +1,11 @@
-//! Crash trials. `chaosc run --no-guardian` applies faults of every kind
-//! (the proxy faults, a paused and a killed process, file corruption,
-//! configuration drift and a disk fill, CPU, memory and I/O stress, a clock
-//! skew where libfaketime is installed, and, as root, a cgroup limit,
-//! netem, a bandwidth limit and a partition in namespaces the test creates)
-//! and is stopped at a moment drawn from a seeded generator: by SIGKILL in
-//! every other trial, else by SIGTERM, SIGINT or a panic injected into the
-//! run. After each trial `chaosc recover --stop-targets` must leave the
+//! Crash trials. `chaosc run --no-guardian` applies faults of every kind:
+//! the proxy faults, a paused and a killed process, file corruption,
+//! configuration drift and a disk fill, and CPU, memory and I/O stress. A
+//! clock skew is added where libfaketime is installed, and as root a cgroup
+//! limit, netem, a bandwidth limit and a partition in namespaces the test
+//! creates. The run is stopped at a moment drawn from a seeded generator:
+//! by SIGKILL in every other trial, else by SIGTERM, SIGINT or a panic
+//! injected into the run. After each trial `chaosc recover --stop-targets` must leave the
 //! machine as it was before the run, no journal behind, an intact audit
 //! chain and a readable store.
 //!

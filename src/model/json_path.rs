@@ -288,7 +288,7 @@ impl Parser<'_> {
         )
     }
 
-    /// An integer without leading zeros, as RFC 9535 writes indexes.
+    /// Reads an integer without leading zeros, as RFC 9535 writes indexes.
     fn index(&mut self) -> Result<i64, JsonPathError> {
         let start = self.pos;
         if self.peek() == Some('-') {
@@ -318,7 +318,7 @@ impl Parser<'_> {
         })
     }
 
-    /// A string in `quote`s with the escapes of RFC 9535.
+    /// Reads a string in `quote`s with the escapes of RFC 9535.
     fn string(&mut self, quote: char) -> Result<String, JsonPathError> {
         let open = self.pos;
         self.pos += 1;
@@ -342,7 +342,8 @@ impl Parser<'_> {
         }
     }
 
-    /// The character an escape sequence that starts at `at` stands for.
+    /// Returns the character that the escape sequence starting at `at`
+    /// encodes.
     fn escape(&mut self, at: usize, quote: char) -> Result<char, JsonPathError> {
         let Some(c) = self.peek() else {
             return Err(self.error(at, 1, "the escape `\\` ends the path"));

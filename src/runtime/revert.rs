@@ -104,9 +104,9 @@ impl RevertAction {
     }
 
     /// Undoes the fault when every target of the run is stopped right
-    /// after, as the guardian and `chaosc recover --stop-targets` do: a
+    /// after, as the guardian and `chaosc recover --stop-targets` do. A
     /// clock skew then only ends the processes with the shifted clock, and
-    /// a killed target is not started again, since either would outlive
+    /// a killed target is not started again, because either would outlive
     /// the recovery.
     pub fn execute_before_stopping_targets(&self) -> Result<RevertOutcome, String> {
         self.undo(false)

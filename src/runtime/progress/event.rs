@@ -155,7 +155,7 @@ pub struct StepOutline {
 pub struct RunSummary {
     pub experiment: String,
     pub status: ExperimentStatus,
-    /// How the success criteria came out, as the verdict line says it.
+    /// How the success criteria came out, as the verdict line prints it.
     pub criteria: String,
     pub reason: Option<String>,
     pub duration_seconds: f64,

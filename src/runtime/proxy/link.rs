@@ -152,8 +152,8 @@ async fn write_message(
             false
         }
         Message::Reply(bytes) => {
-            // The answer goes out even if the client stopped reading;
-            // the connection closes right after either way.
+            // The response is written even if the client stopped reading,
+            // because the connection closes right after either way.
             let mut writer = writer.lock().await;
             let _ = writer.write_all(&bytes).await;
             let _ = writer.flush().await;
@@ -213,7 +213,7 @@ async fn read(
     let mut framer = replies.is_some().then(RequestFramer::default);
     // Without a pipe every byte takes the copy path.
     let mut pipe = Pipe::new().ok();
-    // Allocated on the first copy, so that a spliced connection holds none.
+    // Allocated on the first copy, so that a spliced connection has none.
     let mut buffer = Vec::new();
     loop {
         if let Some(spliced) = &pipe {
