@@ -15,18 +15,20 @@ fn sleeper(program: &Path) -> OwnedProcess {
     OwnedProcess::spawn(Command::new(program).arg("60"))
 }
 
-/// Copies `sleep` into the sandbox under a name of at most 15 characters
+/// Links `sleep` into the sandbox under a name of at most 15 characters
 /// (what `/proc/PID/comm` keeps) that is unique to this test process and
-/// `tag`.
+/// `tag`. The kernel names a process after the path it was started from,
+/// and a link, unlike a copy, is never open for writing while a parallel
+/// test forks, which would make it fail to start with "text file busy".
 fn unique_sleep(sandbox: &Sandbox, tag: char) -> (std::path::PathBuf, String) {
     let name = format!("at{tag}{:08x}", std::process::id() ^ 0x5a5a_5a5a);
-    let path = sandbox.write(&name, "");
+    let path = sandbox.dir.path().join(&name);
     let sleep = Command::new("sh")
         .args(["-c", "command -v sleep"])
         .output()
         .unwrap();
     let sleep = String::from_utf8(sleep.stdout).unwrap();
-    std::fs::copy(sleep.trim(), &path).unwrap();
+    std::os::unix::fs::symlink(sleep.trim(), &path).unwrap();
     (path, name)
 }
 
