@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::http::{RequestFramer, Segment, response};
 use super::splice::{Moved, Pipe, is_unsupported, move_ready};
+use super::timer::Timer;
 use super::{ActiveToxic, Connection, End, HttpAction, Toxic};
 use crate::model::Direction;
 
@@ -119,8 +120,9 @@ async fn write(
     mut rx: mpsc::UnboundedReceiver<Message>,
     pending: &AtomicUsize,
 ) {
+    let mut timer = Timer::default();
     while let Some(message) = rx.recv().await {
-        let go_on = write_message(connection, writer, message).await;
+        let go_on = write_message(connection, writer, &mut timer, message).await;
         pending.fetch_sub(1, Ordering::SeqCst);
         if !go_on {
             return;
@@ -133,21 +135,22 @@ async fn write(
 async fn write_message(
     connection: &Connection,
     writer: &Mutex<WriteHalf<'_>>,
+    timer: &mut Timer,
     message: Message,
 ) -> bool {
     match message {
         Message::Data { due, bytes } => {
-            wait_until(due).await;
+            timer.wait_until(due).await;
             writer.lock().await.write_all(&bytes).await.is_ok()
         }
         Message::Finish { due } => {
-            wait_until(due).await;
+            timer.wait_until(due).await;
             // A failed shutdown means the peer is gone already.
             let _ = writer.lock().await.shutdown().await;
             false
         }
         Message::Close { due } => {
-            wait_until(due).await;
+            timer.wait_until(due).await;
             connection.end(End::Close);
             false
         }
@@ -160,27 +163,6 @@ async fn write_message(
             connection.end(End::Close);
             false
         }
-    }
-}
-
-/// The resolution of tokio's timer, which rounds every sleep up to it.
-const TIMER_TICK: Duration = Duration::from_millis(1);
-
-/// Waits until `due`. The timer rounds a sleep up to the next millisecond,
-/// which would add up to a millisecond to every delayed piece, so it sleeps
-/// until one tick before `due` and yields to other tasks for the rest. A
-/// piece that is already due does not touch the timer at all.
-async fn wait_until(due: Instant) {
-    if due <= Instant::now() {
-        return;
-    }
-    if let Some(early) = due.checked_sub(TIMER_TICK)
-        && early > Instant::now()
-    {
-        tokio::time::sleep_until(early).await;
-    }
-    while Instant::now() < due {
-        tokio::task::yield_now().await;
     }
 }
 

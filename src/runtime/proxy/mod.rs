@@ -12,6 +12,7 @@ mod admission;
 mod http;
 mod link;
 mod splice;
+mod timer;
 mod toxic;
 
 use std::collections::HashMap;
