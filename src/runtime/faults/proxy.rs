@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rand::RngExt;
 
 use crate::model::{Direction, FaultSpec};
 use crate::runtime::fault::{Fault, FaultError};
@@ -23,6 +24,12 @@ const VERIFY_ATTEMPTS: usize = 3;
 /// How many round trips a verification takes; the fastest counts, so a
 /// scheduling hiccup on the host does not make a fault look stronger.
 const SAMPLES: usize = 3;
+
+/// The maximum pause before the second attempt of a verification; each
+/// later attempt may wait this much longer. Many faults injected together
+/// on a busy host (a thousand proxies to one upstream) measure at the same
+/// moments and slow each other down; a random pause spreads them apart.
+const RETRY_SPREAD: Duration = Duration::from_millis(250);
 
 fn direction_of(spec: &FaultSpec) -> Direction {
     spec.text("direction")
@@ -76,7 +83,7 @@ impl Latency {
     /// Measures round trips through the proxy and compares the fastest
     /// (the slowest, for a toxic on a share of the chunks) with the
     /// baseline.
-    async fn observe(&self) -> Result<String, FaultError> {
+    async fn observe(&self, samples: usize) -> Result<String, FaultError> {
         let baseline = self.baseline.ok_or_else(|| {
             FaultError(format!(
                 "cannot measure latency: no round trip through {} completed before injection",
@@ -85,7 +92,11 @@ impl Latency {
         })?;
         // A toxic that affects only a share of the chunks needs more samples
         // to be seen at all; the slowest sample then shows it.
-        let samples = if self.toxicity < 1.0 { 10 } else { SAMPLES };
+        let samples = if self.toxicity < 1.0 {
+            samples.max(10)
+        } else {
+            samples
+        };
         let mut slowest = Duration::ZERO;
         let mut fastest = Duration::MAX;
         for _ in 0..samples {
@@ -167,18 +178,31 @@ impl Fault for Latency {
     async fn verify(&mut self) -> Result<String, FaultError> {
         let mut attempt = 1;
         loop {
-            match self.observe().await {
+            // Each attempt takes twice the samples of the one before: the
+            // fastest of more round trips comes closer to the unloaded
+            // cost, before the fault and with it.
+            let scale = 1 << (attempt - 1);
+            match self.observe(SAMPLES * scale).await {
                 Ok(seen) => return Ok(seen),
                 Err(error) if attempt >= VERIFY_ATTEMPTS => return Err(error),
                 Err(_) => {
                     // On a busy host the baseline may be older and slower
                     // than the load now: take it again, right before the
                     // toxic goes back in force.
-                    attempt += 1;
                     if let Some(id) = self.toxic_id.take() {
                         self.proxy.remove_toxic(id);
                     }
-                    self.inject().await?;
+                    let spread = RETRY_SPREAD * attempt as u32;
+                    let pause = rand::rng().random_range(Duration::ZERO..=spread);
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                    self.baseline = fastest_round_trip(
+                        &self.proxy,
+                        BASELINE_SAMPLES * scale * 2,
+                        ROUND_TRIP_LIMIT,
+                    )
+                    .await;
+                    self.toxic_id = Some(self.proxy.add_toxic(self.toxic.clone(), self.toxicity));
                 }
             }
         }
