@@ -5,6 +5,8 @@ Every address is 127.0.0.1. Subcommands:
 
   serve ECHO_PORT SOURCE_PORT   echo server, and a source that sends the
                                 number of bytes named in the request line
+  serve-many ECHO_PORT          echo server on one thread for thousands of
+                                connections at once (asyncio)
   throughput PORT BYTES RUNS    bulk download, prints the best MB/s
   latency PORT COUNT            round trips of 64 bytes on one connection,
                                 prints p50 and p99 in milliseconds
@@ -15,6 +17,7 @@ Every address is 127.0.0.1. Subcommands:
                                 the COUNT ports from FIRST takes MS or more
 """
 
+import asyncio
 import socket
 import socketserver
 import sys
@@ -72,6 +75,25 @@ def serve(echo_port, source_port):
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     threading.Event().wait()
+
+
+async def echo(reader, writer):
+    """Sends back every byte until the client closes its side."""
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
+def serve_many(echo_port):
+    # A thread per connection, as `serve` makes, costs the upstream more
+    # than chaosc when a thousand proxies measure it at once.
+    async def main():
+        server = await asyncio.start_server(echo, HOST, echo_port, backlog=4096, reuse_address=True)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
 
 
 def download(port, total):
@@ -168,6 +190,8 @@ def main():
     numbers = [int(arg) for arg in args]
     if command == "serve":
         serve(*numbers)
+    elif command == "serve-many":
+        serve_many(*numbers)
     elif command == "throughput":
         throughput(*numbers)
     elif command == "latency":
