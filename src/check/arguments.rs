@@ -1,7 +1,8 @@
 //! Rules on fault arguments and targets that the catalog's types cannot
-//! express. Only `time_skew` has such rules so far: its offset must be
-//! observable through a clock with whole seconds, and its targets must
-//! have a `ready` address to read that clock from.
+//! express: the offset of a `time_skew` must be observable through a clock
+//! with whole seconds, its targets must have a `ready` address to read
+//! that clock from, and the HTTP faults respond only with statuses that
+//! match the failure they inject.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -31,6 +32,21 @@ pub fn time_skew_offset_problem(offset: Duration) -> Option<String> {
     None
 }
 
+/// Returns why `status` is invalid as the response status of the HTTP
+/// fault `kind`, if it is: `http_error` responds with a client or server
+/// error (400 to 599), `auth_failure` with 401 or 403.
+pub fn http_status_problem(kind: &str, status: i64) -> Option<String> {
+    match kind {
+        "http_error" if !(400..=599).contains(&status) => {
+            Some(format!("{status} is not an error status (400 to 599)"))
+        }
+        "auth_failure" if status != 401 && status != 403 => {
+            Some(format!("`auth_failure` answers 401 or 403, not {status}"))
+        }
+        _ => None,
+    }
+}
+
 impl Checker<'_> {
     /// Checks the arguments and targets of a step against the rules of its
     /// fault kind.
@@ -40,9 +56,44 @@ impl Checker<'_> {
         params: Option<&BTreeMap<String, TypedValue>>,
         targets: Option<&[String]>,
     ) {
-        if decl.fault.name.name != "time_skew" {
-            return;
+        match decl.fault.name.name.as_str() {
+            "time_skew" => self.check_time_skew(decl, params, targets),
+            kind @ ("http_error" | "auth_failure") => self.check_http_status(decl, kind, params),
+            _ => {}
         }
+    }
+
+    fn check_http_status(
+        &mut self,
+        decl: &StepDecl,
+        kind: &str,
+        params: Option<&BTreeMap<String, TypedValue>>,
+    ) {
+        let Some(TypedValue::Integer(status)) = params.and_then(|params| params.get("status"))
+        else {
+            return;
+        };
+        if let Some(problem) = http_status_problem(kind, *status) {
+            self.report(CheckError::InvalidValue {
+                what: "HTTP status".to_owned(),
+                reason: problem,
+                span: argument_span(&decl.fault, "status", 0).into(),
+                help: Some(match kind {
+                    "auth_failure" => "write `status = 401` or `status = 403`".to_owned(),
+                    _ => "write a status such as `503` or `429`; `http_abort` closes the \
+                          connection without an answer"
+                        .to_owned(),
+                }),
+            });
+        }
+    }
+
+    fn check_time_skew(
+        &mut self,
+        decl: &StepDecl,
+        params: Option<&BTreeMap<String, TypedValue>>,
+        targets: Option<&[String]>,
+    ) {
         let offset = params
             .and_then(|params| params.get("offset"))
             .and_then(TypedValue::as_duration);
@@ -96,6 +147,17 @@ fn argument_span(call: &FaultCall, name: &str, position: usize) -> crate::syntax
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_status_ranges() {
+        assert_eq!(http_status_problem("http_error", 503), None);
+        assert_eq!(http_status_problem("http_error", 400), None);
+        assert_eq!(http_status_problem("auth_failure", 403), None);
+        assert!(http_status_problem("http_error", 0).is_some());
+        assert!(http_status_problem("http_error", 200).is_some());
+        assert!(http_status_problem("http_error", 600).is_some());
+        assert!(http_status_problem("auth_failure", 500).is_some());
+    }
 
     #[test]
     fn time_skew_offsets() {

@@ -41,7 +41,7 @@ mod types;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-pub use arguments::time_skew_offset_problem;
+pub use arguments::{http_status_problem, time_skew_offset_problem};
 pub use compliance::policy_hash;
 pub use compute::MAX_STRESS_WORKERS;
 pub use error::CheckError;

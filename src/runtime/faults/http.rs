@@ -47,7 +47,7 @@ impl HttpFault {
         let (kind, action) = match spec.kind.as_str() {
             "http_error" => (
                 "http_error",
-                respond(status_code(status.unwrap_or(503), 400)?),
+                respond(status_code("http_error", status.unwrap_or(503))?),
             ),
             "http_abort" => ("http_abort", HttpAction::Abort),
             "http_delay" => (
@@ -59,13 +59,7 @@ impl HttpFault {
                 let action = if strip {
                     HttpAction::StripAuthorization
                 } else {
-                    let status = status_code(status.unwrap_or(401), 401)?;
-                    if status != 401 && status != 403 {
-                        return Err(FaultError(format!(
-                            "`auth_failure` answers 401 or 403, not {status}"
-                        )));
-                    }
-                    respond(status)
+                    respond(status_code("auth_failure", status.unwrap_or(401))?)
                 };
                 ("auth_failure", action)
             }
@@ -92,11 +86,13 @@ impl HttpFault {
 }
 
 /// Checks an HTTP status code against `100..=599` and a lowest value.
-fn status_code(status: i64, lowest: u16) -> Result<u16, FaultError> {
-    u16::try_from(status)
-        .ok()
-        .filter(|code| (lowest..=599).contains(code))
-        .ok_or_else(|| FaultError(format!("status {status} is not between {lowest} and 599")))
+/// Returns `status` as the status of an answer of `kind`, under the rule
+/// the checker applies.
+fn status_code(kind: &str, status: i64) -> Result<u16, FaultError> {
+    match crate::check::http_status_problem(kind, status) {
+        Some(problem) => Err(FaultError(format!("invalid status: {problem}"))),
+        None => u16::try_from(status).map_err(|_| FaultError(format!("invalid status {status}"))),
+    }
 }
 
 fn respond(status: u16) -> HttpAction {
