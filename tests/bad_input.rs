@@ -139,3 +139,33 @@ fn every_command_has_help() {
         );
     }
 }
+
+#[test]
+fn fmt_of_unclosed_brace_is_usage_error() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.dir.path().join("open.chaos");
+    std::fs::write(&path, "experiment e {\n  category = network\n").unwrap();
+    let result = output(sandbox.chaosc().arg("fmt").arg(&path));
+    assert_eq!(result.status.code(), Some(USAGE));
+    assert!(
+        stderr(&result).contains("chaos::E0908"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(stderr(&result).contains("is never closed"));
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(after, "experiment e {\n  category = network\n");
+}
+
+#[test]
+fn report_of_unknown_run_is_usage_error() {
+    let sandbox = Sandbox::new();
+    let result = output(sandbox.chaosc().args(["report", "0000"]));
+    assert_eq!(result.status.code(), Some(USAGE));
+    assert!(
+        stderr(&result).contains("chaos::E0922"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(stderr(&result).contains("chaosc history"));
+}

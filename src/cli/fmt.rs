@@ -6,11 +6,33 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use miette::Diagnostic;
+use thiserror::Error;
 
 use super::exit;
-use super::render::{Style, render_human};
+use super::governed::print_error;
 use super::source::{expand_paths, read_source};
-use crate::lsp::format_source;
+use crate::lsp::{FormatError, format_source};
+
+/// A file that `fmt` could not format or write back.
+#[derive(Debug, Error, Diagnostic)]
+enum FmtError {
+    #[error("cannot format `{path}`: {reason}")]
+    #[diagnostic(
+        code(chaos::E0908),
+        help(
+            "fix the brackets, strings and comments (`chaosc check` shows where), then format again"
+        )
+    )]
+    Unformattable { path: String, reason: FormatError },
+
+    #[error("cannot write `{path}`: {reason}")]
+    #[diagnostic(
+        code(chaos::E0909),
+        help("check the file's permissions and the free space of its disk")
+    )]
+    Unwritable { path: String, reason: String },
+}
 
 /// Arguments of `chaosc fmt`.
 #[derive(Debug, Args)]
@@ -32,15 +54,18 @@ pub fn execute(args: &FmtArgs) -> u8 {
         let source = match path.and_then(|path| read_source(&path)) {
             Ok(source) => source,
             Err(error) => {
-                eprint!("{}", render_human(&error, None, Style::for_stderr()));
+                print_error(&error);
                 failed = true;
                 continue;
             }
         };
         let formatted = match format_source(&source.text) {
             Ok(formatted) => formatted,
-            Err(error) => {
-                eprintln!("chaosc: cannot format `{}`: {error}", source.display_name());
+            Err(reason) => {
+                print_error(&FmtError::Unformattable {
+                    path: source.display_name(),
+                    reason,
+                });
                 failed = true;
                 continue;
             }
@@ -52,7 +77,10 @@ pub fn execute(args: &FmtArgs) -> u8 {
         if args.check {
             println!("{}", source.display_name());
         } else if let Err(error) = std::fs::write(&source.path, formatted) {
-            eprintln!("chaosc: cannot write `{}`: {error}", source.display_name());
+            print_error(&FmtError::Unwritable {
+                path: source.display_name(),
+                reason: error.to_string(),
+            });
             failed = true;
         }
     }

@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
+use miette::Diagnostic;
+use thiserror::Error;
 
 use super::render::{Style, render_human};
 use super::{OutputFormat, exit};
@@ -161,6 +163,17 @@ pub fn execute_history(args: &HistoryArgs, db: &Path) -> u8 {
     }
 }
 
+/// A run id that names no run of the store.
+#[derive(Debug, Error, Diagnostic)]
+#[error("no run with an id starting with `{run}`")]
+#[diagnostic(
+    code(chaos::E0922),
+    help("`chaosc history` lists the runs of this store; `--db` chooses another store")
+)]
+struct RunNotFound {
+    run: String,
+}
+
 /// Runs `chaosc report`.
 pub fn execute_report(args: &ReportArgs, context: &super::governed::Context) -> u8 {
     if let Some(framework) = &args.framework {
@@ -180,9 +193,10 @@ pub fn execute_report(args: &ReportArgs, context: &super::governed::Context) -> 
             exit::SUCCESS
         }
         Ok(None) => {
-            eprintln!(
-                "chaosc: no run with an id starting with `{run}`; `chaosc history` lists them"
-            );
+            let error = RunNotFound {
+                run: run.to_owned(),
+            };
+            eprint!("{}", render_human(&error, None, Style::for_stderr()));
             exit::USAGE
         }
         Err(error) => {
