@@ -14,6 +14,7 @@ use nix::sys::signal::Signal;
 use super::CheckError;
 use super::suggest::did_you_mean;
 use crate::model::{TypedValue, ValueType};
+use crate::syntax::units;
 use crate::syntax::{Value, ValueKind};
 
 /// Types `value` as `expected`, or explains why it does not fit.
@@ -158,34 +159,6 @@ fn type_quantity(
         ValueType::Rate => Ok(TypedValue::Rate(base)),
         _ => unreachable!("only unit-bearing types have a scale"),
     })
-}
-
-/// The units each quantity type accepts, with the factor to its base unit.
-mod units {
-    /// Seconds.
-    pub const DURATION: &[(&str, f64)] = &[("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)];
-    /// A fraction of one.
-    pub const PERCENT: &[(&str, f64)] = &[("%", 0.01)];
-    /// Bytes.
-    pub const SIZE: &[(&str, f64)] = &[
-        ("B", 1.0),
-        ("KB", 1e3),
-        ("MB", 1e6),
-        ("GB", 1e9),
-        ("KiB", 1024.0),
-        ("MiB", 1048576.0),
-        ("GiB", 1073741824.0),
-        ("TiB", 1099511627776.0),
-    ];
-    /// Bits per second.
-    pub const BANDWIDTH: &[(&str, f64)] = &[
-        ("bit/s", 1.0),
-        ("kbit/s", 1e3),
-        ("Mbit/s", 1e6),
-        ("Gbit/s", 1e9),
-    ];
-    /// Events per second.
-    pub const RATE: &[(&str, f64)] = &[("/s", 1.0), ("/m", 1.0 / 60.0), ("/h", 1.0 / 3600.0)];
 }
 
 fn type_secret(

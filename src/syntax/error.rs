@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use super::Span;
 use super::parser::Rule;
+use super::units;
 
 /// A `.chaos` text that does not follow the grammar.
 #[derive(Debug, Error, Diagnostic)]
@@ -78,10 +79,19 @@ impl SyntaxError {
         }
         expected.remove("");
 
-        let span = token_at(source, position);
+        let mut span = token_at(source, position);
+        let mut help = help_for(source, span, &expected);
+        let mut expected = join_alternatives(expected.into_iter().collect());
+        // The parser reads `10 s` as the number 10 and a name `s`, so it
+        // fails later, often on the next line. The error points at the pair.
+        if let Some((spaced, joined)) = spaced_unit(source, span) {
+            span = spaced;
+            expected = "a unit written right after its number".to_owned();
+            help = Some(format!(
+                "write the unit right after its number, with no space: `{joined}`"
+            ));
+        }
         let found = describe_found(source, span);
-        let help = help_for(source, span, &expected);
-        let expected = join_alternatives(expected.into_iter().collect());
         SyntaxError::UnexpectedToken {
             expected,
             found,
@@ -212,6 +222,37 @@ fn help_for(source: &str, span: Span, expected: &BTreeSet<String>) -> Option<Str
         return Some("a `}` is missing; check that every `{` is closed".to_owned());
     }
     None
+}
+
+/// Finds a number and a unit written apart (`10 s`) at the error or right
+/// before it, and returns their span with the two joined (`10s`).
+fn spaced_unit(source: &str, error: Span) -> Option<(Span, String)> {
+    let at_error = source.get(error.start..error.end).unwrap_or("");
+    let unit_end = if units::is_unit(at_error) {
+        error.end
+    } else {
+        source[..error.start.min(source.len())].trim_end().len()
+    };
+    let before_unit = &source[..unit_end];
+    let unit_start = before_unit
+        .rfind(|c: char| !(c.is_ascii_alphabetic() || c == '/' || c == '%'))
+        .map_or(0, |index| index + 1);
+    let unit = &source[unit_start..unit_end];
+    if !units::is_unit(unit) {
+        return None;
+    }
+    let number_end = source[..unit_start].trim_end_matches([' ', '\t']).len();
+    if number_end == unit_start {
+        return None;
+    }
+    let number_start = source[..number_end]
+        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or(0, |index| index + 1);
+    let number = &source[number_start..number_end];
+    if !number.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((Span::new(number_start, unit_end), format!("{number}{unit}")))
 }
 
 fn is_reserved(text: &str) -> bool {

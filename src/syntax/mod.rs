@@ -9,6 +9,7 @@ mod line_endings;
 mod nesting;
 mod parser;
 mod span;
+pub mod units;
 
 pub use ast::*;
 pub use error::SyntaxError;
