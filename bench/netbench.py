@@ -7,7 +7,8 @@ Every address is 127.0.0.1. Subcommands:
                                 number of bytes named in the request line
   serve-many ECHO_PORT          echo server on one thread for thousands of
                                 connections at once (asyncio)
-  throughput PORT BYTES RUNS    bulk download, prints the best MB/s
+  throughput BYTES RUNS PORT... bulk downloads from each port in turn,
+                                RUNS rounds, prints the best MB/s of each
   latency PORT COUNT            round trips of 64 bytes on one connection,
                                 prints p50 and p99 in milliseconds
   connect-latency PORT COUNT    one connection per request, same output
@@ -110,9 +111,14 @@ def download(port, total):
     return time.perf_counter() - started
 
 
-def throughput(port, total, runs):
-    best = min(download(port, total) for _ in range(runs))
-    print(f"{total / best / 1e6:.1f}")
+def throughput(total, runs, *ports):
+    # Rounds alternate between the ports, so that a slow moment of the
+    # machine does not fall on one of them only.
+    best = {port: float("inf") for port in ports}
+    for _ in range(runs):
+        for port in ports:
+            best[port] = min(best[port], download(port, total))
+    print(" ".join(f"{total / best[port] / 1e6:.1f}" for port in ports))
 
 
 def percentiles(samples):
