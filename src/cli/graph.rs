@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
@@ -66,85 +67,6 @@ fn step_label(plan: &Plan, index: usize) -> String {
     )
 }
 
-/// Renders the graphs as Graphviz DOT.
-pub fn render_dot(plan: &Plan) -> String {
-    let experiment = &plan.experiment;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];",
-        experiment.name
-    );
-    let _ = writeln!(out, "  subgraph cluster_steps {{\n    label=\"steps\";");
-    for (index, step) in experiment.steps.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "    {} [label=\"{}\"];",
-            node("step", &step.name),
-            step_label(plan, index)
-        );
-    }
-    for step in &experiment.steps {
-        for before in &step.after {
-            let _ = writeln!(
-                out,
-                "    {} -> {};",
-                node("step", before),
-                node("step", &step.name)
-            );
-        }
-    }
-    out.push_str("  }\n");
-
-    for (number, recovery) in experiment.recovery_plans.iter().enumerate() {
-        let (total, path) = critical_path(recovery);
-        let rto = recovery.rto.map_or("no RTO".to_owned(), |rto| {
-            format!("RTO {}", format_duration(rto))
-        });
-        let _ = writeln!(
-            out,
-            "  subgraph cluster_plan{number} {{\n    label=\"recovery plan {} ({}, {rto}, critical path {})\";",
-            plan_title(recovery),
-            recovery.strategy,
-            format_duration(total)
-        );
-        let prefix = format!("plan{number}");
-        for action in &recovery.actions {
-            let critical = path.contains(&action.name);
-            let style = if critical {
-                ", style=bold, color=red"
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                out,
-                "    {} [label=\"{}\"{style}];",
-                node(&prefix, &action.name),
-                escape_dot(&action_label(action))
-            );
-        }
-        for action in &recovery.actions {
-            for before in &action.depends_on {
-                let critical = is_critical_edge(&path, before, &action.name);
-                let style = if critical {
-                    " [color=red, penwidth=2]"
-                } else {
-                    ""
-                };
-                let _ = writeln!(
-                    out,
-                    "    {} -> {}{style};",
-                    node(&prefix, before),
-                    node(&prefix, &action.name)
-                );
-            }
-        }
-        out.push_str("  }\n");
-    }
-    out.push_str("}\n");
-    out
-}
-
 /// Labels an action with its name, what it does and its timeout, such as
 /// `restart: restart web (10s)`. The arguments show what a template's
 /// parameters were replaced by.
@@ -157,16 +79,6 @@ fn action_label(action: &RecoveryAction) -> String {
     )
 }
 
-/// Escapes text for a quoted DOT string.
-fn escape_dot(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-/// Escapes text for a quoted Mermaid label, where `"` must be an entity.
-fn escape_mermaid(text: &str) -> String {
-    text.replace('"', "#quot;")
-}
-
 /// Names a recovery plan, and the template it was made from, if any.
 fn plan_title(plan: &RecoveryPlan) -> String {
     match &plan.template {
@@ -175,73 +87,174 @@ fn plan_title(plan: &RecoveryPlan) -> String {
     }
 }
 
-/// Renders the graphs as a Mermaid flowchart.
-pub fn render_mermaid(plan: &Plan) -> String {
+/// Labels a recovery plan's group with its strategy, RTO and critical path.
+fn plan_label(plan: &RecoveryPlan, critical_path: Duration) -> String {
+    let rto = plan.rto.map_or("no RTO".to_owned(), |rto| {
+        format!("RTO {}", format_duration(rto))
+    });
+    format!(
+        "recovery plan {} ({}, {rto}, critical path {})",
+        plan_title(plan),
+        plan.strategy,
+        format_duration(critical_path)
+    )
+}
+
+/// The writer of one graph format, called part by part by `render`.
+trait Syntax {
+    fn start(&mut self, out: &mut String, experiment: &str);
+    fn open_group(&mut self, out: &mut String, id: &str, label: &str);
+    fn close_group(&mut self, out: &mut String);
+    fn node(&mut self, out: &mut String, id: &str, label: &str, critical: bool);
+    fn edge(&mut self, out: &mut String, from: &str, to: &str, critical: bool);
+    fn finish(&mut self, out: &mut String);
+}
+
+/// Draws the step graph and each recovery graph of `plan` in `syntax`.
+fn render(plan: &Plan, syntax: &mut dyn Syntax) -> String {
     let experiment = &plan.experiment;
-    let mut out = String::from("flowchart LR\n  subgraph steps\n");
+    let mut out = String::new();
+    syntax.start(&mut out, &experiment.name);
+
+    syntax.open_group(&mut out, "steps", "steps");
     for (index, step) in experiment.steps.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "    {}[\"{}\"]",
-            node("step", &step.name),
-            step_label(plan, index)
-        );
+        let label = step_label(plan, index);
+        syntax.node(&mut out, &node("step", &step.name), &label, false);
     }
     for step in &experiment.steps {
         for before in &step.after {
-            let _ = writeln!(
-                out,
-                "    {} --> {}",
-                node("step", before),
-                node("step", &step.name)
-            );
+            let (from, to) = (node("step", before), node("step", &step.name));
+            syntax.edge(&mut out, &from, &to, false);
         }
     }
-    out.push_str("  end\n");
+    syntax.close_group(&mut out);
 
-    let mut critical_nodes = Vec::new();
     for (number, recovery) in experiment.recovery_plans.iter().enumerate() {
         let (total, path) = critical_path(recovery);
         let prefix = format!("plan{number}");
-        let _ = writeln!(
-            out,
-            "  subgraph {prefix}[\"recovery plan {}, critical path {}\"]",
-            plan_title(recovery),
-            format_duration(total)
-        );
+        syntax.open_group(&mut out, &prefix, &plan_label(recovery, total));
         for action in &recovery.actions {
-            let _ = writeln!(
-                out,
-                "    {}[\"{}\"]",
-                node(&prefix, &action.name),
-                escape_mermaid(&action_label(action))
-            );
-            if path.contains(&action.name) {
-                critical_nodes.push(node(&prefix, &action.name));
-            }
+            let critical = path.contains(&action.name);
+            let id = node(&prefix, &action.name);
+            syntax.node(&mut out, &id, &action_label(action), critical);
         }
         for action in &recovery.actions {
             for before in &action.depends_on {
-                let arrow = if is_critical_edge(&path, before, &action.name) {
-                    "==>"
-                } else {
-                    "-->"
-                };
-                let _ = writeln!(
-                    out,
-                    "    {} {arrow} {}",
-                    node(&prefix, before),
-                    node(&prefix, &action.name)
-                );
+                let critical = is_critical_edge(&path, before, &action.name);
+                let (from, to) = (node(&prefix, before), node(&prefix, &action.name));
+                syntax.edge(&mut out, &from, &to, critical);
             }
         }
+        syntax.close_group(&mut out);
+    }
+    syntax.finish(&mut out);
+    out
+}
+
+/// Graphviz DOT: critical nodes bold and red, critical edges red and wide.
+struct Dot;
+
+impl Syntax for Dot {
+    fn start(&mut self, out: &mut String, experiment: &str) {
+        let _ = writeln!(
+            out,
+            "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];",
+            escape_dot(experiment)
+        );
+    }
+
+    fn open_group(&mut self, out: &mut String, id: &str, label: &str) {
+        let _ = writeln!(
+            out,
+            "  subgraph cluster_{id} {{\n    label=\"{}\";",
+            escape_dot(label)
+        );
+    }
+
+    fn close_group(&mut self, out: &mut String) {
+        out.push_str("  }\n");
+    }
+
+    fn node(&mut self, out: &mut String, id: &str, label: &str, critical: bool) {
+        let style = if critical {
+            ", style=bold, color=red"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "    {id} [label=\"{}\"{style}];", escape_dot(label));
+    }
+
+    fn edge(&mut self, out: &mut String, from: &str, to: &str, critical: bool) {
+        let style = if critical {
+            " [color=red, penwidth=2]"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "    {from} -> {to}{style};");
+    }
+
+    fn finish(&mut self, out: &mut String) {
+        out.push_str("}\n");
+    }
+}
+
+/// A Mermaid flowchart: critical edges thick, critical nodes in one class.
+#[derive(Default)]
+struct Mermaid {
+    critical_nodes: Vec<String>,
+}
+
+impl Syntax for Mermaid {
+    fn start(&mut self, out: &mut String, _experiment: &str) {
+        out.push_str("flowchart LR\n");
+    }
+
+    fn open_group(&mut self, out: &mut String, id: &str, label: &str) {
+        let _ = writeln!(out, "  subgraph {id}[\"{}\"]", escape_mermaid(label));
+    }
+
+    fn close_group(&mut self, out: &mut String) {
         out.push_str("  end\n");
     }
-    if !critical_nodes.is_empty() {
-        out.push_str("  classDef critical stroke:#d00,stroke-width:3px\n");
-        let _ = writeln!(out, "  class {} critical", critical_nodes.join(","));
+
+    fn node(&mut self, out: &mut String, id: &str, label: &str, critical: bool) {
+        let _ = writeln!(out, "    {id}[\"{}\"]", escape_mermaid(label));
+        if critical {
+            self.critical_nodes.push(id.to_owned());
+        }
     }
-    out
+
+    fn edge(&mut self, out: &mut String, from: &str, to: &str, critical: bool) {
+        let arrow = if critical { "==>" } else { "-->" };
+        let _ = writeln!(out, "    {from} {arrow} {to}");
+    }
+
+    fn finish(&mut self, out: &mut String) {
+        if !self.critical_nodes.is_empty() {
+            out.push_str("  classDef critical stroke:#d00,stroke-width:3px\n");
+            let _ = writeln!(out, "  class {} critical", self.critical_nodes.join(","));
+        }
+    }
+}
+
+/// Renders the graphs as Graphviz DOT.
+pub fn render_dot(plan: &Plan) -> String {
+    render(plan, &mut Dot)
+}
+
+/// Renders the graphs as a Mermaid flowchart.
+pub fn render_mermaid(plan: &Plan) -> String {
+    render(plan, &mut Mermaid::default())
+}
+
+/// Escapes text for a quoted DOT string.
+fn escape_dot(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Escapes text for a quoted Mermaid label, where `"` must be an entity.
+fn escape_mermaid(text: &str) -> String {
+    text.replace('"', "#quot;")
 }
 
 /// Tells whether `from -> to` lies on the critical path.
