@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{Field, Settings, check_properties, check_section_names, known_names_help};
-use super::stdlib::{self, FaultDef};
+use super::stdlib;
 use super::{CheckError, Checker};
 use crate::model::{
     ComplianceFramework, ComplianceSpec, DataClass, FailureMode, FrameworkPolicy, RiskLevel, Step,
@@ -28,12 +28,12 @@ fn framework_fields() -> Vec<Field> {
     ]
 }
 
-/// Checks a `framework` declaration; `faults` are the fault kinds that
-/// `forbid` may name besides the failure modes.
+/// Checks a `framework` declaration; `fault_kinds` are the names of the
+/// fault kinds that `forbid` may name besides the failure modes.
 pub fn check_framework(
     diagnostics: &mut Vec<CheckError>,
     decl: &FrameworkDecl,
-    faults: &[&FaultDef],
+    fault_kinds: &[&str],
     source: &str,
 ) -> Option<FrameworkPolicy> {
     let before = diagnostics.len();
@@ -62,7 +62,7 @@ pub fn check_framework(
         .sections
         .iter()
         .find(|section| section.name.name == "forbid")
-        .map(|section| check_forbid(diagnostics, section, faults))
+        .map(|section| check_forbid(diagnostics, section, fault_kinds))
         .unwrap_or_default();
     let regions = decl
         .block
@@ -123,7 +123,7 @@ fn data_class_key(diagnostics: &mut Vec<CheckError>, property: &Property) -> Opt
 fn check_forbid(
     diagnostics: &mut Vec<CheckError>,
     section: &Section,
-    faults: &[&FaultDef],
+    fault_kinds: &[&str],
 ) -> BTreeMap<DataClass, Vec<String>> {
     check_section_names(diagnostics, &section.block.sections, &[]);
     let mut forbidden = BTreeMap::new();
@@ -155,9 +155,9 @@ fn check_forbid(
                 }
             };
             let is_mode = FailureMode::from_name(&name).is_some();
-            if !is_mode && !faults.iter().any(|fault| fault.name == name) {
+            if !is_mode && !fault_kinds.contains(&name.as_str()) {
                 let modes = FailureMode::ALL.iter().map(|mode| mode.name());
-                let known = modes.chain(faults.iter().map(|fault| fault.name.as_str()));
+                let known = modes.chain(fault_kinds.iter().copied());
                 diagnostics.push(CheckError::UnknownName {
                     kind: "fault kind or failure mode",
                     name: name.clone(),
