@@ -354,7 +354,13 @@ impl Checker<'_> {
                 .and_then(|s| s.block.property(name))
                 .map_or(section_span, |p| p.span)
         };
-        let policies = self.policies();
+        // The policies in force are built only when a framework is named,
+        // because that parses the stdlib frameworks.
+        let policies = if spec.frameworks.is_empty() {
+            Vec::new()
+        } else {
+            self.policies()
+        };
         for framework in &spec.frameworks {
             let Some(policy) = policies
                 .iter()
