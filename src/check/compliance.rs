@@ -248,11 +248,23 @@ fn in_window(date: (u32, u32), window: ((u32, u32), (u32, u32))) -> bool {
 /// every framework declaration, in framework order, then the text of the
 /// governance policy (`stdlib/policy.toml` and any local policy file).
 pub fn policy_hash(frameworks: &[FrameworkPolicy], governance_policy: &str) -> String {
-    let mut sorted: Vec<&FrameworkPolicy> = frameworks.iter().collect();
-    sorted.sort_by_key(|policy| policy.framework);
+    let texts = frameworks
+        .iter()
+        .map(|policy| (policy.framework, policy.text.as_str()));
+    policy_hash_of_texts(texts, governance_policy)
+}
+
+/// Computes the identity of the policy in force like [`policy_hash`], from
+/// each framework's declaration text alone.
+pub fn policy_hash_of_texts<'a>(
+    frameworks: impl IntoIterator<Item = (ComplianceFramework, &'a str)>,
+    governance_policy: &str,
+) -> String {
+    let mut sorted: Vec<(ComplianceFramework, &str)> = frameworks.into_iter().collect();
+    sorted.sort_by_key(|(framework, _)| *framework);
     let mut hasher = Sha256::new();
-    for policy in sorted {
-        hasher.update(policy.text.as_bytes());
+    for (_, text) in sorted {
+        hasher.update(text.as_bytes());
         hasher.update(b"\n");
     }
     hasher.update(governance_policy.as_bytes());

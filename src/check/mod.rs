@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use arguments::time_skew_offset_problem;
-pub use compliance::policy_hash;
+pub use compliance::{policy_hash, policy_hash_of_texts};
 pub use compute::MAX_STRESS_WORKERS;
 pub use error::CheckError;
 pub use experiment::format_duration;

@@ -22,8 +22,8 @@ pub use indexed::IndexedModule;
 
 use super::templates::TemplateDef;
 use crate::model::{
-    AlertRule, Category, FailureMode, FrameworkPolicy, Privilege, RevertKind, TargetKind,
-    TypedValue, ValueType,
+    AlertRule, Category, ComplianceFramework, FailureMode, FrameworkPolicy, Privilege, RevertKind,
+    TargetKind, TypedValue, ValueType,
 };
 use crate::syntax::{self, Item};
 
@@ -265,6 +265,25 @@ pub fn frameworks() -> impl Iterator<Item = &'static FrameworkPolicy> {
         .flat_map(|module| module.frameworks().iter())
 }
 
+/// Lists every compliance framework of the standard library with the text
+/// of its declaration, the [`FrameworkPolicy::text`] that the policy
+/// identity hashes, read from the index without parsing.
+pub fn framework_texts() -> impl Iterator<Item = (ComplianceFramework, &'static str)> {
+    library().values().flat_map(|module| {
+        let items = module.items().iter();
+        let frameworks = items.filter(|item| item.kind == ItemKind::Framework);
+        frameworks.map(|item| {
+            let framework = ComplianceFramework::from_name(item.name).unwrap_or_else(|| {
+                panic!(
+                    "stdlib `{}`: `{}` is not a framework",
+                    module.file, item.name
+                )
+            });
+            (framework, &module.source[item.keyword..item.range.end])
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +380,16 @@ mod tests {
                 assert_eq!(found, Some(module.path));
             }
         }
+    }
+
+    #[test]
+    fn framework_texts_match_full_parse() {
+        let texts: Vec<(ComplianceFramework, &str)> = framework_texts().collect();
+        let parsed = modules().values().flat_map(|module| &module.frameworks);
+        let parsed: Vec<(ComplianceFramework, &str)> = parsed
+            .map(|policy| (policy.framework, policy.text.as_str()))
+            .collect();
+        assert_eq!(texts, parsed);
     }
 
     /// Lists the `fault`, `framework`, `alert` and `template` items that the
