@@ -104,11 +104,27 @@ pub fn check_file_under_policy(
     governance_policy: &str,
 ) -> Result<CheckOutput, Vec<SyntaxError>> {
     let file = syntax::parse_file(source)?;
+    Ok(check_parsed_under_policy(
+        path,
+        source,
+        &file,
+        governance_policy,
+    ))
+}
+
+/// Checks the file at `path` like [`check_file_under_policy`], given `file`,
+/// the parse of its text `source`.
+pub fn check_parsed_under_policy(
+    path: &Path,
+    source: &str,
+    file: &syntax::File,
+    governance_policy: &str,
+) -> CheckOutput {
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
     let mut stack = vec![canonical];
     let mut checker = Checker::new(source);
     checker.governance_policy = governance_policy.to_owned();
-    Ok(run_checker(checker, &file, Some(path), &mut stack))
+    run_checker(checker, file, Some(path), &mut stack)
 }
 
 /// Checks a parsed file.
