@@ -516,6 +516,52 @@ fn audit_chain_detects_tampering() {
     assert_eq!(csv.lines().count(), 5);
 }
 
+/// Returns the `scenario sha256:...` hash that `chaosc plan` prints.
+fn planned_scenario_hash(sandbox: &Sandbox, file: &Path) -> String {
+    let plan = output(sandbox.chaosc().arg("plan").arg(file));
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let text = stdout(&plan);
+    let hash = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("scenario "));
+    hash.unwrap_or_else(|| panic!("no scenario hash in {text}"))
+        .to_owned()
+}
+
+#[test]
+fn check_hashes_nested_imports() {
+    let sandbox = Sandbox::new();
+    sandbox.write("inner.chaos", "service inner { tier = low }\n");
+    sandbox.write(
+        "shared.chaos",
+        "use \"./inner.chaos\"\nservice shared { tier = low }\n",
+    );
+    let file = scenario(&sandbox, "imported", free_port(), free_port(), "");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("use \"./shared.chaos\"\n{text}")).unwrap();
+
+    let checked = output(sandbox.chaosc().arg("check").arg(&file));
+    assert_eq!(checked.status.code(), Some(0), "{}", stderr(&checked));
+    let planned = planned_scenario_hash(&sandbox, &file);
+    sandbox.write("inner.chaos", "service inner { tier = high }\n");
+    let rechecked = output(sandbox.chaosc().arg("check").arg(&file));
+    assert_eq!(rechecked.status.code(), Some(0), "{}", stderr(&rechecked));
+
+    // The check records the hash that approvals are bound to, covering the
+    // import of an import.
+    let trail = common::json(&output(sandbox.chaosc().args(["audit", "export"])));
+    let records = trail.as_array().unwrap();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["action"], "check");
+    assert_eq!(records[0]["scenario_hash"].as_str(), Some(planned.as_str()));
+    assert_eq!(records[2]["action"], "check");
+    assert_ne!(records[2]["scenario_hash"], records[0]["scenario_hash"]);
+    assert_eq!(
+        records[2]["scenario_hash"].as_str(),
+        Some(planned_scenario_hash(&sandbox, &file).as_str())
+    );
+}
+
 #[test]
 fn secrets_stay_out_of_the_trail() {
     let sandbox = Sandbox::new();

@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{Field, Settings, check_properties, check_section_names, known_names_help};
-use super::stdlib::{self, FaultDef};
+use super::stdlib;
 use super::{CheckError, Checker};
 use crate::model::{
     ComplianceFramework, ComplianceSpec, DataClass, FailureMode, FrameworkPolicy, RiskLevel, Step,
@@ -28,12 +28,12 @@ fn framework_fields() -> Vec<Field> {
     ]
 }
 
-/// Checks a `framework` declaration; `faults` are the fault kinds that
-/// `forbid` may name besides the failure modes.
+/// Checks a `framework` declaration; `fault_kinds` are the names of the
+/// fault kinds that `forbid` may name besides the failure modes.
 pub fn check_framework(
     diagnostics: &mut Vec<CheckError>,
     decl: &FrameworkDecl,
-    faults: &[&FaultDef],
+    fault_kinds: &[&str],
     source: &str,
 ) -> Option<FrameworkPolicy> {
     let before = diagnostics.len();
@@ -62,7 +62,7 @@ pub fn check_framework(
         .sections
         .iter()
         .find(|section| section.name.name == "forbid")
-        .map(|section| check_forbid(diagnostics, section, faults))
+        .map(|section| check_forbid(diagnostics, section, fault_kinds))
         .unwrap_or_default();
     let regions = decl
         .block
@@ -123,7 +123,7 @@ fn data_class_key(diagnostics: &mut Vec<CheckError>, property: &Property) -> Opt
 fn check_forbid(
     diagnostics: &mut Vec<CheckError>,
     section: &Section,
-    faults: &[&FaultDef],
+    fault_kinds: &[&str],
 ) -> BTreeMap<DataClass, Vec<String>> {
     check_section_names(diagnostics, &section.block.sections, &[]);
     let mut forbidden = BTreeMap::new();
@@ -155,9 +155,9 @@ fn check_forbid(
                 }
             };
             let is_mode = FailureMode::from_name(&name).is_some();
-            if !is_mode && !faults.iter().any(|fault| fault.name == name) {
+            if !is_mode && !fault_kinds.contains(&name.as_str()) {
                 let modes = FailureMode::ALL.iter().map(|mode| mode.name());
-                let known = modes.chain(faults.iter().map(|fault| fault.name.as_str()));
+                let known = modes.chain(fault_kinds.iter().copied());
                 diagnostics.push(CheckError::UnknownName {
                     kind: "fault kind or failure mode",
                     name: name.clone(),
@@ -248,11 +248,23 @@ fn in_window(date: (u32, u32), window: ((u32, u32), (u32, u32))) -> bool {
 /// every framework declaration, in framework order, then the text of the
 /// governance policy (`stdlib/policy.toml` and any local policy file).
 pub fn policy_hash(frameworks: &[FrameworkPolicy], governance_policy: &str) -> String {
-    let mut sorted: Vec<&FrameworkPolicy> = frameworks.iter().collect();
-    sorted.sort_by_key(|policy| policy.framework);
+    let texts = frameworks
+        .iter()
+        .map(|policy| (policy.framework, policy.text.as_str()));
+    policy_hash_of_texts(texts, governance_policy)
+}
+
+/// Computes the identity of the policy in force like [`policy_hash`], from
+/// each framework's declaration text alone.
+pub fn policy_hash_of_texts<'a>(
+    frameworks: impl IntoIterator<Item = (ComplianceFramework, &'a str)>,
+    governance_policy: &str,
+) -> String {
+    let mut sorted: Vec<(ComplianceFramework, &str)> = frameworks.into_iter().collect();
+    sorted.sort_by_key(|(framework, _)| *framework);
     let mut hasher = Sha256::new();
-    for policy in sorted {
-        hasher.update(policy.text.as_bytes());
+    for (_, text) in sorted {
+        hasher.update(text.as_bytes());
         hasher.update(b"\n");
     }
     hasher.update(governance_policy.as_bytes());
@@ -354,7 +366,13 @@ impl Checker<'_> {
                 .and_then(|s| s.block.property(name))
                 .map_or(section_span, |p| p.span)
         };
-        let policies = self.policies();
+        // The policies in force are built only when a framework is named,
+        // because that parses the stdlib frameworks.
+        let policies = if spec.frameworks.is_empty() {
+            Vec::new()
+        } else {
+            self.policies()
+        };
         for framework in &spec.frameworks {
             let Some(policy) = policies
                 .iter()

@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use arguments::{http_status_problem, time_skew_offset_problem};
-pub use compliance::policy_hash;
+pub use compliance::{policy_hash, policy_hash_of_texts};
 pub use compute::MAX_STRESS_WORKERS;
 pub use error::CheckError;
 pub use experiment::format_duration;
@@ -104,11 +104,27 @@ pub fn check_file_under_policy(
     governance_policy: &str,
 ) -> Result<CheckOutput, Vec<SyntaxError>> {
     let file = syntax::parse_file(source)?;
+    Ok(check_parsed_under_policy(
+        path,
+        source,
+        &file,
+        governance_policy,
+    ))
+}
+
+/// Checks the file at `path` like [`check_file_under_policy`], given `file`,
+/// the parse of its text `source`.
+pub fn check_parsed_under_policy(
+    path: &Path,
+    source: &str,
+    file: &syntax::File,
+    governance_policy: &str,
+) -> CheckOutput {
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
     let mut stack = vec![canonical];
     let mut checker = Checker::new(source);
     checker.governance_policy = governance_policy.to_owned();
-    Ok(run_checker(checker, &file, Some(path), &mut stack))
+    run_checker(checker, file, Some(path), &mut stack)
 }
 
 /// Checks a parsed file.
@@ -283,12 +299,14 @@ impl<'src> Checker<'src> {
                     }
                 }
                 Item::Framework(decl) => {
-                    let defs = self.fault_defs();
-                    let faults: Vec<&FaultDef> = defs.iter().collect();
+                    // `forbid` may name any fault kind of the catalog or of
+                    // this file.
+                    let mut fault_kinds: Vec<&str> = stdlib::fault_names().collect();
+                    fault_kinds.extend(self.faults.keys().map(String::as_str));
                     let framework = compliance::check_framework(
                         &mut self.diagnostics,
                         decl,
-                        &faults,
+                        &fault_kinds,
                         self.source,
                     );
                     if let Some(framework) = framework {
@@ -320,13 +338,6 @@ impl<'src> Checker<'src> {
             self.region_spans
                 .insert((kind, name.to_owned()), property.value.span);
         }
-    }
-
-    /// Every fault kind a framework may name: the whole catalog and the
-    /// faults defined in this file.
-    fn fault_defs(&self) -> Vec<FaultDef> {
-        let local = self.faults.values().map(|fault| fault.def.clone());
-        stdlib::all_faults().cloned().chain(local).collect()
     }
 
     /// Reports a target whose `service` is not in the service catalog.
@@ -386,7 +397,7 @@ impl<'src> Checker<'src> {
     fn check_use(&mut self, decl: &syntax::UseDecl) {
         let path: Vec<&str> = decl.module.iter().map(|part| part.name.as_str()).collect();
         let path = path.join("::");
-        let modules = stdlib::modules();
+        let modules = stdlib::library();
         let Some(module) = modules.get(path.as_str()) else {
             let span = decl.module.first().map_or(decl.span, |first| {
                 first
@@ -405,7 +416,10 @@ impl<'src> Checker<'src> {
         let is_glob = matches!(decl.names, UseNames::Glob(_));
         let names: Vec<(String, Span)> = match &decl.names {
             UseNames::Names(names) => names.iter().map(|n| (n.name.clone(), n.span)).collect(),
-            UseNames::Glob(span) => module.item_names().map(|name| (name, *span)).collect(),
+            UseNames::Glob(span) => module
+                .item_names()
+                .map(|name| (name.to_owned(), *span))
+                .collect(),
         };
         for (name, span) in names {
             if let Some(def) = module.fault(&name) {
@@ -446,15 +460,11 @@ impl<'src> Checker<'src> {
                 }
                 self.model.alert_rules.push(rule.clone());
             } else {
-                let known: Vec<String> = module.item_names().collect();
                 self.report(CheckError::UnknownImport {
                     module: path.clone(),
                     name: name.clone(),
                     span: span.into(),
-                    help: Some(schema::known_names_help(
-                        &name,
-                        known.iter().map(String::as_str),
-                    )),
+                    help: Some(schema::known_names_help(&name, module.item_names())),
                 });
             }
         }

@@ -85,7 +85,9 @@ impl Checker<'_> {
         plans: &[RecoveryPlan],
         plan_decls: &[RecoveryDecl],
     ) {
-        if !spec.data_sovereignty_check {
+        // Without a framework named there is no region rule, and the policies
+        // in force are not needed, so the stdlib frameworks stay unparsed.
+        if !spec.data_sovereignty_check || spec.frameworks.is_empty() {
             return;
         }
         let policies: Vec<FrameworkPolicy> = self

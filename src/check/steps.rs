@@ -180,7 +180,7 @@ impl Checker<'_> {
                 help: Some(format!("add `use {module}::{name}` at the top of the file")),
             },
             None => {
-                let known = stdlib::all_faults().map(|fault| fault.name.as_str());
+                let known = stdlib::fault_names();
                 CheckError::UnknownName {
                     kind: "fault",
                     name: name.clone(),

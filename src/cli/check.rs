@@ -10,6 +10,7 @@ use super::findings::{FileFindings, check_paths_under_policy};
 use super::governed::Context;
 use super::render::{JsonDiagnostic, Style};
 use super::{exit, github, sarif};
+use crate::governance::content::content_hash_with_imports;
 use crate::governance::policy::Policy;
 
 /// The output formats of `chaosc check`.
@@ -123,7 +124,8 @@ fn record_checks(files: &[FileFindings], policy: &Policy, context: &Context, den
                 "check",
                 serde_json::json!({ "file": file.path, "errors": errors, "warnings": warnings }),
             );
-            let hash = crate::governance::content::content_hash(Path::new(&file.path), source);
+            let path = Path::new(&file.path);
+            let hash = content_hash_with_imports(path, source, &file.imports);
             event.scenario_hash = Some(hash);
             Some(event)
         })

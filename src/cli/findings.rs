@@ -8,6 +8,8 @@ use miette::Diagnostic;
 use super::render::{JsonDiagnostic, Style, render_human, to_json};
 use super::source::{expand_paths, read_source};
 use crate::check;
+use crate::governance::content::import_paths;
+use crate::syntax;
 
 /// A diagnostic of any stage: input, syntax or check.
 pub type BoxedDiagnostic = Box<dyn Diagnostic + Send + Sync>;
@@ -19,6 +21,9 @@ pub struct FileFindings {
     pub path: String,
     /// The text of the file; `None` when it could not be read.
     pub source: Option<String>,
+    /// The paths of the file's `use "..."` imports as written, for its
+    /// content hash; empty when the file could not be read or parsed.
+    pub imports: Vec<String>,
     pub diagnostics: Vec<BoxedDiagnostic>,
 }
 
@@ -84,6 +89,7 @@ pub fn check_paths_under_policy(paths: &[PathBuf], governance_policy: &str) -> V
             Err(error) => FileFindings {
                 path: String::new(),
                 source: None,
+                imports: Vec::new(),
                 diagnostics: vec![Box::new(error)],
             },
         })
@@ -103,26 +109,33 @@ pub fn check_path_under_policy(path: &Path, governance_policy: &str) -> FileFind
             return FileFindings {
                 path: path.display().to_string(),
                 source: None,
+                imports: Vec::new(),
                 diagnostics: vec![Box::new(error)],
             };
         }
     };
-    let diagnostics: Vec<BoxedDiagnostic> =
-        match check::check_file_under_policy(path, &source.text, governance_policy) {
-            Err(errors) => errors
-                .into_iter()
-                .map(|error| Box::new(error) as BoxedDiagnostic)
-                .collect(),
-            Ok(output) => {
+    // The file is parsed here rather than inside the checker so that its
+    // imports are kept for the content hash, which need not parse it again.
+    let (imports, diagnostics): (Vec<String>, Vec<BoxedDiagnostic>) =
+        match syntax::parse_file(&source.text) {
+            Err(errors) => {
+                let errors = errors.into_iter();
+                let diagnostics = errors.map(|error| Box::new(error) as BoxedDiagnostic);
+                (Vec::new(), diagnostics.collect())
+            }
+            Ok(file) => {
+                let output =
+                    check::check_parsed_under_policy(path, &source.text, &file, governance_policy);
                 let diagnostics = output.diagnostics.into_iter();
-                diagnostics
-                    .map(|diagnostic| Box::new(diagnostic) as BoxedDiagnostic)
-                    .collect()
+                let diagnostics =
+                    diagnostics.map(|diagnostic| Box::new(diagnostic) as BoxedDiagnostic);
+                (import_paths(&file), diagnostics.collect())
             }
         };
     FileFindings {
         path: source.display_name(),
         source: Some(source.text),
+        imports,
         diagnostics,
     }
 }

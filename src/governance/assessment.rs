@@ -89,8 +89,24 @@ pub fn frameworks_in_force(model: &Model) -> Vec<FrameworkPolicy> {
 
 /// Returns the policy identity when no file declares its own frameworks.
 pub fn default_policy_hash(policy: &Policy) -> String {
-    crate::check::policy_hash(
-        &frameworks_in_force(&Model::default()),
-        &policy.identity_text(),
-    )
+    // These are the texts of `frameworks_in_force(&Model::default())`, read
+    // from the stdlib index so that each `chaosc check`, which records this
+    // hash, does not parse the frameworks.
+    let texts = crate::check::stdlib::framework_texts();
+    crate::check::policy_hash_of_texts(texts, &policy.identity_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_policy_hash_matches_parsed_frameworks() {
+        let policy = Policy::default_only();
+        let parsed = crate::check::policy_hash(
+            &frameworks_in_force(&Model::default()),
+            &policy.identity_text(),
+        );
+        assert_eq!(default_policy_hash(&policy), parsed);
+    }
 }

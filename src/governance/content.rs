@@ -16,36 +16,57 @@ use crate::syntax::{self, Item};
 /// or parsed is hashed by its path alone: the checker rejects such a file
 /// before any hash matters.
 pub fn content_hash(path: &Path, source: &str) -> String {
+    let imports = match syntax::parse_file(source) {
+        Ok(file) => import_paths(&file),
+        Err(_) => Vec::new(),
+    };
+    content_hash_with_imports(path, source, &imports)
+}
+
+/// Computes the content hash like [`content_hash`], given `imports`, the
+/// [`import_paths`] of the scenario's parse, for a caller that has parsed
+/// it already. Pass no imports when the text does not parse.
+pub fn content_hash_with_imports(path: &Path, source: &str, imports: &[String]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(b"chaosc scenario\0");
     hasher.update(source.as_bytes());
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
     let mut seen = vec![canonical];
-    hash_imports(&mut hasher, path, source, &mut seen);
+    hash_imports(&mut hasher, path, imports, &mut seen);
     super::hex_digest(hasher)
 }
 
-fn hash_imports(hasher: &mut Sha256, path: &Path, source: &str, seen: &mut Vec<PathBuf>) {
-    let Ok(file) = syntax::parse_file(source) else {
-        return;
-    };
+/// Lists the paths of the `use "..."` imports of a parsed file, as written
+/// and in order.
+pub fn import_paths(file: &syntax::File) -> Vec<String> {
+    let imports = file.items.iter().filter_map(|item| match item {
+        Item::Import(decl) => Some(decl.path.clone()),
+        _ => None,
+    });
+    imports.collect()
+}
+
+fn hash_imports(hasher: &mut Sha256, path: &Path, imports: &[String], seen: &mut Vec<PathBuf>) {
     let directory = path.parent().unwrap_or(Path::new("."));
-    for item in &file.items {
-        let Item::Import(decl) = item else { continue };
-        let resolved = directory.join(&decl.path);
+    for import in imports {
+        let resolved = directory.join(import);
         let canonical = resolved.canonicalize().unwrap_or_else(|_| resolved.clone());
         if seen.contains(&canonical) {
             continue;
         }
         seen.push(canonical);
         hasher.update(b"\0import\0");
-        hasher.update(decl.path.as_bytes());
+        hasher.update(import.as_bytes());
         hasher.update(b"\0");
         // Imports are read as the checker reads them, so a FIFO cannot
         // block and a device or an endless `/proc` file cannot run on.
         if let Ok(file) = read_source(&resolved) {
             hasher.update(file.text.as_bytes());
-            hash_imports(hasher, &resolved, &file.text, seen);
+            let nested = match syntax::parse_file(&file.text) {
+                Ok(parsed) => import_paths(&parsed),
+                Err(_) => Vec::new(),
+            };
+            hash_imports(hasher, &resolved, &nested, seen);
         }
     }
 }
