@@ -94,11 +94,12 @@ fn failed_injection_fails_the_run() {
     let sandbox = Sandbox::new();
     let (app_port, front_port, dead_port) = (free_port(), free_port(), free_port());
     let app = OwnedProcess::http_server(app_port);
-    // The proxy forwards to a port where nothing listens, so the latency
-    // cannot be observed and the fault must count as failed.
+    // The proxy forwards to a port where nothing listens, so it closes
+    // every client at once: the blackhole cannot be observed (no client
+    // would hang) and the fault must count as failed.
     let pid_file = sandbox.write("app.pid", &app.pid().to_string());
     let text = format!(
-        r#"use std::faults::{{latency, process_pause}}
+        r#"use std::faults::{{blackhole, process_pause}}
 target app = process {{ pid_file = "{}" }}
 target front = proxy {{ listen = 127.0.0.1:{front_port}, upstream = 127.0.0.1:{dead_port} }}
 experiment drill {{
@@ -107,7 +108,7 @@ experiment drill {{
     duration = 1m
     safety {{ business_hours_only = false }}
     step freeze = inject process_pause() on app for 30s
-    step slow = inject latency(delay = 100ms) on front for 30s
+    step silent = inject blackhole() on front for 30s
 }}
 "#,
         pid_file.display()
@@ -134,7 +135,7 @@ experiment drill {{
     assert!(
         faults
             .iter()
-            .any(|fault| fault["fault"] == "latency" && fault["verified"] == false)
+            .any(|fault| fault["fault"] == "blackhole" && fault["verified"] == false)
     );
     assert!(
         faults.iter().all(|fault| fault["rollback"] == "reverted"),

@@ -198,3 +198,30 @@ pub async fn exchange(
     observed.read_all(&mut stream, limit).await;
     Ok(observed)
 }
+
+/// Times one round trip through `proxy` to a peer of its own: connect,
+/// close the sending side, and wait until the peer's close comes back.
+/// With `exempt`, no toxic acts on the connection. Returns `None` when the
+/// close does not come back within `limit`.
+pub async fn round_trip(
+    proxy: &ProxyHandle,
+    exempt: bool,
+    limit: Duration,
+) -> std::io::Result<Option<Duration>> {
+    let peer = Peer::start(Script::Receive, limit).await?;
+    let started = Instant::now();
+    let mut stream = if exempt {
+        proxy.connect_diverted_exempt(peer.address).await?
+    } else {
+        proxy.connect_diverted(peer.address).await?
+    };
+    // A toxic may already have closed the connection, and the read below
+    // records that.
+    let _ = stream.shutdown().await;
+    let mut observed = Observed::new();
+    observed.read_all(&mut stream, limit).await;
+    drop(stream);
+    // The peer has ended with the connection; this only reaps its task.
+    drop(peer.observed().await);
+    Ok(observed.ended.map(|ended| ended - started))
+}

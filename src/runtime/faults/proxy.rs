@@ -11,24 +11,23 @@ use crate::runtime::fault::{Fault, FaultError};
 use crate::runtime::proxy::{ProxyHandle, Toxic, measure_round_trip};
 use crate::runtime::revert::RevertAction;
 
+use super::peer;
+
 /// How long one verification round trip may take at most.
 const ROUND_TRIP_LIMIT: Duration = Duration::from_secs(10);
 
-/// How many round trips measure the baseline before a latency is added.
-const BASELINE_SAMPLES: usize = 5;
-
-/// How many times a latency is measured against a fresh baseline before
-/// it counts as not observed.
+/// How many times a latency is measured before it counts as not observed.
 const VERIFY_ATTEMPTS: usize = 3;
 
-/// How many round trips a verification takes; the fastest counts, so a
-/// scheduling hiccup on the host does not make a fault look stronger.
+/// How many pairs of round trips a verification takes. The fastest of each
+/// kind counts, so that a scheduling hiccup on the host does not make a
+/// fault look stronger or weaker.
 const SAMPLES: usize = 3;
 
 /// The maximum pause before the second attempt of a verification; each
 /// later attempt may wait this much longer. Many faults injected together
-/// on a busy host (a thousand proxies to one upstream) measure at the same
-/// moments and slow each other down; a random pause spreads them apart.
+/// on a busy host (a thousand proxies) measure at the same moments and slow
+/// each other down, and a random pause spreads them apart.
 const RETRY_SPREAD: Duration = Duration::from_millis(250);
 
 fn direction_of(spec: &FaultSpec) -> Direction {
@@ -61,7 +60,6 @@ pub struct Latency {
     toxic: Toxic,
     toxicity: f64,
     toxic_id: Option<u64>,
-    baseline: Option<Duration>,
 }
 
 impl Latency {
@@ -76,22 +74,18 @@ impl Latency {
             toxic,
             toxicity,
             toxic_id: None,
-            baseline: None,
         }
     }
 
-    /// Measures round trips through the proxy and compares the fastest
-    /// (the slowest, for a toxic on a share of the chunks) with the
-    /// baseline.
+    /// Measures pairs of round trips through the proxy's listener to peers
+    /// of the verifier's own, started together: one that the toxic acts
+    /// on, and one exempt from every toxic. Comparing the two at the same
+    /// moment leaves out the upstream and the load of the host, which
+    /// slow both alike. The fastest of each kind counts (the slowest toxic
+    /// one, for a toxic on a share of the connections).
     async fn observe(&self, samples: usize) -> Result<String, FaultError> {
-        let baseline = self.baseline.ok_or_else(|| {
-            FaultError(format!(
-                "cannot measure latency: no round trip through {} completed before injection",
-                self.proxy.listen_addr()
-            ))
-        })?;
-        // A toxic that affects only a share of the chunks needs more samples
-        // to be seen at all; the slowest sample then shows it.
+        // A toxic that affects only a share of the connections needs more
+        // samples to be seen at all; the slowest sample then shows it.
         let samples = if self.toxicity < 1.0 {
             samples.max(10)
         } else {
@@ -99,42 +93,48 @@ impl Latency {
         };
         let mut slowest = Duration::ZERO;
         let mut fastest = Duration::MAX;
+        let mut control = Duration::MAX;
         for _ in 0..samples {
-            let measured = measure_round_trip(self.proxy.listen_addr(), ROUND_TRIP_LIMIT)
-                .await
-                .ok_or_else(|| {
-                    FaultError("no round trip completed through the proxy".to_owned())
-                })?;
-            slowest = slowest.max(measured);
-            fastest = fastest.min(measured);
+            let (toxic, exempt) = tokio::join!(
+                peer::round_trip(&self.proxy, false, ROUND_TRIP_LIMIT),
+                peer::round_trip(&self.proxy, true, ROUND_TRIP_LIMIT)
+            );
+            let missing = || FaultError("no round trip completed through the proxy".to_owned());
+            let measure_failed = |error: std::io::Error| {
+                FaultError(format!("cannot measure latency through the proxy: {error}"))
+            };
+            let toxic = toxic.map_err(measure_failed)?.ok_or_else(missing)?;
+            let exempt = exempt.map_err(measure_failed)?.ok_or_else(missing)?;
+            slowest = slowest.max(toxic);
+            fastest = fastest.min(toxic);
+            control = control.min(exempt);
         }
         let observed = if self.toxicity < 1.0 {
             slowest
         } else {
             fastest
         };
-        let gain = observed.saturating_sub(baseline);
-        // Two conditions, so that neither a noisy baseline nor a slow
-        // upstream decides alone: the round trip must now take at least the
-        // requested delay (less 1ms of timer slack), and it must have grown
-        // by most of it (a baseline sample slowed by the host's scheduler
-        // makes the growth look smaller than it is).
+        let gain = observed.saturating_sub(control);
+        // Two conditions: the round trip must take at least the requested
+        // delay (less 1ms of timer slack), and it must have grown by most
+        // of it over the exempt one.
         let expected = self.expected_gain();
         let floor = expected.saturating_sub(Duration::from_millis(1));
         let least_gain = expected.saturating_sub((expected / 5).max(Duration::from_millis(2)));
         if observed < floor || gain < least_gain {
             return Err(FaultError(format!(
-                "latency not observed: round trip grew by {} (from {} to {}), expected at least {}",
-                millis(gain),
-                millis(baseline),
+                "latency not observed: a round trip through the proxy took {} with the fault \
+                 and {} without it, {} more, expected at least {}",
                 millis(observed),
-                millis(floor)
+                millis(control),
+                millis(gain),
+                millis(least_gain)
             )));
         }
         Ok(format!(
-            "round trip grew by {} (from {} to {})",
+            "round trip grew by {} (from {} without the fault to {})",
             millis(gain),
-            millis(baseline),
+            millis(control),
             millis(observed)
         ))
     }
@@ -170,7 +170,6 @@ impl Fault for Latency {
     }
 
     async fn inject(&mut self) -> Result<(), FaultError> {
-        self.baseline = fastest_round_trip(&self.proxy, BASELINE_SAMPLES, ROUND_TRIP_LIMIT).await;
         self.toxic_id = Some(self.proxy.add_toxic(self.toxic.clone(), self.toxicity));
         Ok(())
     }
@@ -178,31 +177,17 @@ impl Fault for Latency {
     async fn verify(&mut self) -> Result<String, FaultError> {
         let mut attempt = 1;
         loop {
-            // Each attempt takes twice the samples of the one before: the
-            // fastest of more round trips comes closer to the unloaded
-            // cost, before the fault and with it.
-            let scale = 1 << (attempt - 1);
-            match self.observe(SAMPLES * scale).await {
+            // Each attempt takes twice the samples of the one before, which
+            // brings the fastest of each kind closer to the unloaded cost.
+            let samples = SAMPLES << (attempt - 1);
+            match self.observe(samples).await {
                 Ok(seen) => return Ok(seen),
                 Err(error) if attempt >= VERIFY_ATTEMPTS => return Err(error),
                 Err(_) => {
-                    // On a busy host the baseline may be older and slower
-                    // than the load now: take it again, right before the
-                    // toxic goes back in force.
-                    if let Some(id) = self.toxic_id.take() {
-                        self.proxy.remove_toxic(id);
-                    }
                     let spread = RETRY_SPREAD * attempt as u32;
                     let pause = rand::rng().random_range(Duration::ZERO..=spread);
                     tokio::time::sleep(pause).await;
                     attempt += 1;
-                    self.baseline = fastest_round_trip(
-                        &self.proxy,
-                        BASELINE_SAMPLES * scale * 2,
-                        ROUND_TRIP_LIMIT,
-                    )
-                    .await;
-                    self.toxic_id = Some(self.proxy.add_toxic(self.toxic.clone(), self.toxicity));
                 }
             }
         }

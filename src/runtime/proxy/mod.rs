@@ -59,7 +59,16 @@ struct Shared {
     next_id: AtomicU64,
     /// Connections from these client addresses go to another upstream; the
     /// fault verifiers use it to observe a toxic on a peer of their own.
-    diversions: Mutex<HashMap<SocketAddr, SocketAddr>>,
+    diversions: Mutex<HashMap<SocketAddr, Diversion>>,
+}
+
+/// The destination of a diverted connection, and whether the toxics act on it.
+#[derive(Debug, Clone, Copy)]
+struct Diversion {
+    peer: SocketAddr,
+    /// Whether the toxics leave the connection alone, which makes it a
+    /// control beside the connections they act on.
+    exempt: bool,
 }
 
 impl Shared {
@@ -81,6 +90,8 @@ enum End {
 /// One proxied connection: which toxics hold it, and how to end it.
 struct Connection {
     shared: Arc<Shared>,
+    /// No toxic acts on this connection (a verifier's control).
+    exempt: bool,
     opened_at: Instant,
     /// The draw of each toxic for this connection, made on first use.
     draws: Mutex<HashMap<u64, bool>>,
@@ -90,6 +101,9 @@ struct Connection {
 impl Connection {
     /// Returns the stream toxics that hold this connection in `flow`.
     fn stream_toxics(&self, flow: Direction) -> Vec<ActiveToxic> {
+        if self.exempt {
+            return Vec::new();
+        }
         let toxics = self.shared.toxics.lock().unwrap().clone();
         toxics
             .into_iter()
@@ -101,6 +115,9 @@ impl Connection {
 
     /// Returns the HTTP toxics in force, with their toxicity.
     fn http_toxics(&self) -> Vec<(HttpToxic, f64)> {
+        if self.exempt {
+            return Vec::new();
+        }
         let toxics = self.shared.toxics.lock().unwrap();
         toxics
             .iter()
@@ -280,6 +297,21 @@ impl ProxyHandle {
     /// it to observe a toxic through the real listener without sending
     /// anything to the real upstream.
     pub async fn connect_diverted(&self, peer: SocketAddr) -> std::io::Result<TcpStream> {
+        self.connect_diverted_as(Diversion {
+            peer,
+            exempt: false,
+        })
+        .await
+    }
+
+    /// Connects like [`ProxyHandle::connect_diverted`], but no toxic acts on
+    /// the connection, so it measures the proxy as it is without them.
+    pub async fn connect_diverted_exempt(&self, peer: SocketAddr) -> std::io::Result<TcpStream> {
+        self.connect_diverted_as(Diversion { peer, exempt: true })
+            .await
+    }
+
+    async fn connect_diverted_as(&self, diversion: Diversion) -> std::io::Result<TcpStream> {
         let connect_to = loopback_if_unspecified(self.listen);
         let socket = if connect_to.is_ipv4() {
             tokio::net::TcpSocket::new_v4()?
@@ -289,7 +321,11 @@ impl ProxyHandle {
         let local = SocketAddr::new(connect_to.ip(), 0);
         socket.bind(local)?;
         let from = socket.local_addr()?;
-        self.shared.diversions.lock().unwrap().insert(from, peer);
+        self.shared
+            .diversions
+            .lock()
+            .unwrap()
+            .insert(from, diversion);
         let connected = socket.connect(connect_to).await;
         if connected.is_err() {
             self.shared.diversions.lock().unwrap().remove(&from);
@@ -347,7 +383,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 async fn serve(mut client: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let diverted = shared.diversions.lock().unwrap().remove(&peer);
     let upstream_addr = match diverted {
-        Some(address) => address,
+        Some(diversion) => diversion.peer,
         None => {
             let draw = shared.rng.lock().unwrap().random::<f64>();
             match shared.gate.lock().unwrap().admit(Instant::now(), draw) {
@@ -380,6 +416,7 @@ async fn serve(mut client: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let (end_tx, mut end_rx) = watch::channel(None);
     let connection = Connection {
         shared,
+        exempt: diverted.is_some_and(|diversion| diversion.exempt),
         opened_at: Instant::now(),
         draws: Mutex::default(),
         end_tx,
