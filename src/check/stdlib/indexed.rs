@@ -30,10 +30,10 @@ pub struct IndexedModule {
 /// whole module, because a template's declaration keeps spans into the
 /// module's text.
 #[derive(Debug, Default)]
-struct Contents {
-    frameworks: Vec<FrameworkPolicy>,
-    alert_rules: Vec<AlertRule>,
-    templates: Vec<TemplateDef>,
+pub(super) struct Contents {
+    pub(super) frameworks: Vec<FrameworkPolicy>,
+    pub(super) alert_rules: Vec<AlertRule>,
+    pub(super) templates: Vec<TemplateDef>,
 }
 
 impl IndexedModule {
@@ -185,34 +185,44 @@ impl IndexedModule {
         // `forbid` may name any fault kind of the catalog; the index has
         // their names without parsing them.
         let fault_kinds: Vec<&str> = super::fault_names().collect();
-
-        let mut contents = Contents::default();
-        let mut diagnostics = Vec::new();
-        for item in &parsed.items {
-            match item {
-                Item::Framework(decl) => contents.frameworks.extend(compliance::check_framework(
-                    &mut diagnostics,
-                    decl,
-                    &fault_kinds,
-                    source,
-                )),
-                Item::Alert(decl) => contents.alert_rules.extend(monitoring::check_alert(
-                    &mut diagnostics,
-                    decl,
-                    &BTreeSet::new(),
-                )),
-                Item::Template(decl) => contents.templates.extend(templates::check_template_decl(
-                    &mut diagnostics,
-                    decl,
-                    source,
-                )),
-                _ => {}
-            }
-        }
-        assert!(
-            diagnostics.is_empty(),
-            "stdlib `{file}` is invalid: {diagnostics:?}"
-        );
-        contents
+        check_contents(file, source, &parsed, &fault_kinds)
     }
+}
+
+/// Checks the frameworks, alert rules and templates of a parsed stdlib
+/// module; `fault_kinds` are the names a framework may forbid.
+pub(super) fn check_contents(
+    file: &str,
+    source: &str,
+    parsed: &syntax::File,
+    fault_kinds: &[&str],
+) -> Contents {
+    let mut contents = Contents::default();
+    let mut diagnostics = Vec::new();
+    for item in &parsed.items {
+        match item {
+            Item::Framework(decl) => contents.frameworks.extend(compliance::check_framework(
+                &mut diagnostics,
+                decl,
+                fault_kinds,
+                source,
+            )),
+            Item::Alert(decl) => contents.alert_rules.extend(monitoring::check_alert(
+                &mut diagnostics,
+                decl,
+                &BTreeSet::new(),
+            )),
+            Item::Template(decl) => contents.templates.extend(templates::check_template_decl(
+                &mut diagnostics,
+                decl,
+                source,
+            )),
+            _ => {}
+        }
+    }
+    assert!(
+        diagnostics.is_empty(),
+        "stdlib `{file}` is invalid: {diagnostics:?}"
+    );
+    contents
 }

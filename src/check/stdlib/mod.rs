@@ -14,7 +14,7 @@
 mod index;
 mod indexed;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub use index::{IndexedItem, ItemKind};
@@ -159,51 +159,20 @@ fn load_modules() -> BTreeMap<&'static str, Module> {
     let fault_kinds: Vec<&str> = faults.iter().map(|fault| fault.name.as_str()).collect();
     let mut modules = BTreeMap::new();
     for (path, file, source, parsed) in &parsed {
-        let mut module = Module {
+        let contents = indexed::check_contents(file, source, parsed, &fault_kinds);
+        let module_faults = parsed.items.iter().filter_map(|item| match item {
+            Item::Fault(decl) => faults.iter().find(|fault| fault.name == decl.name.name),
+            _ => None,
+        });
+        let module = Module {
             path,
             file,
             source,
-            faults: Vec::new(),
-            frameworks: Vec::new(),
-            alert_rules: Vec::new(),
-            templates: Vec::new(),
+            faults: module_faults.cloned().collect(),
+            frameworks: contents.frameworks,
+            alert_rules: contents.alert_rules,
+            templates: contents.templates,
         };
-        let mut diagnostics = Vec::new();
-        for item in &parsed.items {
-            match item {
-                Item::Fault(decl) => {
-                    let def = faults.iter().find(|fault| fault.name == decl.name.name);
-                    module.faults.extend(def.cloned());
-                }
-                Item::Framework(decl) => {
-                    module.frameworks.extend(super::compliance::check_framework(
-                        &mut diagnostics,
-                        decl,
-                        &fault_kinds,
-                        source,
-                    ))
-                }
-                Item::Alert(decl) => module.alert_rules.extend(super::monitoring::check_alert(
-                    &mut diagnostics,
-                    decl,
-                    &BTreeSet::new(),
-                )),
-                Item::Template(decl) => {
-                    module
-                        .templates
-                        .extend(super::templates::check_template_decl(
-                            &mut diagnostics,
-                            decl,
-                            source,
-                        ))
-                }
-                _ => {}
-            }
-        }
-        assert!(
-            diagnostics.is_empty(),
-            "stdlib `{file}` is invalid: {diagnostics:?}"
-        );
         modules.insert(*path, module);
     }
     modules
