@@ -8,6 +8,7 @@ mod keywords;
 mod line_endings;
 mod nesting;
 mod parser;
+pub mod scan;
 mod span;
 pub mod units;
 

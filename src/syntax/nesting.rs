@@ -3,6 +3,7 @@
 //! level of brackets, braces, parentheses and block comments, so a text
 //! nested a few thousand levels deep would exhaust the stack.
 
+use super::scan::{line_end, string_end};
 use super::{Span, SyntaxError};
 
 /// The deepest nesting of brackets, braces, parentheses and block comments
@@ -41,28 +42,6 @@ pub(super) fn check_nesting(source: &str) -> Result<(), SyntaxError> {
         }
     }
     Ok(())
-}
-
-/// Returns the offset after the string that opens at `start`. A string
-/// ends at its closing quote or, unclosed, at the end of its line.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut position = start + 1;
-    while let Some(&byte) = bytes.get(position) {
-        match byte {
-            b'\\' => position += 2,
-            b'"' => return position + 1,
-            b'\n' => return position,
-            _ => position += 1,
-        }
-    }
-    bytes.len()
-}
-
-fn line_end(bytes: &[u8], start: usize) -> usize {
-    bytes[start..]
-        .iter()
-        .position(|&byte| byte == b'\n')
-        .map_or(bytes.len(), |index| start + index)
 }
 
 /// Returns the offset after the block comment that opens at `start`, inside

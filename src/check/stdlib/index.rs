@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use crate::syntax::scan::{line_end, string_end};
+
 /// The kinds of top-level item that the standard library declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemKind {
@@ -65,7 +67,7 @@ pub fn index_items(source: &str) -> Vec<IndexedItem<'_>> {
     while pos < bytes.len() {
         let byte = bytes[pos];
         match byte {
-            b'/' if bytes.get(pos + 1) == Some(&b'/') => pos = line_comment_end(bytes, pos),
+            b'/' if bytes.get(pos + 1) == Some(&b'/') => pos = line_end(bytes, pos),
             b'/' if bytes.get(pos + 1) == Some(&b'*') => pos = block_comment_end(bytes, pos),
             b'"' => pos = string_end(bytes, pos),
             b'{' | b'(' | b'[' => {
@@ -168,14 +170,6 @@ fn word_end(bytes: &[u8], start: usize) -> usize {
     start + length
 }
 
-/// Returns the offset of the newline that ends the `//` comment at `start`.
-fn line_comment_end(bytes: &[u8], start: usize) -> usize {
-    bytes[start..]
-        .iter()
-        .position(|byte| *byte == b'\n')
-        .map_or(bytes.len(), |offset| start + offset)
-}
-
 /// Returns the offset after the `*/` that closes the `/*` at `start`;
 /// block comments nest.
 fn block_comment_end(bytes: &[u8], start: usize) -> usize {
@@ -194,22 +188,6 @@ fn block_comment_end(bytes: &[u8], start: usize) -> usize {
                     return pos;
                 }
             }
-            _ => pos += 1,
-        }
-    }
-    bytes.len()
-}
-
-/// Returns the offset after the `"` that closes the string at `start`,
-/// skipping escaped characters. A string cannot span lines, so a newline
-/// ends an unterminated one.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut pos = start + 1;
-    while pos < bytes.len() {
-        match bytes[pos] {
-            b'\\' => pos += 2,
-            b'"' => return pos + 1,
-            b'\n' => return pos,
             _ => pos += 1,
         }
     }
