@@ -233,10 +233,9 @@ fn spaced_unit(source: &str, error: Span) -> Option<(Span, String)> {
     } else {
         source[..error.start.min(source.len())].trim_end().len()
     };
-    let before_unit = &source[..unit_end];
-    let unit_start = before_unit
-        .rfind(|c: char| !(c.is_ascii_alphabetic() || c == '/' || c == '%'))
-        .map_or(0, |index| index + 1);
+    let unit_start = start_of_run(&source[..unit_end], |c| {
+        c.is_ascii_alphabetic() || c == '/' || c == '%'
+    });
     let unit = &source[unit_start..unit_end];
     if !units::is_unit(unit) {
         return None;
@@ -245,14 +244,21 @@ fn spaced_unit(source: &str, error: Span) -> Option<(Span, String)> {
     if number_end == unit_start {
         return None;
     }
-    let number_start = source[..number_end]
-        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map_or(0, |index| index + 1);
+    let number_start = start_of_run(&source[..number_end], |c| c.is_ascii_digit() || c == '.');
     let number = &source[number_start..number_end];
     if !number.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
     Some((Span::new(number_start, unit_end), format!("{number}{unit}")))
+}
+
+/// Returns the offset where the run of characters matching `keep` at the
+/// end of `text` starts, on a character boundary.
+fn start_of_run(text: &str, keep: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|(_, c)| !keep(*c))
+        .map_or(0, |(index, c)| index + c.len_utf8())
 }
 
 fn is_reserved(text: &str) -> bool {
@@ -272,6 +278,31 @@ fn join_alternatives(mut items: Vec<String>) -> String {
         _ => {
             let last = items.pop().unwrap();
             format!("{} or {}", items.join(", "), last)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Returns the span of the last character of `source`, as the parser
+    /// reports an error there.
+    fn at_end(source: &str) -> Span {
+        Span::new(source.len() - 1, source.len())
+    }
+
+    #[test]
+    fn spaced_unit_found_before_error() {
+        let source = "é 10 s\n}";
+        let found = spaced_unit(source, at_end(source));
+        assert_eq!(found, Some((Span::new(3, 7), "10s".to_owned())));
+    }
+
+    #[test]
+    fn spaced_unit_ignores_multibyte_words() {
+        for source in ["é\n}", "10 é\n}", "é s\n}", "10é s\n}"] {
+            assert_eq!(spaced_unit(source, at_end(source)), None, "{source:?}");
         }
     }
 }
