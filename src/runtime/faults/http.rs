@@ -85,9 +85,8 @@ impl HttpFault {
     }
 }
 
-/// Checks an HTTP status code against `100..=599` and a lowest value.
-/// Returns `status` as the status of an answer of `kind`, under the rule
-/// the checker applies.
+/// Returns `status` as the response status of `kind`, under the rule the
+/// checker applies.
 fn status_code(kind: &str, status: i64) -> Result<u16, FaultError> {
     match crate::check::http_status_problem(kind, status) {
         Some(problem) => Err(FaultError(format!("invalid status: {problem}"))),

@@ -50,6 +50,19 @@ async fn fastest_round_trip(
     fastest
 }
 
+/// Returns the time of a verification round trip, or why there is none.
+fn completed(round_trip: std::io::Result<Option<Duration>>) -> Result<Duration, FaultError> {
+    match round_trip {
+        Ok(Some(time)) => Ok(time),
+        Ok(None) => Err(FaultError(
+            "no round trip completed through the proxy".to_owned(),
+        )),
+        Err(error) => Err(FaultError(format!(
+            "cannot measure latency through the proxy: {error}"
+        ))),
+    }
+}
+
 fn millis(duration: Duration) -> String {
     format!("{:.1}ms", duration.as_secs_f64() * 1000.0)
 }
@@ -99,12 +112,7 @@ impl Latency {
                 peer::round_trip(&self.proxy, false, ROUND_TRIP_LIMIT),
                 peer::round_trip(&self.proxy, true, ROUND_TRIP_LIMIT)
             );
-            let missing = || FaultError("no round trip completed through the proxy".to_owned());
-            let measure_failed = |error: std::io::Error| {
-                FaultError(format!("cannot measure latency through the proxy: {error}"))
-            };
-            let toxic = toxic.map_err(measure_failed)?.ok_or_else(missing)?;
-            let exempt = exempt.map_err(measure_failed)?.ok_or_else(missing)?;
+            let (toxic, exempt) = (completed(toxic)?, completed(exempt)?);
             slowest = slowest.max(toxic);
             fastest = fastest.min(toxic);
             control = control.min(exempt);
