@@ -167,8 +167,8 @@ fn skew_measured_and_reverted(offset: &str, expected: f64, direction: &str) {
     let skewed: Vec<u32> = pids_with(&marker);
     let preloaded = skewed.iter().any(|pid| has_libfaketime(*pid));
 
-    // The step line comes when the revert is done; the fault's own line only
-    // comes in the summary at the end of the run, as the server is stopped.
+    // The step line is printed when the revert is done. The fault's own
+    // line is printed only in the closing summary, as the server stops.
     run.wait_for_line("step `shift`: reverted", Duration::from_secs(30));
     let after = wait_for_offset(port, 0.0, Duration::from_secs(5));
     let finished = run.finish(Duration::from_secs(60));

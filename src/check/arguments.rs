@@ -1,8 +1,8 @@
 //! Rules on fault arguments and targets that the catalog's types cannot
-//! express: the offset of a `time_skew` must be observable through a clock
-//! with whole seconds, its targets must have a `ready` address to read
-//! that clock from, and the HTTP faults respond only with statuses that
-//! match the failure they inject.
+//! express. The offset of a `time_skew` must be observable through a clock
+//! with whole seconds, and its targets must have a `ready` address to read
+//! that clock from. The HTTP faults respond only with statuses that match
+//! the failure they inject.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -199,9 +199,9 @@ impl Store {
         // as the log grows, and the next open reads the log as it is.
         connection.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         if wal_bytes(path) > WAL_LIMIT_BYTES {
-            // Empties the log into the database, so that it stays short.
-            // It is only worth doing when nobody else uses the store, so it
-            // does not wait for other processes and a failure is ignored.
+            // Copies the log into the database and empties it. This only
+            // works while no other process uses the store, so it does not
+            // wait for them and a failure is ignored.
             connection.busy_timeout(Duration::ZERO)?;
             let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
             connection.busy_timeout(BUSY_TIMEOUT)?;

@@ -70,7 +70,7 @@ pub struct FaultDef {
     pub mode: FailureMode,
     pub category: Category,
     pub privilege: Privilege,
-    /// How reverting the fault restores its target.
+    /// The way reverting the fault restores its target.
     pub revert: RevertKind,
     /// The documentation written above the definition.
     pub doc: String,
@@ -197,7 +197,7 @@ pub fn find_fault(name: &str) -> Option<(&'static str, &'static FaultDef)> {
         .find_map(|module| module.fault(name).map(|fault| (module.path, fault)))
 }
 
-/// Every fault kind of the catalog.
+/// Lists every fault kind of the catalog, parsing each on first use.
 pub fn all_faults() -> impl Iterator<Item = &'static FaultDef> {
     library().values().flat_map(IndexedModule::faults)
 }
@@ -227,7 +227,7 @@ pub fn all_templates() -> impl Iterator<Item = &'static TemplateDef> {
         .flat_map(|module| module.templates().iter())
 }
 
-/// Every compliance framework of the standard library.
+/// Lists every compliance framework of the standard library.
 pub fn frameworks() -> impl Iterator<Item = &'static FrameworkPolicy> {
     library()
         .values()
