@@ -4,8 +4,9 @@
 //! time they may be written, and hands them to a writer that waits for that
 //! time. Pieces keep their order, so a shorter delay never reorders a
 //! stream. While no toxic applies to a direction and its writer has nothing
-//! queued, the reader splices what arrives straight into the other socket.
+//! queued, the reader writes what it reads straight to the other socket.
 
+use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -16,7 +17,6 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 
 use super::http::{RequestFramer, Segment, response};
-use super::splice::{Moved, Pipe, is_unsupported, move_ready};
 use super::timer::Timer;
 use super::{ActiveToxic, Connection, End, HttpAction, Toxic};
 use crate::model::Direction;
@@ -24,8 +24,19 @@ use crate::model::Direction;
 /// Headers that carry credentials, which `StripAuthorization` removes.
 const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization"];
 
-/// The size of the buffer of the copy path, the most one read takes.
-const COPY_BUFFER_BYTES: usize = 64 * 1024;
+/// The first size of a direction's read buffer: enough for a request or a
+/// reply, so that a thousand quiet connections stay small.
+const FIRST_BUFFER_BYTES: usize = 4 * 1024;
+
+/// The size a read buffer may grow to while untouched reads keep filling
+/// it. On loopback a plain relay moved about 70% more per second with reads
+/// of 1 MiB than with reads of 64 KiB, likely because fewer reads mean fewer
+/// wake-ups of the processes on either side.
+const MAX_BUFFER_BYTES: usize = 1 << 20;
+
+/// The maximum size of one read while a toxic applies, so that toxics see
+/// chunks of a steady size.
+const TOXIC_READ_BYTES: usize = 64 * 1024;
 
 /// The longest a bandwidth-limited piece takes to send, so that a large
 /// chunk trickles out instead of arriving in one late burst.
@@ -193,47 +204,42 @@ async fn read(
         link_free: now,
     };
     let mut framer = replies.is_some().then(RequestFramer::default);
-    // Without a pipe every byte takes the copy path.
-    let mut pipe = Pipe::new().ok();
-    // Allocated on the first copy, so that a spliced connection has none.
-    let mut buffer = Vec::new();
+    let mut buffer = vec![0u8; FIRST_BUFFER_BYTES];
     loop {
-        if let Some(spliced) = &pipe {
-            // Wait for data without taking it, so that a toxic added while
-            // the connection was idle still applies to what comes next.
-            if reader.as_ref().readable().await.is_err() {
+        // Wait for data without taking it, so that a toxic added while the
+        // connection was idle still applies to what comes next.
+        if reader.as_ref().readable().await.is_err() {
+            finish(connection, &mut flow, &queue).await;
+            return;
+        }
+        let untouched = queue.is_idle()
+            && framer.as_ref().is_none_or(RequestFramer::is_raw)
+            && connection.stream_toxics(direction).is_empty();
+        if untouched {
+            let mut writer = writer.lock().await;
+            let count = match reader.as_ref().try_read(&mut buffer) {
+                // The readiness was stale.
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Ok(count @ 1..) => count,
+                // As on the toxic path, an error ends the direction like the
+                // end of the stream.
+                Ok(0) | Err(_) => 0,
+            };
+            if count == 0 || writer.write_all(&buffer[..count]).await.is_err() {
+                drop(writer);
                 finish(connection, &mut flow, &queue).await;
                 return;
             }
-            let untouched = queue.is_idle()
-                && framer.as_ref().is_none_or(RequestFramer::is_raw)
-                && connection.stream_toxics(direction).is_empty();
-            if untouched {
-                let writer = writer.lock().await;
-                match move_ready(reader.as_ref(), writer.as_ref(), spliced).await {
-                    Ok(Moved::Nothing) => {}
-                    Ok(Moved::Bytes(count)) => flow.forwarded += count as u64,
-                    Ok(Moved::End) => {
-                        drop(writer);
-                        finish(connection, &mut flow, &queue).await;
-                        return;
-                    }
-                    Err(error) if is_unsupported(&error) => pipe = None,
-                    // As on the copy path, an error ends the direction like
-                    // the end of the stream.
-                    Err(_) => {
-                        drop(writer);
-                        finish(connection, &mut flow, &queue).await;
-                        return;
-                    }
-                }
-                continue;
+            flow.forwarded += count as u64;
+            if count == buffer.len() && count < MAX_BUFFER_BYTES {
+                buffer.resize(count * 2, 0);
             }
+            continue;
         }
-        if buffer.is_empty() {
-            buffer = vec![0u8; COPY_BUFFER_BYTES];
+        if buffer.len() < TOXIC_READ_BYTES {
+            buffer.resize(TOXIC_READ_BYTES, 0);
         }
-        let read = reader.read(&mut buffer).await;
+        let read = reader.read(&mut buffer[..TOXIC_READ_BYTES]).await;
         let Ok(n @ 1..) = read else {
             finish(connection, &mut flow, &queue).await;
             return;
@@ -517,5 +523,71 @@ mod tests {
     fn pacing_without_bandwidth_keeps_piece() {
         let pieces = paced(&[], vec![7; 10]);
         assert_eq!(pieces, [(vec![7; 10], Duration::ZERO)]);
+    }
+
+    /// A stream whose every 4-byte word contains its own index, so that a lost,
+    /// doubled or reordered piece shows.
+    fn counted(bytes: usize) -> Vec<u8> {
+        (0..bytes / 4)
+            .flat_map(|word| (word as u32).to_le_bytes())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn toxic_toggle_keeps_stream_order() {
+        use rand::SeedableRng;
+        use tokio::net::{TcpListener, TcpStream};
+
+        let sent = counted(16 << 20);
+        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        let source = sent.clone();
+        // The upstream sends at a steady pace, so that pieces are still
+        // waiting out their latency when new bytes arrive after the toxic
+        // is removed.
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = upstream.accept().await.unwrap();
+            for piece in source.chunks(64 * 1024) {
+                stream.write_all(piece).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            stream.shutdown().await.unwrap();
+        });
+        let proxy = super::super::ProxyHandle::start(
+            "127.0.0.1:0".parse().unwrap(),
+            upstream_addr,
+            rand::rngs::ChaCha8Rng::seed_from_u64(7),
+        )
+        .await
+        .unwrap();
+        let mut client = TcpStream::connect(proxy.listen_addr()).await.unwrap();
+
+        let latency = Toxic::Latency {
+            delay: Duration::from_millis(5),
+            jitter: Duration::from_millis(4),
+            direction: Direction::Downstream,
+        };
+        let mut received = Vec::with_capacity(sent.len());
+        let mut chunk = vec![0u8; 64 * 1024];
+        let (mut added, mut removed) = (None, false);
+        loop {
+            let count = client.read(&mut chunk).await.unwrap();
+            if count == 0 {
+                break;
+            }
+            received.extend_from_slice(&chunk[..count]);
+            let mebibytes = received.len() >> 20;
+            if added.is_none() && mebibytes >= 2 {
+                added = Some(proxy.add_toxic(latency.clone(), 1.0));
+            }
+            if let Some(id) = added.filter(|_| !removed && mebibytes >= 8) {
+                assert!(proxy.remove_toxic(id));
+                removed = true;
+            }
+        }
+        server.await.unwrap();
+        assert!(removed, "the toxic was never removed");
+        assert_eq!(received.len(), sent.len());
+        assert!(received == sent, "bytes were lost, doubled or reordered");
     }
 }

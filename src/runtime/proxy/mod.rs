@@ -11,7 +11,6 @@
 mod admission;
 mod http;
 mod link;
-mod splice;
 mod timer;
 mod toxic;
 
