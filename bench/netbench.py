@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Loopback servers and measuring clients for bench/run.
 
-Every address is 127.0.0.1. Subcommands:
+Every address is 127.0.0.1, or NETBENCH_HOST when set (bench/run sets it
+to an address of a network namespace it created). Subcommands:
 
   serve ECHO_PORT SOURCE_PORT   echo server, and a source that sends the
                                 number of bytes named in the request line
@@ -19,13 +20,14 @@ Every address is 127.0.0.1. Subcommands:
 """
 
 import asyncio
+import os
 import socket
 import socketserver
 import sys
 import threading
 import time
 
-HOST = "127.0.0.1"
+HOST = os.environ.get("NETBENCH_HOST", "127.0.0.1")
 PAYLOAD = b"x" * 64
 CHUNK = 1 << 20
 

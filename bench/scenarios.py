@@ -6,12 +6,22 @@
                                    SOURCE) with no fault, and LISTEN+2 (to
                                    ECHO) holding latency(1ms) until stopped
   accuracy ECHO LISTEN DELAY_MS    one proxy holding latency(DELAY_MS) for 60s
-  reaction UPSTREAM LISTEN         one proxy holding latency(5ms), stopped when
+  bandwidth SOURCE LISTEN RATE     one proxy to SOURCE holding
+                                   bandwidth(RATE Mbit/s) for 60s
+  reaction proxy UPSTREAM LISTEN   one proxy holding latency(5ms), stopped when
                                    a TCP probe of UPSTREAM fails once
+  reaction process UPSTREAM        the same stop, with a launched process
+                                   held by process_pause()
+  reaction tc UPSTREAM NETNS PEER  the same stop, with link_bandwidth(10Mbit/s)
+                                   on `vnear` in NETNS (PEER is ADDRESS:PORT)
+  link KIND NETNS PEER RATE        link_bandwidth(RATE Mbit/s) or, for KIND
+                                   netem, netem(delay = RATE ms) on `vnear`
+                                   in NETNS for 60s
   scale ECHO FIRST COUNT           COUNT proxies on FIRST.. to ECHO, each
                                    with its own latency(5ms) step
 
-Every address is 127.0.0.1. Every experiment may run at any hour.
+Every address is 127.0.0.1, except those of the network namespaces that
+bench/run creates. Every experiment may run at any hour.
 """
 
 import sys
@@ -88,10 +98,53 @@ experiment fault_accuracy {{
 """
 
 
-def reaction(upstream, listen):
-    return f"""{HEADER}
-target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{upstream} }}
+def bandwidth(source, listen, rate_mbit):
+    return f"""use std::faults::{{bandwidth}}
 
+target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{source} }}
+
+experiment bandwidth_accuracy {{
+    category = network
+    severity = low
+    duration = 2m
+    {SAFETY}
+    steady_state {{
+        probe up = tcp 127.0.0.1:{source}
+    }}
+    step narrow = inject bandwidth(rate = {rate_mbit}Mbit/s) on front for 60s
+}}
+"""
+
+
+def interface(netns, peer):
+    return f'target link = interface {{ name = "vnear", netns = "{netns}", peer = {peer} }}\n'
+
+
+# The fault of each reaction kind: the `use` line, the target and the step.
+REACTION_FAULTS = {
+    "proxy": lambda upstream, listen: (
+        "latency",
+        f"target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{upstream} }}\n",
+        "step hold = inject latency(delay = 5ms) on front",
+    ),
+    "process": lambda upstream: (
+        "process_pause",
+        'target worker = process { command = ["sleep", "600"] }\n',
+        "step hold = inject process_pause() on worker",
+    ),
+    "tc": lambda upstream, netns, peer: (
+        "link_bandwidth",
+        interface(netns, peer),
+        "step hold = inject link_bandwidth(rate = 10Mbit/s) on link",
+    ),
+}
+
+
+def reaction(kind, upstream, *rest):
+    fault, target, step = REACTION_FAULTS[kind](upstream, *rest)
+    return f"""use std::faults::{{{fault}}}
+
+{target}
 experiment reaction {{
     category = network
     severity = low
@@ -100,8 +153,27 @@ experiment reaction {{
     // Outside the steady state, so that the dead upstream does not fail
     // the check after rollback and add its retries to every trial.
     probe up = tcp 127.0.0.1:{upstream} within 200ms every 20ms
-    step slow = inject latency(delay = 5ms) on front
+    {step}
     stop when up.failures >= 1
+}}
+"""
+
+
+def link(kind, netns, peer, amount):
+    fault = {
+        "tbf": f"link_bandwidth(rate = {amount}Mbit/s)",
+        "netem": f"netem(delay = {amount}ms)",
+    }[kind]
+    name = fault.split("(")[0]
+    return f"""use std::faults::{{{name}}}
+
+{interface(netns, peer)}
+experiment link_accuracy {{
+    category = network
+    severity = low
+    duration = 2m
+    {SAFETY}
+    step shape = inject {fault} on link for 60s
 }}
 """
 
@@ -133,17 +205,20 @@ experiment scale {{
 
 def main():
     command, *args = sys.argv[1:]
-    numbers = [int(arg) for arg in args]
+    # Ports, counts and rates are numbers; kinds, namespaces and peers are not.
+    values = [int(arg) if arg.isdigit() else arg for arg in args]
     builders = {
         "large": large,
         "proxy": proxy,
         "accuracy": accuracy,
+        "bandwidth": bandwidth,
         "reaction": reaction,
+        "link": link,
         "scale": scale,
     }
     if command not in builders:
         raise SystemExit(f"unknown scenario {command!r}; expected one of {', '.join(builders)}")
-    sys.stdout.write(builders[command](*numbers))
+    sys.stdout.write(builders[command](*values))
 
 
 if __name__ == "__main__":
