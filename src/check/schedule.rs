@@ -72,7 +72,7 @@ impl Checker<'_> {
             && let ValueKind::List(items) = &property.value.kind
         {
             for (text, item) in spec.blackout.iter().zip(items) {
-                if let Err(reason) = Blackout::parse(text, zone, "experiment") {
+                if let Err(reason) = Blackout::parse(text, &zone, "experiment") {
                     self.report(invalid(
                         "blackout window",
                         reason,

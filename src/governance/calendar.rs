@@ -58,8 +58,8 @@ impl Calendar {
 
         let mut blackouts = Vec::new();
         let sources = [
-            (&policy.document.schedule.blackout, "policy", zone),
-            (&spec.blackout, "experiment", zone),
+            (&policy.document.schedule.blackout, "policy", &zone),
+            (&spec.blackout, "experiment", &zone),
         ];
         for (windows, source, zone) in sources {
             for text in windows {
@@ -68,14 +68,14 @@ impl Calendar {
                 blackouts.push(window);
             }
         }
-        let utc = Zone::Named(chrono_tz::UTC);
+        let utc = Zone::utc();
         for framework in &experiment.compliance.frameworks {
             let Some(policy) = frameworks.iter().find(|p| p.framework == *framework) else {
                 continue;
             };
             let source = format!("framework {framework}");
             for text in &policy.blackout_windows {
-                let window = Blackout::parse(text, utc, &source)
+                let window = Blackout::parse(text, &utc, &source)
                     .map_err(|reason| invalid("blackout window", text, reason))?;
                 blackouts.push(window);
             }
@@ -173,12 +173,12 @@ mod tests {
     fn calendar(blackouts: &[&str], business_hours_only: bool) -> Calendar {
         let zone = Zone::parse("Europe/Paris").unwrap();
         Calendar {
-            zone,
+            zone: zone.clone(),
             hours: BusinessHours::parse("Mon-Fri 09:00-17:00").unwrap(),
             business_hours_only,
             blackouts: blackouts
                 .iter()
-                .map(|text| Blackout::parse(text, zone, "policy").unwrap())
+                .map(|text| Blackout::parse(text, &zone, "policy").unwrap())
                 .collect(),
         }
     }
@@ -242,7 +242,7 @@ mod tests {
         let mut calendar = calendar(&[], true);
         calendar.hours = BusinessHours::parse("Sat 09:00-10:00").unwrap();
         calendar.blackouts =
-            vec![Blackout::parse("01-01..12-31", calendar.zone, "policy").unwrap()];
+            vec![Blackout::parse("01-01..12-31", &calendar.zone, "policy").unwrap()];
         assert_eq!(calendar.next_open(utc("2026-03-05T10:00:00Z")), None);
     }
 }

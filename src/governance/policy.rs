@@ -203,7 +203,7 @@ fn validate(document: &PolicyDocument) -> Result<(), String> {
     BusinessHours::parse(&schedule.business_hours)
         .map_err(|reason| format!("`schedule.business_hours`: {reason}"))?;
     for window in &schedule.blackout {
-        Blackout::parse(window, zone, "policy")
+        Blackout::parse(window, &zone, "policy")
             .map_err(|reason| format!("blackout window `{window}`: {reason}"))?;
     }
     for name in document.frameworks.keys() {

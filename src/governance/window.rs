@@ -1,31 +1,41 @@
 //! Time zones, business hours and blackout windows: the parts a calendar is
 //! made of, each parsed from the text a user writes.
 
-use chrono::{DateTime, Datelike, Duration, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, Offset, TimeZone,
+    Timelike, Utc,
+};
+use jiff::tz::{AmbiguousOffset, TimeZone as IanaZone};
 
 /// The zone that business hours and blackout windows are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Zone {
     /// The host's local time.
     Local,
-    /// An IANA time zone such as `Europe/Paris`.
-    Named(Tz),
+    /// An IANA time zone such as `Europe/Paris`, read from the host's
+    /// zoneinfo files, or from the copy built into chaosc when the host has
+    /// none.
+    Named(IanaZone),
 }
 
 impl Zone {
     /// Parses an IANA zone name.
     pub fn parse(text: &str) -> Result<Zone, String> {
-        text.parse::<Tz>()
+        IanaZone::get(text)
             .map(Zone::Named)
             .map_err(|_| format!("`{text}` is not an IANA time zone such as `Europe/Paris`"))
+    }
+
+    /// Returns UTC as a named zone.
+    pub fn utc() -> Zone {
+        Zone::Named(IanaZone::UTC)
     }
 
     /// Returns the zone's name for messages.
     pub fn name(&self) -> String {
         match self {
             Zone::Local => "local time".to_owned(),
-            Zone::Named(tz) => tz.name().to_owned(),
+            Zone::Named(zone) => zone.iana_name().unwrap_or("UTC").to_owned(),
         }
     }
 
@@ -33,7 +43,9 @@ impl Zone {
     pub fn to_local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
         match self {
             Zone::Local => instant.with_timezone(&Local).naive_local(),
-            Zone::Named(tz) => instant.with_timezone(tz).naive_local(),
+            Zone::Named(zone) => instant
+                .with_timezone(&offset_at(zone, instant))
+                .naive_local(),
         }
     }
 
@@ -49,10 +61,7 @@ impl Zone {
                     .from_local_datetime(&candidate)
                     .earliest()
                     .map(|t| t.to_utc()),
-                Zone::Named(tz) => tz
-                    .from_local_datetime(&candidate)
-                    .earliest()
-                    .map(|t| t.to_utc()),
+                Zone::Named(zone) => earliest_instant(zone, candidate),
             };
             if let Some(instant) = found {
                 return instant;
@@ -65,9 +74,43 @@ impl Zone {
     pub fn format(&self, instant: DateTime<Utc>) -> String {
         match self {
             Zone::Local => instant.with_timezone(&Local).to_rfc3339(),
-            Zone::Named(tz) => instant.with_timezone(tz).to_rfc3339(),
+            Zone::Named(zone) => instant
+                .with_timezone(&offset_at(zone, instant))
+                .to_rfc3339(),
         }
     }
+}
+
+/// Returns the UTC offset of `zone` at `instant`. Instants outside the years
+/// -9999 to 9999, which the zone database does not cover, get offset zero.
+fn offset_at(zone: &IanaZone, instant: DateTime<Utc>) -> FixedOffset {
+    jiff::Timestamp::from_second(instant.timestamp())
+        .ok()
+        .and_then(|timestamp| FixedOffset::east_opt(zone.to_offset(timestamp).seconds()))
+        .unwrap_or(Utc.fix())
+}
+
+/// Returns the first instant that shows `wall` on the clocks of `zone`, or
+/// `None` when a daylight-saving change skips it.
+fn earliest_instant(zone: &IanaZone, wall: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(wall.year()).ok()?,
+        wall.month() as i8,
+        wall.day() as i8,
+        wall.hour() as i8,
+        wall.minute() as i8,
+        wall.second() as i8,
+        0,
+    )
+    .ok()?;
+    let offset = match zone.to_ambiguous_timestamp(civil).offset() {
+        AmbiguousOffset::Unambiguous { offset } => offset,
+        // Of the two instants a repeated hour names, the first is the one
+        // before the clocks go back.
+        AmbiguousOffset::Fold { before, .. } => before,
+        AmbiguousOffset::Gap { .. } => return None,
+    };
+    Some(wall.and_utc() - Duration::seconds(i64::from(offset.seconds())))
 }
 
 /// The days and hours when experiments that ask for them may run, such as
@@ -203,7 +246,7 @@ impl Blackout {
     /// Parses `MM-DD..MM-DD` (every year, whole days) or `START..END`, where
     /// each side is an RFC 3339 time, a wall-clock time `YYYY-MM-DDTHH:MM`
     /// in `zone`, or a date (its whole day).
-    pub fn parse(text: &str, zone: Zone, source: &str) -> Result<Blackout, String> {
+    pub fn parse(text: &str, zone: &Zone, source: &str) -> Result<Blackout, String> {
         let (start, end) = text
             .split_once("..")
             .ok_or_else(|| "expected a range `START..END`".to_owned())?;
@@ -222,7 +265,7 @@ impl Blackout {
             text: text.to_owned(),
             source: source.to_owned(),
             kind,
-            zone,
+            zone: zone.clone(),
         })
     }
 
@@ -270,7 +313,7 @@ fn month_day(year: i32, (month, day): (u32, u32)) -> Option<NaiveDate> {
 
 /// Parses one side of a window. A bare date is its day's start, or the next
 /// day's start when it ends the window, so that the day counts whole.
-fn parse_instant(text: &str, zone: Zone, is_end: bool) -> Result<DateTime<Utc>, String> {
+fn parse_instant(text: &str, zone: &Zone, is_end: bool) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.to_utc());
@@ -308,6 +351,13 @@ mod tests {
 
     fn wall(text: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").unwrap()
+    }
+
+    #[test]
+    fn bundled_zones_cover_paris() {
+        // Hosts without zoneinfo files fall back to this copy.
+        let bundled = jiff::tz::TimeZoneDatabase::bundled();
+        assert!(bundled.get("Europe/Paris").is_ok());
     }
 
     #[test]
@@ -355,7 +405,7 @@ mod tests {
 
     #[test]
     fn annual_window_wraps_new_year() {
-        let window = Blackout::parse("12-20..01-05", paris(), "policy").unwrap();
+        let window = Blackout::parse("12-20..01-05", &paris(), "policy").unwrap();
         let end = window.end_if_active(utc("2027-01-02T12:00:00Z"));
         assert_eq!(end, Some(utc("2027-01-05T23:00:00Z")));
         assert!(window.end_if_active(utc("2026-12-19T22:59:00Z")).is_none());
@@ -366,7 +416,7 @@ mod tests {
     #[test]
     fn once_window_reads_each_form() {
         let zone = paris();
-        let wall_clock = Blackout::parse("2026-03-02T10:00..2026-03-02T12:00", zone, "x").unwrap();
+        let wall_clock = Blackout::parse("2026-03-02T10:00..2026-03-02T12:00", &zone, "x").unwrap();
         assert!(
             wall_clock
                 .end_if_active(utc("2026-03-02T09:00:00Z"))
@@ -377,19 +427,19 @@ mod tests {
                 .end_if_active(utc("2026-03-02T11:00:00Z"))
                 .is_none()
         );
-        let dates = Blackout::parse("2026-03-02..2026-03-02", zone, "x").unwrap();
+        let dates = Blackout::parse("2026-03-02..2026-03-02", &zone, "x").unwrap();
         let end = dates.end_if_active(utc("2026-03-02T20:00:00Z"));
         assert_eq!(end, Some(utc("2026-03-02T23:00:00Z")));
         let offsets =
-            Blackout::parse("2026-03-02T10:00:00Z..2026-03-02T11:00:00Z", zone, "x").unwrap();
+            Blackout::parse("2026-03-02T10:00:00Z..2026-03-02T11:00:00Z", &zone, "x").unwrap();
         assert!(offsets.end_if_active(utc("2026-03-02T10:30:00Z")).is_some());
     }
 
     #[test]
     fn window_rejects_bad_text() {
         let zone = Zone::Local;
-        assert!(Blackout::parse("tomorrow", zone, "x").is_err());
-        assert!(Blackout::parse("2026-03-02..2026-03-01", zone, "x").is_err());
-        assert!(Blackout::parse("13-01..01-05", zone, "x").is_err());
+        assert!(Blackout::parse("tomorrow", &zone, "x").is_err());
+        assert!(Blackout::parse("2026-03-02..2026-03-01", &zone, "x").is_err());
+        assert!(Blackout::parse("13-01..01-05", &zone, "x").is_err());
     }
 }
