@@ -354,6 +354,19 @@ mod tests {
     }
 
     #[test]
+    fn zone_rejects_paths() {
+        // Zone names are looked up among the zoneinfo files, never opened
+        // as paths.
+        for name in [
+            "../../../etc/passwd",
+            "/etc/localtime",
+            "Europe/../Europe/Paris",
+        ] {
+            assert!(Zone::parse(name).is_err(), "{name}");
+        }
+    }
+
+    #[test]
     fn bundled_zones_cover_paris() {
         // Hosts without zoneinfo files fall back to this copy.
         let bundled = jiff::tz::TimeZoneDatabase::bundled();
