@@ -14,12 +14,13 @@ const BUFFER_BYTES: usize = 1 << 20;
 fn main() {
     let ports: Vec<u16> = std::env::args()
         .skip(1)
-        .map(|argument| argument.parse().expect("usage: relay LISTEN UPSTREAM"))
+        .filter_map(|argument| argument.parse().ok())
         .collect();
     let [listen, upstream] = ports[..] else {
-        panic!("usage: relay LISTEN UPSTREAM");
+        fail("usage: relay LISTEN UPSTREAM (two port numbers)");
     };
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, listen)).expect("bind");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, listen))
+        .unwrap_or_else(|error| fail(&format!("cannot listen on 127.0.0.1:{listen}: {error}")));
     for client in listener.incoming().flatten() {
         let Ok(server) = TcpStream::connect((Ipv4Addr::LOCALHOST, upstream)) else {
             continue;
@@ -42,4 +43,9 @@ fn copy(mut from: TcpStream, mut to: TcpStream) {
         }
     }
     let _ = to.shutdown(Shutdown::Write);
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("relay: {message}");
+    std::process::exit(2);
 }
