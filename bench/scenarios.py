@@ -81,39 +81,36 @@ experiment proxy_cost {{
 """
 
 
-def accuracy(echo, listen, delay_ms):
-    return f"""{HEADER}
-target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{echo} }}
+def front(listen, upstream):
+    return f"target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{upstream} }}\n"
 
-experiment fault_accuracy {{
+
+def one_proxy(experiment, fault, upstream, listen, step):
+    """A proxy `front` to UPSTREAM holding STEP, with UPSTREAM as steady state."""
+    return f"""use std::faults::{{{fault}}}
+
+{front(listen, upstream)}
+experiment {experiment} {{
     category = network
     severity = low
     duration = 2m
     {SAFETY}
     steady_state {{
-        probe up = tcp 127.0.0.1:{echo}
+        probe up = tcp 127.0.0.1:{upstream}
     }}
-    step slow = inject latency(delay = {delay_ms}ms) on front for 60s
+    {step}
 }}
 """
+
+
+def accuracy(echo, listen, delay_ms):
+    step = f"step slow = inject latency(delay = {delay_ms}ms) on front for 60s"
+    return one_proxy("fault_accuracy", "latency", echo, listen, step)
 
 
 def bandwidth(source, listen, rate_mbit):
-    return f"""use std::faults::{{bandwidth}}
-
-target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{source} }}
-
-experiment bandwidth_accuracy {{
-    category = network
-    severity = low
-    duration = 2m
-    {SAFETY}
-    steady_state {{
-        probe up = tcp 127.0.0.1:{source}
-    }}
-    step narrow = inject bandwidth(rate = {rate_mbit}Mbit/s) on front for 60s
-}}
-"""
+    step = f"step narrow = inject bandwidth(rate = {rate_mbit}Mbit/s) on front for 60s"
+    return one_proxy("bandwidth_accuracy", "bandwidth", source, listen, step)
 
 
 def interface(netns, peer):
@@ -124,7 +121,7 @@ def interface(netns, peer):
 REACTION_FAULTS = {
     "proxy": lambda upstream, listen: (
         "latency",
-        f"target front = proxy {{ listen = 127.0.0.1:{listen}, upstream = 127.0.0.1:{upstream} }}\n",
+        front(listen, upstream),
         "step hold = inject latency(delay = 5ms) on front",
     ),
     "process": lambda upstream: (
