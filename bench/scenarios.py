@@ -86,7 +86,7 @@ def front(listen, upstream):
 
 
 def one_proxy(experiment, fault, upstream, listen, step):
-    """A proxy `front` to UPSTREAM holding STEP, with UPSTREAM as steady state."""
+    """Returns a scenario with a proxy `front` to UPSTREAM holding STEP, and UPSTREAM as steady state."""
     return f"""use std::faults::{{{fault}}}
 
 {front(listen, upstream)}
@@ -202,7 +202,7 @@ experiment scale {{
 
 def main():
     command, *args = sys.argv[1:]
-    # Ports, counts and rates are numbers; kinds, namespaces and peers are not.
+    # Ports, counts and rates are numbers, while kinds, namespaces and peers are not.
     values = [int(arg) if arg.isdigit() else arg for arg in args]
     builders = {
         "large": large,
