@@ -13,17 +13,43 @@ pub enum Zone {
     /// The host's local time.
     Local,
     /// An IANA time zone such as `Europe/Paris`, read from the host's
-    /// zoneinfo files, or from the copy built into chaosc when the host has
-    /// none.
+    /// zoneinfo files, or from the copy built into chaosc when they lack it.
     Named(IanaZone),
 }
+
+/// Names in a zoneinfo directory that stand for the host's own settings,
+/// not for a zone.
+const HOST_ALIASES: &[&str] = &["localtime", "posixrules"];
+
+/// The maximum number of characters of a rejected name that a message repeats.
+const SHOWN_NAME_CHARS: usize = 64;
 
 impl Zone {
     /// Parses an IANA zone name.
     pub fn parse(text: &str) -> Result<Zone, String> {
+        let unknown = || {
+            let mut shown: String = text
+                .chars()
+                .take(SHOWN_NAME_CHARS)
+                .flat_map(char::escape_debug)
+                .collect();
+            if text.chars().nth(SHOWN_NAME_CHARS).is_some() {
+                shown.push_str("...");
+            }
+            format!(
+                "`{shown}` is not in the IANA time zone database; names look like `Europe/Paris`"
+            )
+        };
+        if HOST_ALIASES
+            .iter()
+            .any(|alias| alias.eq_ignore_ascii_case(text))
+        {
+            return Err(unknown());
+        }
         IanaZone::get(text)
+            .or_else(|_| jiff::tz::TimeZoneDatabase::bundled().get(text))
             .map(Zone::Named)
-            .map_err(|_| format!("`{text}` is not an IANA time zone such as `Europe/Paris`"))
+            .map_err(|_| unknown())
     }
 
     /// Returns UTC as a named zone.
@@ -55,7 +81,9 @@ impl Zone {
     pub fn to_instant(&self, wall: NaiveDateTime) -> DateTime<Utc> {
         // A gap lasts at most a few hours, so a day of minutes always ends it.
         for minutes in 0..=24 * 60 {
-            let candidate = wall + Duration::minutes(minutes);
+            let Some(candidate) = wall.checked_add_signed(Duration::minutes(minutes)) else {
+                break;
+            };
             let found = match self {
                 Zone::Local => Local
                     .from_local_datetime(&candidate)
@@ -311,19 +339,32 @@ fn month_day(year: i32, (month, day): (u32, u32)) -> Option<NaiveDate> {
         .or_else(|| NaiveDate::from_ymd_opt(year, month, day.saturating_sub(1)))
 }
 
+/// The years a window may name: those the zone database covers.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
 /// Parses one side of a window. A bare date is its day's start, or the next
 /// day's start when it ends the window, so that the day counts whole.
 fn parse_instant(text: &str, zone: &Zone, is_end: bool) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
+    let outside = || Err(format!("`{text}` is outside the years 1 to 9999"));
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        if !YEARS.contains(&time.year()) {
+            return outside();
+        }
         return Ok(time.to_utc());
     }
     for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(wall) = NaiveDateTime::parse_from_str(text, format) {
+            if !YEARS.contains(&wall.year()) {
+                return outside();
+            }
             return Ok(zone.to_instant(wall));
         }
     }
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        if !YEARS.contains(&date.year()) {
+            return outside();
+        }
         let date = if is_end {
             date + Duration::days(1)
         } else {
@@ -367,8 +408,35 @@ mod tests {
     }
 
     #[test]
+    fn zone_rejects_host_aliases() {
+        assert!(Zone::parse("localtime").is_err());
+        assert!(Zone::parse("PosixRules").is_err());
+    }
+
+    #[test]
+    fn zone_message_escapes_and_shortens_name() {
+        let reason = Zone::parse("Europe/Paris\u{1b}]0;x\u{7}").unwrap_err();
+        assert!(!reason.contains('\u{1b}'), "{reason}");
+        assert!(reason.contains("\\u{1b}"), "{reason}");
+        let reason = Zone::parse(&"A/".repeat(5000)).unwrap_err();
+        assert!(reason.len() < 200, "{reason}");
+    }
+
+    #[test]
+    fn window_outside_years_is_rejected() {
+        for text in [
+            "+262142-12-31T12:00..+262142-12-31T13:00",
+            "2026-01-01..+262142-12-31",
+            "2026-01-01T00:00..+10000-01-01T00:00",
+        ] {
+            let reason = Blackout::parse(text, &paris(), "x").unwrap_err();
+            assert!(reason.contains("outside the years"), "{text}: {reason}");
+        }
+    }
+
+    #[test]
     fn bundled_zones_cover_paris() {
-        // Hosts without zoneinfo files fall back to this copy.
+        // Zones missing from the host's zoneinfo files come from this copy.
         let bundled = jiff::tz::TimeZoneDatabase::bundled();
         assert!(bundled.get("Europe/Paris").is_ok());
     }
