@@ -34,6 +34,10 @@ const FIRST_BUFFER_BYTES: usize = 4 * 1024;
 /// wake-ups of the processes on either side.
 const MAX_BUFFER_BYTES: usize = 1 << 20;
 
+/// How long a direction waits for data before its grown read buffer goes
+/// back to the first size, so that idle connections stay small.
+const IDLE_BEFORE_SHRINK: Duration = Duration::from_millis(250);
+
 /// The maximum size of one read while a toxic applies, so that toxics see
 /// chunks of a steady size.
 const TOXIC_READ_BYTES: usize = 64 * 1024;
@@ -208,7 +212,19 @@ async fn read(
     loop {
         // Wait for data without taking it, so that a toxic added while the
         // connection was idle still applies to what comes next.
-        if reader.as_ref().readable().await.is_err() {
+        let ready = if buffer.len() > FIRST_BUFFER_BYTES {
+            match tokio::time::timeout(IDLE_BEFORE_SHRINK, reader.as_ref().readable()).await {
+                Ok(ready) => ready,
+                Err(_) => {
+                    buffer = vec![0u8; FIRST_BUFFER_BYTES];
+                    super::memory::release_freed();
+                    reader.as_ref().readable().await
+                }
+            }
+        } else {
+            reader.as_ref().readable().await
+        };
+        if ready.is_err() {
             finish(connection, &mut flow, &queue).await;
             return;
         }
@@ -525,8 +541,8 @@ mod tests {
         assert_eq!(pieces, [(vec![7; 10], Duration::ZERO)]);
     }
 
-    /// A stream whose every 4-byte word contains its own index, so that a lost,
-    /// doubled or reordered piece shows.
+    /// Returns a stream whose every 4-byte word contains its own index, so
+    /// that a lost, doubled or reordered piece shows.
     fn counted(bytes: usize) -> Vec<u8> {
         (0..bytes / 4)
             .flat_map(|word| (word as u32).to_le_bytes())

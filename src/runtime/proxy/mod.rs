@@ -11,6 +11,7 @@
 mod admission;
 mod http;
 mod link;
+mod memory;
 mod timer;
 mod toxic;
 
