@@ -13,7 +13,7 @@ use std::time::Duration;
 use rand::RngExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{ReadHalf, WriteHalf};
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
 
 use super::http::{RequestFramer, Segment, response};
@@ -38,6 +38,11 @@ const MAX_BUFFER_BYTES: usize = 1 << 20;
 /// back to the first size, so that idle connections stay small.
 const IDLE_BEFORE_SHRINK: Duration = Duration::from_millis(250);
 
+/// The number of bytes a direction's queue may hold before its reader stops
+/// reading. A held-back sender then gets the back pressure of a slow
+/// network, and chaosc's memory stays bounded.
+const QUEUE_LIMIT_BYTES: usize = 4 << 20;
+
 /// The maximum size of one read while a toxic applies, so that toxics see
 /// chunks of a steady size.
 const TOXIC_READ_BYTES: usize = 64 * 1024;
@@ -59,27 +64,70 @@ enum Message {
     Reply(Vec<u8>),
 }
 
-/// The sending side of a direction's queue, which counts the messages its
-/// writer has not finished yet.
+impl Message {
+    /// Returns the number of bytes the message carries.
+    fn size(&self) -> usize {
+        match self {
+            Message::Data { bytes, .. } | Message::Reply(bytes) => bytes.len(),
+            Message::Finish { .. } | Message::Close { .. } => 0,
+        }
+    }
+}
+
+/// The messages and bytes a direction's writer has not finished yet,
+/// shared by its readers and its writer.
+#[derive(Default)]
+struct Backlog {
+    messages: AtomicUsize,
+    bytes: AtomicUsize,
+    /// Woken each time the writer finishes a message.
+    drained: Notify,
+}
+
+impl Backlog {
+    /// Counts a message as finished.
+    fn finish(&self, size: usize) {
+        self.bytes.fetch_sub(size, Ordering::SeqCst);
+        self.messages.fetch_sub(1, Ordering::SeqCst);
+        self.drained.notify_waiters();
+    }
+}
+
+/// The sending side of a direction's queue.
 struct Queue<'a> {
     tx: mpsc::UnboundedSender<Message>,
-    pending: &'a AtomicUsize,
+    backlog: &'a Backlog,
 }
 
 impl Queue<'_> {
     /// Queues a message and returns `false` once the writer has ended.
     fn send(&self, message: Message) -> bool {
-        self.pending.fetch_add(1, Ordering::SeqCst);
+        let size = message.size();
+        self.backlog.messages.fetch_add(1, Ordering::SeqCst);
+        self.backlog.bytes.fetch_add(size, Ordering::SeqCst);
         let sent = self.tx.send(message).is_ok();
         if !sent {
-            self.pending.fetch_sub(1, Ordering::SeqCst);
+            self.backlog.bytes.fetch_sub(size, Ordering::SeqCst);
+            self.backlog.messages.fetch_sub(1, Ordering::SeqCst);
         }
         sent
     }
 
+    /// Waits until the queue contains less than `QUEUE_LIMIT_BYTES`, so that
+    /// a reader stops taking data the writer cannot pass on yet.
+    async fn room(&self) {
+        loop {
+            let drained = self.backlog.drained.notified();
+            if self.backlog.bytes.load(Ordering::SeqCst) < QUEUE_LIMIT_BYTES {
+                return;
+            }
+            drained.await;
+        }
+    }
+
     /// Tells whether the writer has written everything queued so far.
     fn is_idle(&self) -> bool {
-        self.pending.load(Ordering::SeqCst) == 0
+        self.backlog.messages.load(Ordering::SeqCst) == 0
     }
 }
 
@@ -93,18 +141,18 @@ pub(super) async fn forward(
 ) {
     let (up_tx, up_rx) = mpsc::unbounded_channel();
     let (down_tx, down_rx) = mpsc::unbounded_channel();
-    let (up_pending, down_pending) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let (up_backlog, down_backlog) = (Backlog::default(), Backlog::default());
     let up_queue = Queue {
         tx: up_tx,
-        pending: &up_pending,
+        backlog: &up_backlog,
     };
     let down_queue = Queue {
         tx: down_tx.clone(),
-        pending: &down_pending,
+        backlog: &down_backlog,
     };
     let replies = Queue {
         tx: down_tx,
-        pending: &down_pending,
+        backlog: &down_backlog,
     };
     let (upstream_write, client_write) = (Mutex::new(upstream_write), Mutex::new(client_write));
     tokio::join!(
@@ -116,7 +164,7 @@ pub(super) async fn forward(
             up_queue,
             Some(replies)
         ),
-        write(connection, &upstream_write, up_rx, &up_pending),
+        write(connection, &upstream_write, up_rx, &up_backlog),
         read(
             connection,
             upstream_read,
@@ -125,7 +173,7 @@ pub(super) async fn forward(
             down_queue,
             None
         ),
-        write(connection, &client_write, down_rx, &down_pending),
+        write(connection, &client_write, down_rx, &down_backlog),
     );
 }
 
@@ -133,12 +181,13 @@ async fn write(
     connection: &Connection,
     writer: &Mutex<WriteHalf<'_>>,
     mut rx: mpsc::UnboundedReceiver<Message>,
-    pending: &AtomicUsize,
+    backlog: &Backlog,
 ) {
     let mut timer = Timer::default();
     while let Some(message) = rx.recv().await {
+        let size = message.size();
         let go_on = write_message(connection, writer, &mut timer, message).await;
-        pending.fetch_sub(1, Ordering::SeqCst);
+        backlog.finish(size);
         if !go_on {
             return;
         }
@@ -252,6 +301,7 @@ async fn read(
             }
             continue;
         }
+        queue.room().await;
         if buffer.len() < TOXIC_READ_BYTES {
             buffer.resize(TOXIC_READ_BYTES, 0);
         }
@@ -603,6 +653,49 @@ mod tests {
         }
         server.await.unwrap();
         assert!(removed, "the toxic was never removed");
+        assert_eq!(received.len(), sent.len());
+        assert!(received == sent, "bytes were lost, doubled or reordered");
+    }
+
+    #[tokio::test]
+    async fn toxic_queue_holds_back_sender() {
+        use rand::SeedableRng;
+        use tokio::net::{TcpListener, TcpStream};
+
+        let sent = counted(64 << 20);
+        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        let source = sent.clone();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = upstream.accept().await.unwrap();
+            stream.write_all(&source).await.unwrap();
+            stream.shutdown().await.unwrap();
+        });
+        let proxy = super::super::ProxyHandle::start(
+            "127.0.0.1:0".parse().unwrap(),
+            upstream_addr,
+            rand::rngs::ChaCha8Rng::seed_from_u64(7),
+        )
+        .await
+        .unwrap();
+        proxy.add_toxic(
+            Toxic::Latency {
+                delay: Duration::from_millis(1),
+                jitter: Duration::ZERO,
+                direction: Direction::Downstream,
+            },
+            1.0,
+        );
+        let mut client = TcpStream::connect(proxy.listen_addr()).await.unwrap();
+
+        // The client reads nothing for a while: without a bound on the queue
+        // the proxy would take all 64 MiB and the server would finish.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(!server.is_finished(), "the proxy took every byte");
+
+        let mut received = Vec::with_capacity(sent.len());
+        client.read_to_end(&mut received).await.unwrap();
+        server.await.unwrap();
         assert_eq!(received.len(), sent.len());
         assert!(received == sent, "bytes were lost, doubled or reordered");
     }
