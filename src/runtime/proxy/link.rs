@@ -599,23 +599,23 @@ mod tests {
             .collect()
     }
 
-    #[tokio::test]
-    async fn toxic_toggle_keeps_stream_order() {
+    /// Starts an upstream that sends `source` in pieces of 64 KiB, pausing
+    /// `pause` after each, and a proxy in front of it.
+    async fn proxied_source(
+        source: Vec<u8>,
+        pause: Duration,
+    ) -> (super::super::ProxyHandle, tokio::task::JoinHandle<()>) {
         use rand::SeedableRng;
-        use tokio::net::{TcpListener, TcpStream};
 
-        let sent = counted(16 << 20);
-        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream_addr = upstream.local_addr().unwrap();
-        let source = sent.clone();
-        // The upstream sends at a steady pace, so that pieces are still
-        // waiting out their latency when new bytes arrive after the toxic
-        // is removed.
         let server = tokio::spawn(async move {
             let (mut stream, _) = upstream.accept().await.unwrap();
             for piece in source.chunks(64 * 1024) {
                 stream.write_all(piece).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(1)).await;
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
             }
             stream.shutdown().await.unwrap();
         });
@@ -626,7 +626,19 @@ mod tests {
         )
         .await
         .unwrap();
-        let mut client = TcpStream::connect(proxy.listen_addr()).await.unwrap();
+        (proxy, server)
+    }
+
+    #[tokio::test]
+    async fn toxic_toggle_keeps_stream_order() {
+        let sent = counted(16 << 20);
+        // The upstream sends at a steady pace, so that pieces are still
+        // waiting out their latency when new bytes arrive after the toxic
+        // is removed.
+        let (proxy, server) = proxied_source(sent.clone(), Duration::from_millis(1)).await;
+        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
+            .await
+            .unwrap();
 
         let latency = Toxic::Latency {
             delay: Duration::from_millis(5),
@@ -659,25 +671,8 @@ mod tests {
 
     #[tokio::test]
     async fn toxic_queue_holds_back_sender() {
-        use rand::SeedableRng;
-        use tokio::net::{TcpListener, TcpStream};
-
         let sent = counted(64 << 20);
-        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let upstream_addr = upstream.local_addr().unwrap();
-        let source = sent.clone();
-        let server = tokio::spawn(async move {
-            let (mut stream, _) = upstream.accept().await.unwrap();
-            stream.write_all(&source).await.unwrap();
-            stream.shutdown().await.unwrap();
-        });
-        let proxy = super::super::ProxyHandle::start(
-            "127.0.0.1:0".parse().unwrap(),
-            upstream_addr,
-            rand::rngs::ChaCha8Rng::seed_from_u64(7),
-        )
-        .await
-        .unwrap();
+        let (proxy, server) = proxied_source(sent.clone(), Duration::ZERO).await;
         proxy.add_toxic(
             Toxic::Latency {
                 delay: Duration::from_millis(1),
@@ -686,7 +681,9 @@ mod tests {
             },
             1.0,
         );
-        let mut client = TcpStream::connect(proxy.listen_addr()).await.unwrap();
+        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
+            .await
+            .unwrap();
 
         // The client reads nothing for a while: without a bound on the queue
         // the proxy would take all 64 MiB and the server would finish.
