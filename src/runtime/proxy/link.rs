@@ -114,14 +114,19 @@ impl Queue<'_> {
     }
 
     /// Waits until the queue contains less than `QUEUE_LIMIT_BYTES`, so that
-    /// a reader stops taking data the writer cannot pass on yet.
+    /// a reader stops taking data the writer cannot pass on yet. Returns at
+    /// once when the writer has ended, so that the reader's next `send`
+    /// fails and ends it too.
     async fn room(&self) {
         loop {
             let drained = self.backlog.drained.notified();
             if self.backlog.bytes.load(Ordering::SeqCst) < QUEUE_LIMIT_BYTES {
                 return;
             }
-            drained.await;
+            tokio::select! {
+                _ = drained => {}
+                _ = self.tx.closed() => return,
+            }
         }
     }
 
@@ -604,20 +609,23 @@ mod tests {
     async fn proxied_source(
         source: Vec<u8>,
         pause: Duration,
-    ) -> (super::super::ProxyHandle, tokio::task::JoinHandle<()>) {
+    ) -> (
+        super::super::ProxyHandle,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
         use rand::SeedableRng;
 
         let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream_addr = upstream.local_addr().unwrap();
         let server = tokio::spawn(async move {
-            let (mut stream, _) = upstream.accept().await.unwrap();
+            let (mut stream, _) = upstream.accept().await?;
             for piece in source.chunks(64 * 1024) {
-                stream.write_all(piece).await.unwrap();
+                stream.write_all(piece).await?;
                 if !pause.is_zero() {
                     tokio::time::sleep(pause).await;
                 }
             }
-            stream.shutdown().await.unwrap();
+            stream.shutdown().await
         });
         let proxy = super::super::ProxyHandle::start(
             "127.0.0.1:0".parse().unwrap(),
@@ -663,7 +671,7 @@ mod tests {
                 removed = true;
             }
         }
-        server.await.unwrap();
+        server.await.unwrap().unwrap();
         assert!(removed, "the toxic was never removed");
         assert_eq!(received.len(), sent.len());
         assert!(received == sent, "bytes were lost, doubled or reordered");
@@ -692,8 +700,38 @@ mod tests {
 
         let mut received = Vec::with_capacity(sent.len());
         client.read_to_end(&mut received).await.unwrap();
-        server.await.unwrap();
+        server.await.unwrap().unwrap();
         assert_eq!(received.len(), sent.len());
         assert!(received == sent, "bytes were lost, doubled or reordered");
+    }
+
+    #[tokio::test]
+    async fn full_queue_ends_with_client() {
+        let (proxy, server) = proxied_source(counted(64 << 20), Duration::ZERO).await;
+        // Small pieces keep the queue above its limit after the writer's
+        // last, failed piece, so only the writer's end can release the reader.
+        proxy.add_toxic(
+            Toxic::Slicer {
+                average_size: 256,
+                size_variation: 0,
+                delay: Duration::ZERO,
+                direction: Direction::Downstream,
+            },
+            1.0,
+        );
+        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
+            .await
+            .unwrap();
+        let mut chunk = vec![0u8; 64 * 1024];
+        client.read_exact(&mut chunk).await.unwrap();
+
+        // The queue is full when the client goes away: the connection must
+        // still end, and the upstream see it closed.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        drop(client);
+        let sent = tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .expect("the proxy kept the upstream connection open");
+        assert!(sent.unwrap().is_err(), "the upstream sent everything");
     }
 }
