@@ -86,8 +86,8 @@ def front(listen, upstream):
 
 
 def one_proxy(experiment, fault, upstream, listen, step):
-    """Returns a scenario whose proxy `front` to UPSTREAM holds STEP, with
-    UPSTREAM as steady state."""
+    """Returns a scenario with a proxy `front` to UPSTREAM, the step STEP on
+    it, and UPSTREAM as steady state."""
     return f"""use std::faults::{{{fault}}}
 
 {front(listen, upstream)}

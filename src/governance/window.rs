@@ -28,16 +28,16 @@ impl Zone {
     /// Parses an IANA zone name.
     pub fn parse(text: &str) -> Result<Zone, String> {
         let unknown = || {
-            let mut shown: String = text
+            let mut escaped: String = text
                 .chars()
                 .take(SHOWN_NAME_CHARS)
                 .flat_map(char::escape_debug)
                 .collect();
             if text.chars().nth(SHOWN_NAME_CHARS).is_some() {
-                shown.push_str("...");
+                escaped.push_str("...");
             }
             format!(
-                "`{shown}` is not in the IANA time zone database; names look like `Europe/Paris`"
+                "`{escaped}` is not in the IANA time zone database; names look like `Europe/Paris`"
             )
         };
         if HOST_ALIASES
