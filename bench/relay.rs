@@ -1,5 +1,5 @@
-//! A plain TCP relay for bench/run, a floor for the cost of a user-space
-//! proxy. It accepts on 127.0.0.1:LISTEN, connects each client to
+//! A plain TCP relay for bench/run, a baseline for the cost of a
+//! user-space proxy. It accepts on 127.0.0.1:LISTEN, connects each client to
 //! 127.0.0.1:UPSTREAM, and copies both directions with blocking reads and
 //! writes of up to 1 MiB, one thread per direction. No faults, no timers.
 //!

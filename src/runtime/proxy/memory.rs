@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 /// heap of the allocator.
 const SPACING: Duration = Duration::from_secs(1);
 
-/// When memory was last returned, and whether a later return is scheduled.
+/// The time memory was last returned, and whether a later return is scheduled.
 static STATE: Mutex<(Option<Instant>, bool)> = Mutex::new((None, false));
 
-/// Returns the free pages of the allocator's heaps to the system, at once
-/// or, within `SPACING` of the last return, at the end of that spacing. So
-/// buffers freed in a burst are all returned. Must run inside a tokio
-/// runtime.
+/// Returns the free pages of the allocator's heaps to the system now, or
+/// at the end of the current spacing when the last return was less than
+/// `SPACING` ago, so that buffers freed in a burst are all returned. Must
+/// run inside a tokio runtime.
 pub(super) fn release_freed() {
     let mut state = STATE
         .lock()
