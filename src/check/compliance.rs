@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::schema::{Field, Settings, check_properties, check_section_names, known_names_help};
 use super::stdlib;
 use super::{CheckError, Checker};
+use crate::governance::window::{month_day_problem, parse_month_day};
 use crate::model::{
     ComplianceFramework, ComplianceSpec, DataClass, FailureMode, FrameworkPolicy, RiskLevel, Step,
     ValueType,
@@ -79,7 +80,12 @@ pub fn check_framework(
             if parse_window(window).is_none() {
                 diagnostics.push(CheckError::InvalidValue {
                     what: "blackout window".to_owned(),
-                    reason: format!("`{window}` is not a date range `MM-DD..MM-DD`"),
+                    reason: window
+                        .split("..")
+                        .find_map(month_day_problem)
+                        .unwrap_or_else(|| {
+                            format!("`{window}` is not a date range `MM-DD..MM-DD`")
+                        }),
                     span: item.span.into(),
                     help: Some("write a range such as `\"12-15..01-05\"` (UTC)".to_owned()),
                 });
@@ -225,12 +231,7 @@ fn check_regions(
 /// Parses an annual window `MM-DD..MM-DD` into (month, day) pairs.
 fn parse_window(text: &str) -> Option<((u32, u32), (u32, u32))> {
     let (start, end) = text.split_once("..")?;
-    let month_day = |text: &str| -> Option<(u32, u32)> {
-        let (month, day) = text.trim().split_once('-')?;
-        let (month, day): (u32, u32) = (month.parse().ok()?, day.parse().ok()?);
-        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some((month, day))
-    };
-    Some((month_day(start)?, month_day(end)?))
+    Some((parse_month_day(start)?, parse_month_day(end)?))
 }
 
 /// Tells whether `date` (month, day) falls in a window; a window whose end

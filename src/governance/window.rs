@@ -281,12 +281,10 @@ impl Blackout {
         let kind = match (parse_month_day(start), parse_month_day(end)) {
             (Some(first), Some(last)) => BlackoutKind::Annual { first, last },
             _ => {
-                let start = parse_instant(start, zone, false)?;
-                let end = parse_instant(end, zone, true)?;
-                if end <= start {
-                    return Err("the window ends before it starts".to_owned());
+                if let Some(problem) = [start, end].into_iter().find_map(month_day_problem) {
+                    return Err(problem);
                 }
-                BlackoutKind::Once { start, end }
+                parse_once(start, end, zone)?
             }
         };
         Ok(Blackout {
@@ -322,14 +320,67 @@ impl Blackout {
     }
 }
 
-fn parse_month_day(text: &str) -> Option<(u32, u32)> {
+/// Tells why `text`, written like `MM-DD`, is no day of the year; `None`
+/// when it is one or is not written like `MM-DD`.
+pub fn month_day_problem(text: &str) -> Option<String> {
+    let text = text.trim();
+    let (month, day) = text.split_once('-')?;
+    let numbers = [month, day].map(|part| {
+        ((1..=2).contains(&part.len()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    });
+    let [Some(month), Some(_)] = numbers else {
+        return None;
+    };
+    let problem = match usize::try_from(month)
+        .ok()
+        .and_then(|m| MONTH_DAYS.get(m.checked_sub(1)?))
+    {
+        Some(longest) => format!("month {month} has at most {longest} days"),
+        None => "months run from 01 to 12".to_owned(),
+    };
+    parse_month_day(text)
+        .is_none()
+        .then(|| format!("`{text}` is not a day of the year: {problem}"))
+}
+
+/// Parses a window that happens once, `START..END`.
+fn parse_once(start: &str, end: &str, zone: &Zone) -> Result<BlackoutKind, String> {
+    let start_at = parse_instant(start, zone, false)?;
+    let end_at = parse_instant(end, zone, true)?;
+    if start_at < end_at {
+        return Ok(BlackoutKind::Once {
+            start: start_at,
+            end: end_at,
+        });
+    }
+    // No hour is skipped in UTC, so a window in order there lies in an hour
+    // that a daylight-saving change skips in `zone`.
+    let utc = Zone::utc();
+    if parse_instant(start, &utc, false)? < parse_instant(end, &utc, true)? {
+        return Err(format!(
+            "the window lies in an hour that a daylight-saving change skips in {}, so it never \
+             occurs",
+            zone.name()
+        ));
+    }
+    Err("the window ends before it starts".to_owned())
+}
+
+/// The maximum number of days of each month, February in a leap year.
+const MONTH_DAYS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/// Parses `MM-DD`, one or two digits each (`3-1` is `03-01`), into a
+/// (month, day) pair that some year has: `02-29` is one, `02-30` is not.
+pub fn parse_month_day(text: &str) -> Option<(u32, u32)> {
     let (month, day) = text.trim().split_once('-')?;
-    // One or two digits each, as the checker accepts: `3-1` is `03-01`.
     if !(1..=2).contains(&month.len()) || !(1..=2).contains(&day.len()) {
         return None;
     }
     let (month, day): (u32, u32) = (month.parse().ok()?, day.parse().ok()?);
-    ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some((month, day))
+    let longest = *MONTH_DAYS.get(usize::try_from(month).ok()?.checked_sub(1)?)?;
+    (1..=longest).contains(&day).then_some((month, day))
 }
 
 /// Returns the date of (month, day) in `year`; February 29 falls back to
@@ -522,5 +573,28 @@ mod tests {
         assert!(Blackout::parse("tomorrow", &zone, "x").is_err());
         assert!(Blackout::parse("2026-03-02..2026-03-01", &zone, "x").is_err());
         assert!(Blackout::parse("13-01..01-05", &zone, "x").is_err());
+    }
+
+    #[test]
+    fn window_rejects_impossible_days() {
+        let zone = Zone::utc();
+        let reason = Blackout::parse("02-31..03-05", &zone, "x").unwrap_err();
+        assert!(reason.contains("month 2 has at most 29 days"), "{reason}");
+        let reason = Blackout::parse("12-24..04-31", &zone, "x").unwrap_err();
+        assert!(reason.contains("`04-31`"), "{reason}");
+        let reason = Blackout::parse("13-01..01-05", &zone, "x").unwrap_err();
+        assert!(reason.contains("months run from 01 to 12"), "{reason}");
+        assert!(Blackout::parse("02-29..03-01", &zone, "x").is_ok());
+    }
+
+    #[test]
+    fn window_in_dst_gap_is_reported() {
+        // Clocks in Paris skip 02:00 to 03:00 on 2026-03-29.
+        let reason =
+            Blackout::parse("2026-03-29T02:10..2026-03-29T02:50", &paris(), "x").unwrap_err();
+        assert!(reason.contains("daylight-saving"), "{reason}");
+        let reason =
+            Blackout::parse("2026-03-29T04:00..2026-03-29T02:50", &paris(), "x").unwrap_err();
+        assert!(reason.contains("ends before it starts"), "{reason}");
     }
 }
