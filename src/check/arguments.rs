@@ -2,7 +2,8 @@
 //! express. The offset of a `time_skew` must be observable through a clock
 //! with whole seconds, and its targets must have a `ready` address to read
 //! that clock from. The HTTP faults respond only with statuses that match
-//! the failure they inject.
+//! the failure they inject. A `slicer` waits between slices, or nothing
+//! could tell its slices apart.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -59,6 +60,7 @@ impl Checker<'_> {
         match decl.fault.name.name.as_str() {
             "time_skew" => self.check_time_skew(decl, params, targets),
             kind @ ("http_error" | "auth_failure") => self.check_http_status(decl, kind, params),
+            "slicer" => self.check_slicer_delay(decl, params),
             _ => {}
         }
     }
@@ -84,6 +86,26 @@ impl Checker<'_> {
                           connection without an answer"
                         .to_owned(),
                 }),
+            });
+        }
+    }
+
+    fn check_slicer_delay(
+        &mut self,
+        decl: &StepDecl,
+        params: Option<&BTreeMap<String, TypedValue>>,
+    ) {
+        let delay = params
+            .and_then(|params| params.get("delay"))
+            .and_then(TypedValue::as_duration);
+        if delay.is_some_and(|delay| delay.is_zero()) {
+            self.report(CheckError::InvalidValue {
+                what: "slice delay".to_owned(),
+                reason: "slices sent with no delay between them reach the peer as one read, so \
+                         chaosc could not observe the fault"
+                    .to_owned(),
+                span: argument_span(&decl.fault, "delay", 2).into(),
+                help: Some("write a delay of at least 1ms, such as `delay = 1ms`".to_owned()),
             });
         }
     }
