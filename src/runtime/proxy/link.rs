@@ -210,7 +210,15 @@ async fn write_message(
     match message {
         Message::Data { due, bytes } => {
             timer.wait_until(due).await;
-            writer.lock().await.write_all(&bytes).await.is_ok()
+            match writer.lock().await.write_all(&bytes).await {
+                Ok(()) => true,
+                Err(error) => {
+                    if is_reset(&error) {
+                        connection.end(End::Reset);
+                    }
+                    false
+                }
+            }
         }
         Message::Finish { due } => {
             timer.wait_until(due).await;
@@ -287,19 +295,25 @@ async fn read(
             && connection.stream_toxics(direction).is_empty();
         if untouched {
             let mut writer = writer.lock().await;
-            let count = match reader.as_ref().try_read(&mut buffer) {
+            let outcome = match reader.as_ref().try_read(&mut buffer) {
                 // The readiness was stale.
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
-                Ok(count @ 1..) => count,
-                // As on the toxic path, an error ends the direction like the
-                // end of the stream.
-                Ok(0) | Err(_) => 0,
+                Ok(0) => Err(None),
+                Ok(count) => writer
+                    .write_all(&buffer[..count])
+                    .await
+                    .map(|()| count)
+                    .map_err(Some),
+                Err(error) => Err(Some(error)),
             };
-            if count == 0 || writer.write_all(&buffer[..count]).await.is_err() {
-                drop(writer);
-                finish(connection, &mut flow, &queue).await;
-                return;
-            }
+            drop(writer);
+            let count = match outcome {
+                Ok(count) => count,
+                Err(error) => {
+                    end_direction(connection, &mut flow, &queue, error).await;
+                    return;
+                }
+            };
             flow.forwarded += count as u64;
             if count == buffer.len() && count < MAX_BUFFER_BYTES {
                 buffer.resize(count * 2, 0);
@@ -312,7 +326,7 @@ async fn read(
         }
         let read = reader.read(&mut buffer[..TOXIC_READ_BYTES]).await;
         let Ok(n @ 1..) = read else {
-            finish(connection, &mut flow, &queue).await;
+            end_direction(connection, &mut flow, &queue, read.err()).await;
             return;
         };
         let chunk = &buffer[..n];
@@ -332,6 +346,31 @@ async fn read(
             }
         }
     }
+}
+
+/// Ends a direction after the end of its stream or after `error` on one of
+/// its sockets. A reset resets the whole connection, so that each peer gets
+/// the reset it would get without the proxy. Any other end closes the
+/// stream normally.
+async fn end_direction(
+    connection: &Connection,
+    flow: &mut Flow,
+    queue: &Queue<'_>,
+    error: Option<io::Error>,
+) {
+    if error.as_ref().is_some_and(is_reset) {
+        connection.end(End::Reset);
+    } else {
+        finish(connection, flow, queue).await;
+    }
+}
+
+/// Tells whether a socket error means the peer reset the connection.
+fn is_reset(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+    )
 }
 
 /// Sends the end of the stream once no toxic drops it, after any latency
@@ -604,6 +643,16 @@ mod tests {
             .collect()
     }
 
+    /// Starts a proxy on a free loopback port in front of `upstream`.
+    async fn proxy_to(upstream: std::net::SocketAddr) -> super::super::ProxyHandle {
+        use rand::SeedableRng;
+
+        let seeded = rand::rngs::ChaCha8Rng::seed_from_u64(7);
+        super::super::ProxyHandle::start("127.0.0.1:0".parse().unwrap(), upstream, seeded)
+            .await
+            .unwrap()
+    }
+
     /// Starts an upstream that sends `source` in pieces of 64 KiB, pausing
     /// `pause` after each, and a proxy in front of it.
     async fn proxied_source(
@@ -613,8 +662,6 @@ mod tests {
         super::super::ProxyHandle,
         tokio::task::JoinHandle<std::io::Result<()>>,
     ) {
-        use rand::SeedableRng;
-
         let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream_addr = upstream.local_addr().unwrap();
         let server = tokio::spawn(async move {
@@ -627,13 +674,7 @@ mod tests {
             }
             stream.shutdown().await
         });
-        let proxy = super::super::ProxyHandle::start(
-            "127.0.0.1:0".parse().unwrap(),
-            upstream_addr,
-            rand::rngs::ChaCha8Rng::seed_from_u64(7),
-        )
-        .await
-        .unwrap();
+        let proxy = proxy_to(upstream_addr).await;
         (proxy, server)
     }
 
@@ -733,5 +774,57 @@ mod tests {
             .await
             .expect("the proxy kept the upstream connection open");
         assert!(sent.unwrap().is_err(), "the upstream sent everything");
+    }
+
+    /// Returns the end that a client of a proxy reads when the upstream
+    /// sends a few bytes and then resets the connection, with `toxic` in force.
+    async fn upstream_reset_seen(toxic: Option<Toxic>) -> Result<usize, io::ErrorKind> {
+        let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = upstream.accept().await.unwrap();
+            stream.write_all(b"partial answer").await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            stream.set_zero_linger().unwrap();
+        });
+        let proxy = proxy_to(upstream_addr).await;
+        if let Some(toxic) = toxic {
+            proxy.add_toxic(toxic, 1.0);
+        }
+        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
+            .await
+            .unwrap();
+        let mut received = 0;
+        let mut chunk = [0u8; 1024];
+        let seen = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match client.read(&mut chunk).await {
+                    Ok(0) => return Ok(received),
+                    Ok(count) => received += count,
+                    Err(error) => return Err(error.kind()),
+                }
+            }
+        })
+        .await
+        .expect("the connection stayed open after the upstream reset it");
+        server.await.unwrap();
+        seen
+    }
+
+    #[tokio::test]
+    async fn upstream_reset_resets_client() {
+        assert_eq!(
+            upstream_reset_seen(None).await,
+            Err(io::ErrorKind::ConnectionReset)
+        );
+        let latency = Toxic::Latency {
+            delay: Duration::from_millis(5),
+            jitter: Duration::ZERO,
+            direction: Direction::Downstream,
+        };
+        assert_eq!(
+            upstream_reset_seen(Some(latency)).await,
+            Err(io::ErrorKind::ConnectionReset)
+        );
     }
 }
