@@ -16,6 +16,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -239,6 +240,27 @@ struct ClockFaults {
     file: PathBuf,
     /// A string in the launched target's command line.
     marker: String,
+    /// Files of libfaketime for ended processes that existed before the
+    /// trials began. These are not leftovers of the trials.
+    stale_before: BTreeSet<String>,
+}
+
+/// Returns the files in `/dev/shm` that libfaketime names after a process
+/// that no longer exists.
+fn stale_libfaketime_files() -> BTreeSet<String> {
+    let Ok(entries) = std::fs::read_dir("/dev/shm") else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| {
+            let pid = name
+                .strip_prefix("faketime_shm_")
+                .or_else(|| name.strip_prefix("sem.faketime_sem_"));
+            pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists())
+        })
+        .collect()
 }
 
 impl ClockFaults {
@@ -261,6 +283,7 @@ impl ClockFaults {
         ClockFaults {
             file: sandbox.write("clock.chaos", &text),
             marker: www,
+            stale_before: stale_libfaketime_files(),
         }
     }
 }
@@ -280,6 +303,15 @@ impl Fixture for ClockFaults {
                 .is_empty()),
             "{trial}: skewed or launched targets left running: {:?}",
             pids_with(&self.marker)
+        );
+        let left = || -> Vec<String> {
+            let stale = stale_libfaketime_files();
+            stale.difference(&self.stale_before).cloned().collect()
+        };
+        assert!(
+            wait_until(Duration::from_secs(2), || left().is_empty()),
+            "{trial}: libfaketime files of ended targets left in /dev/shm: {:?}",
+            left()
         );
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde::Serialize;
 
+use super::faults::remove_libfaketime_shm;
 use super::process::{is_alive, signal};
 use super::revert::{RevertAction, RevertOutcome};
 use crate::store::{JournalState, Record};
@@ -109,6 +110,12 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
                 continue;
             };
             let stopped = stop_process(*pid, *start_time);
+            if stopped {
+                // A target whose clock was shifted and that ended by a
+                // signal, with the run or before this recovery, leaves the
+                // files libfaketime named after its pid.
+                remove_libfaketime_shm(*pid);
+            }
             all_done &= stopped;
             report.actions.push(RecoveryStep {
                 what: format!(
@@ -129,16 +136,18 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             else {
                 continue;
             };
-            if is_alive(*pid, *start_time) {
-                report.targets_left = true;
-                report.actions.push(RecoveryStep {
-                    what: format!(
-                        "target `{target}` launched by the run still runs as process {pid}; \
-                         `chaosc recover --stop-targets` stops it"
-                    ),
-                    ok: true,
-                });
+            if !is_alive(*pid, *start_time) {
+                remove_libfaketime_shm(*pid);
+                continue;
             }
+            report.targets_left = true;
+            report.actions.push(RecoveryStep {
+                what: format!(
+                    "target `{target}` launched by the run still runs as process {pid}; \
+                     `chaosc recover --stop-targets` stops it"
+                ),
+                ok: true,
+            });
         }
     }
 
@@ -219,4 +228,50 @@ fn stop_process(pid: u32, start_time: u64) -> bool {
 /// Returns whether a revert action is one a recover can still act on.
 pub fn acts_outside_run(action: &RevertAction) -> bool {
     !matches!(action, RevertAction::EndsWithRun)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ended_target_loses_libfaketime_files() {
+        // A process that has ended, as a skewed target killed with its run.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let files = [
+            PathBuf::from(format!("/dev/shm/faketime_shm_{pid}")),
+            PathBuf::from(format!("/dev/shm/sem.faketime_sem_{pid}")),
+        ];
+        if files.iter().any(|file| std::fs::write(file, b"").is_err()) {
+            eprintln!("skipped: cannot write to /dev/shm");
+            return;
+        }
+
+        let scratch = tempfile::tempdir().unwrap();
+        let journal = scratch.path().join("journal.jsonl");
+        let launch = Record::Launch {
+            target: "clock".to_owned(),
+            pid,
+            start_time: 1,
+            spec: crate::model::LaunchSpec {
+                command: vec!["true".to_owned()],
+                env: Default::default(),
+                cwd: None,
+                ready: None,
+                ready_timeout: Duration::from_secs(1),
+            },
+        };
+        let line = serde_json::to_string(&launch).unwrap() + "\n";
+        std::fs::write(&journal, line).unwrap();
+        let report = recover_journal(&journal, true).unwrap();
+
+        let left: Vec<_> = files.iter().filter(|file| file.exists()).collect();
+        for file in &left {
+            let _ = std::fs::remove_file(file);
+        }
+        assert!(left.is_empty(), "left behind: {left:?}");
+        assert!(report.clean, "{report:?}");
+    }
 }

@@ -339,9 +339,9 @@ impl Fault for TimeSkew {
                 self.target
             ))
         })?;
-        // NOTE: a skewed process that ended earlier, for example through a
-        // `process_kill` during the skew, is not known here, and the
-        // libfaketime files named after it stay in `/dev/shm`.
+        // A skewed process that a `process_kill` ended earlier had its files
+        // removed then, and `chaosc recover` removes those of the journal's
+        // launched targets.
         for pid in ended.into_iter().chain([skewed_pid]) {
             remove_libfaketime_shm(pid);
         }

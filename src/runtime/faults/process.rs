@@ -101,6 +101,9 @@ impl Fault for Kill {
         let pid = process.pid;
         let started = tokio::time::Instant::now();
         if process.wait_exit(OBSERVE_LIMIT).await {
+            // A target under a `time_skew` leaves the files libfaketime
+            // named after it when a signal ends it.
+            super::remove_libfaketime_shm(pid);
             let status = process
                 .try_exit_status()
                 .unwrap_or_else(|| "an unknown status".to_owned());
