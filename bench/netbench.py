@@ -10,6 +10,10 @@ to an address of a network namespace it created). Subcommands:
                                 connections at once (asyncio)
   throughput BYTES RUNS PORT... bulk downloads from each port in turn,
                                 RUNS rounds, prints the best MB/s of each
+  transfer-cost BYTES RUNS PORT...
+                                the same downloads; prints for each port its
+                                best MB/s and the busy CPU-seconds of all
+                                cores per GB moved
   latency PORT COUNT            round trips of 64 bytes on one connection,
                                 prints p50 and p99 in milliseconds
   connect-latency PORT COUNT    one connection per request, same output
@@ -113,14 +117,38 @@ def download(port, total):
     return time.perf_counter() - started
 
 
-def throughput(total, runs, *ports):
+def busy_seconds():
+    """Returns the time all cores have spent busy since boot, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(field) for field in stat.readline().split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def downloads(total, runs, ports):
+    """Downloads TOTAL bytes from each port in turn, RUNS rounds. Returns the
+    best MB/s of each port and the busy CPU-seconds of the whole machine
+    per GB moved, over all rounds."""
     # Rounds alternate between the ports, so that a slow moment of the
     # machine does not fall on one of them only.
     best = {port: float("inf") for port in ports}
+    busy = {port: 0.0 for port in ports}
     for _ in range(runs):
         for port in ports:
+            before = busy_seconds()
             best[port] = min(best[port], download(port, total))
-    print(" ".join(f"{total / best[port] / 1e6:.1f}" for port in ports))
+            busy[port] += busy_seconds() - before
+    gigabytes = total * runs / 1e9
+    return [(total / best[port] / 1e6, busy[port] / gigabytes) for port in ports]
+
+
+def throughput(total, runs, *ports):
+    print(" ".join(f"{rate:.1f}" for rate, _ in downloads(total, runs, ports)))
+
+
+def transfer_cost(total, runs, *ports):
+    pairs = downloads(total, runs, ports)
+    print(" ".join(f"{rate:.1f} {cpu:.3f}" for rate, cpu in pairs))
 
 
 def percentiles(samples):
@@ -202,6 +230,8 @@ def main():
         serve_many(*numbers)
     elif command == "throughput":
         throughput(*numbers)
+    elif command == "transfer-cost":
+        transfer_cost(*numbers)
     elif command == "latency":
         latency(*numbers)
     elif command == "connect-latency":
