@@ -325,24 +325,28 @@ impl Blackout {
 pub fn month_day_problem(text: &str) -> Option<String> {
     let text = text.trim();
     let (month, day) = text.split_once('-')?;
-    let numbers = [month, day].map(|part| {
-        ((1..=2).contains(&part.len()))
-            .then(|| part.parse::<u32>().ok())
-            .flatten()
-    });
-    let [Some(month), Some(_)] = numbers else {
+    let number = |part: &str| -> Option<u32> {
+        if (1..=2).contains(&part.len()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (Some(month), Some(day)) = (number(month), number(day)) else {
         return None;
     };
-    let problem = match usize::try_from(month)
+    if parse_month_day(text).is_some() {
+        return None;
+    }
+    let longest = usize::try_from(month)
         .ok()
-        .and_then(|m| MONTH_DAYS.get(m.checked_sub(1)?))
-    {
-        Some(longest) => format!("month {month} has at most {longest} days"),
+        .and_then(|index| MONTH_DAYS.get(index.checked_sub(1)?));
+    let problem = match longest {
         None => "months run from 01 to 12".to_owned(),
+        Some(_) if day == 0 => "days start at 01".to_owned(),
+        Some(longest) => format!("month {month} has at most {longest} days"),
     };
-    parse_month_day(text)
-        .is_none()
-        .then(|| format!("`{text}` is not a day of the year: {problem}"))
+    Some(format!("`{text}` is not a day of the year: {problem}"))
 }
 
 /// Parses a window that happens once, `START..END`.
@@ -584,6 +588,8 @@ mod tests {
         assert!(reason.contains("`04-31`"), "{reason}");
         let reason = Blackout::parse("13-01..01-05", &zone, "x").unwrap_err();
         assert!(reason.contains("months run from 01 to 12"), "{reason}");
+        let reason = Blackout::parse("05-00..05-03", &zone, "x").unwrap_err();
+        assert!(reason.contains("days start at 01"), "{reason}");
         assert!(Blackout::parse("02-29..03-01", &zone, "x").is_ok());
     }
 
