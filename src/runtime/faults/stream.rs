@@ -22,6 +22,16 @@ const MAX_ATTEMPTS: u32 = 30;
 /// Timer slack allowed below a requested delay.
 const SLACK: Duration = Duration::from_millis(5);
 
+/// The time a bandwidth check's transfer takes at the limited rate. The
+/// check after removal expects the transfer to take under 70% of it, so a
+/// longer transfer leaves more room for the time a loaded host needs to
+/// connect and start the transfer.
+const BANDWIDTH_CHECK_TIME: Duration = Duration::from_millis(200);
+
+/// The largest transfer of a bandwidth check. The verification peer keeps
+/// it in memory twice, as sent and as received.
+const BANDWIDTH_CHECK_MAX_BYTES: u64 = 2 << 20;
+
 /// A stream toxic put in force on a proxy.
 pub struct StreamFault {
     kind: &'static str,
@@ -227,7 +237,9 @@ async fn observe(proxy: &ProxyHandle, toxic: &Toxic) -> Result<String, String> {
         Toxic::Bandwidth {
             bits_per_second, ..
         } => {
-            let size = (bits_per_second / 16).clamp(2048, 512 * 1024) as usize;
+            let bytes_in_check_time =
+                bits_per_second as f64 / 8.0 * BANDWIDTH_CHECK_TIME.as_secs_f64();
+            let size = (bytes_in_check_time as u64).clamp(2048, BANDWIDTH_CHECK_MAX_BYTES) as usize;
             let expected = Duration::from_secs_f64(size as f64 * 8.0 / bits_per_second as f64);
             let limit = expected * 3 + Duration::from_secs(2);
             let (receiver, _) = transfer(proxy, direction, size, false, limit).await?;
