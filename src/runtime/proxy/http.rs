@@ -98,6 +98,31 @@ impl RequestFramer {
         self.state == State::Raw
     }
 
+    /// Tells whether the framer keeps bytes of an unfinished head, which
+    /// no segment has returned yet.
+    pub fn is_holding(&self) -> bool {
+        self.state == State::Head && !self.pending.is_empty()
+    }
+
+    /// Removes and returns the bytes of an unfinished head, for a stream
+    /// that ends before the head does.
+    pub fn take_held(&mut self) -> Vec<u8> {
+        if self.state == State::Head {
+            std::mem::take(&mut self.pending)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Starts over at the next read, as if it began the stream, unless the
+    /// stream is known not to be HTTP. Used after bytes passed unframed.
+    pub fn restart(&mut self) {
+        if self.state != State::Raw {
+            self.state = State::Head;
+            self.pending.clear();
+        }
+    }
+
     /// Feeds bytes read from the client; returns the segments they complete.
     /// Bytes of an unfinished head are kept until the head is complete.
     pub fn push(&mut self, mut bytes: &[u8]) -> Vec<Segment> {
@@ -223,13 +248,27 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Tells whether the start of a stream can still be an HTTP request line:
-/// a token of capital letters followed by a space.
+/// a token of capital letters followed by a space, and once the line is
+/// complete, a line that ends with the version and CRLF. Commands of other
+/// text protocols, such as `SET a b` or `USER x`, then pass at once.
 fn looks_like_request(bytes: &[u8]) -> bool {
     let method_len = bytes.iter().take_while(|b| b.is_ascii_uppercase()).count();
     if method_len == bytes.len() {
         return method_len <= 16;
     }
-    method_len > 0 && bytes[method_len] == b' '
+    if method_len == 0 || bytes[method_len] != b' ' {
+        return false;
+    }
+    let Some(line_end) = bytes.iter().position(|&b| b == b'\n') else {
+        return true;
+    };
+    let Some(line) = bytes[..line_end].strip_suffix(b"\r") else {
+        return false;
+    };
+    match line.len().checked_sub(9).map(|at| &line[at..]) {
+        Some([b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor]) => minor.is_ascii_digit(),
+        _ => false,
+    }
 }
 
 fn parse_head(raw: &[u8]) -> Option<RequestHead> {
@@ -390,6 +429,35 @@ mod tests {
         let segments = RequestFramer::default().push(stream);
         assert!(heads(&segments).is_empty());
         assert_eq!(data(&segments), stream);
+    }
+
+    #[test]
+    fn framer_passes_other_text_protocols() {
+        for stream in [
+            &b"SET a b\r\n"[..],
+            b"WAIT p1\n",
+            b"USER x\r\nPASS y\r\n",
+            b"GET / HTTP/1.0\n\n",
+        ] {
+            let mut framer = RequestFramer::default();
+            let segments = framer.push(stream);
+            assert_eq!(
+                data(&segments),
+                stream,
+                "{:?}",
+                String::from_utf8_lossy(stream)
+            );
+            assert!(framer.is_raw());
+        }
+    }
+
+    #[test]
+    fn framer_holds_unfinished_head_until_taken() {
+        let mut framer = RequestFramer::default();
+        assert!(framer.push(b"GET / HTTP/1.1\r\nHost: x\r\n").is_empty());
+        assert!(framer.is_holding());
+        assert_eq!(framer.take_held(), b"GET / HTTP/1.1\r\nHost: x\r\n");
+        assert!(!framer.is_holding());
     }
 
     #[test]

@@ -59,6 +59,8 @@ enum Message {
     Finish { due: Instant },
     /// Close the whole connection at `due` (a data limit was reached).
     Close { due: Instant },
+    /// Reset the whole connection at `due` (a peer reset its side).
+    Reset { due: Instant },
     /// Write this answer at once in the upstream's place, then close the
     /// whole connection.
     Reply(Vec<u8>),
@@ -69,7 +71,7 @@ impl Message {
     fn size(&self) -> usize {
         match self {
             Message::Data { bytes, .. } | Message::Reply(bytes) => bytes.len(),
-            Message::Finish { .. } | Message::Close { .. } => 0,
+            Message::Finish { .. } | Message::Close { .. } | Message::Reset { .. } => 0,
         }
     }
 }
@@ -231,6 +233,11 @@ async fn write_message(
             connection.end(End::Close);
             false
         }
+        Message::Reset { due } => {
+            timer.wait_until(due).await;
+            connection.end(End::Reset);
+            false
+        }
         Message::Reply(bytes) => {
             // The response is written even if the client stopped reading,
             // because the connection closes right after either way.
@@ -287,12 +294,21 @@ async fn read(
             reader.as_ref().readable().await
         };
         if ready.is_err() {
+            flush_held(connection, &mut flow, &queue, framer.as_mut());
             finish(connection, &mut flow, &queue).await;
             return;
         }
-        let untouched = queue.is_idle()
-            && framer.as_ref().is_none_or(RequestFramer::is_raw)
-            && connection.stream_toxics(direction).is_empty();
+        // Requests are framed only while an HTTP toxic is in force, or while
+        // the framer keeps part of a head read then. Other bytes pass as
+        // they come.
+        let framing = framer.as_ref().is_some_and(|framer| {
+            framer.is_holding() || (!framer.is_raw() && connection.has_http_toxics())
+        });
+        if !framing && let Some(framer) = framer.as_mut() {
+            framer.restart();
+        }
+        let untouched =
+            queue.is_idle() && !framing && connection.stream_toxics(direction).is_empty();
         if untouched {
             let mut writer = writer.lock().await;
             let outcome = match reader.as_ref().try_read(&mut buffer) {
@@ -326,12 +342,13 @@ async fn read(
         }
         let read = reader.read(&mut buffer[..TOXIC_READ_BYTES]).await;
         let Ok(n @ 1..) = read else {
+            flush_held(connection, &mut flow, &queue, framer.as_mut());
             end_direction(connection, &mut flow, &queue, read.err()).await;
             return;
         };
         let chunk = &buffer[..n];
         let pieces = match (&mut framer, &replies) {
-            (Some(framer), Some(replies)) => {
+            (Some(framer), Some(replies)) if framing => {
                 match apply_http(connection, framer.push(chunk), replies) {
                     Some(pieces) => pieces,
                     // The request was answered or aborted by a toxic.
@@ -348,20 +365,45 @@ async fn read(
     }
 }
 
+/// Forwards the bytes of a head that the framer holds when the stream ends
+/// before the head does, so that they reach the upstream as they would
+/// without the proxy.
+fn flush_held(
+    connection: &Connection,
+    flow: &mut Flow,
+    queue: &Queue<'_>,
+    framer: Option<&mut RequestFramer>,
+) {
+    let head_start = framer.map(RequestFramer::take_held).unwrap_or_default();
+    if !head_start.is_empty() {
+        // A closed queue means the writer ended, and the bytes have nowhere
+        // to go.
+        forward_piece(connection, flow, head_start, Duration::ZERO, queue);
+    }
+}
+
 /// Ends a direction after the end of its stream or after `error` on one of
-/// its sockets. A reset resets the whole connection, so that each peer gets
-/// the reset it would get without the proxy. Any other end closes the
-/// stream normally.
+/// its sockets. A reset resets the whole connection after the data queued
+/// before it, so that each peer gets the reset it would get without the
+/// proxy. Any other end closes the stream normally.
 async fn end_direction(
     connection: &Connection,
     flow: &mut Flow,
     queue: &Queue<'_>,
     error: Option<io::Error>,
 ) {
-    if error.as_ref().is_some_and(is_reset) {
-        connection.end(End::Reset);
-    } else {
+    if !error.as_ref().is_some_and(is_reset) {
         finish(connection, flow, queue).await;
+        return;
+    }
+    let toxics = connection.stream_toxics(flow.direction);
+    let due = flow
+        .last_due
+        .max(Instant::now() + latency(connection, &toxics));
+    // A closed queue means the writer ended already, so nothing is left to
+    // send before the reset.
+    if !queue.send(Message::Reset { due }) {
+        connection.end(End::Reset);
     }
 }
 
@@ -776,16 +818,68 @@ mod tests {
         assert!(sent.unwrap().is_err(), "the upstream sent everything");
     }
 
-    /// Returns the end that a client of a proxy reads when the upstream
-    /// sends a few bytes and then resets the connection, with `toxic` in force.
-    async fn upstream_reset_seen(toxic: Option<Toxic>) -> Result<usize, io::ErrorKind> {
+    /// Returns the bytes a client of a proxy reads, and how the stream ends,
+    /// when the upstream sends 14 bytes and then resets the connection, with
+    /// `toxic` in force.
+    async fn upstream_reset_seen(toxic: Option<Toxic>) -> (usize, Option<io::ErrorKind>) {
         let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream_addr = upstream.local_addr().unwrap();
         let server = tokio::spawn(async move {
             let (mut stream, _) = upstream.accept().await.unwrap();
             stream.write_all(b"partial answer").await.unwrap();
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
             stream.set_zero_linger().unwrap();
+        });
+
+        let proxy = proxy_to(upstream_addr).await;
+        if let Some(toxic) = toxic {
+            proxy.add_toxic(toxic, 1.0);
+        }
+        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
+            .await
+            .unwrap();
+
+        let mut received = 0;
+        let mut chunk = [0u8; 1024];
+        let end = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match client.read(&mut chunk).await {
+                    Ok(0) => return None,
+                    Ok(count) => received += count,
+                    Err(error) => return Some(error.kind()),
+                }
+            }
+        })
+        .await
+        .expect("the connection stayed open after the upstream reset it");
+        server.await.unwrap();
+        (received, end)
+    }
+
+    #[tokio::test]
+    async fn upstream_reset_resets_client() {
+        let reset = Some(io::ErrorKind::ConnectionReset);
+        assert_eq!(upstream_reset_seen(None).await, (14, reset));
+        // The reset comes 20 ms after the data, so it must wait for the
+        // delayed data instead of overtaking it.
+        let latency = Toxic::Latency {
+            delay: Duration::from_millis(100),
+            jitter: Duration::ZERO,
+            direction: Direction::Downstream,
+        };
+        assert_eq!(upstream_reset_seen(Some(latency)).await, (14, reset));
+    }
+
+    /// Returns what the upstream of a proxy receives when a client sends
+    /// `sent` and closes its side, with `toxic` in force.
+    async fn upstream_receives(toxic: Option<Toxic>, sent: &'static [u8]) -> Vec<u8> {
+        let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = upstream.accept().await.unwrap();
+            let mut received = Vec::new();
+            stream.read_to_end(&mut received).await.unwrap();
+            received
         });
         let proxy = proxy_to(upstream_addr).await;
         if let Some(toxic) = toxic {
@@ -794,37 +888,29 @@ mod tests {
         let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
             .await
             .unwrap();
-        let mut received = 0;
-        let mut chunk = [0u8; 1024];
-        let seen = tokio::time::timeout(Duration::from_secs(5), async {
-            loop {
-                match client.read(&mut chunk).await {
-                    Ok(0) => return Ok(received),
-                    Ok(count) => received += count,
-                    Err(error) => return Err(error.kind()),
-                }
-            }
-        })
-        .await
-        .expect("the connection stayed open after the upstream reset it");
-        server.await.unwrap();
-        seen
+        client.write_all(sent).await.unwrap();
+        client.shutdown().await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the upstream never saw the end of the stream")
+            .unwrap()
     }
 
     #[tokio::test]
-    async fn upstream_reset_resets_client() {
-        assert_eq!(
-            upstream_reset_seen(None).await,
-            Err(io::ErrorKind::ConnectionReset)
-        );
-        let latency = Toxic::Latency {
-            delay: Duration::from_millis(5),
-            jitter: Duration::ZERO,
-            direction: Direction::Downstream,
-        };
-        assert_eq!(
-            upstream_reset_seen(Some(latency)).await,
-            Err(io::ErrorKind::ConnectionReset)
-        );
+    async fn text_commands_pass_unframed() {
+        for sent in [&b"WAIT p1\n"[..], b"SET a b\r\n", b"GET / HTTP/1.0\n\n"] {
+            assert_eq!(upstream_receives(None, sent).await, sent);
+        }
+    }
+
+    #[tokio::test]
+    async fn unfinished_head_reaches_upstream() {
+        let delay = Toxic::Http(super::super::HttpToxic {
+            method: None,
+            path_prefix: "/".to_owned(),
+            action: HttpAction::Delay(Duration::from_millis(1)),
+        });
+        let sent = b"GET / HTTP/1.1\r\nHost: x\r\n";
+        assert_eq!(upstream_receives(Some(delay), sent).await, sent);
     }
 }

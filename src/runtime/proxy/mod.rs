@@ -114,6 +114,15 @@ impl Connection {
     }
 
     /// Returns the HTTP toxics in force, with their toxicity.
+    /// Tells whether an HTTP toxic is in force on this connection.
+    fn has_http_toxics(&self) -> bool {
+        let toxics = self.shared.toxics.lock().unwrap();
+        !self.exempt
+            && toxics
+                .iter()
+                .any(|active| matches!(active.toxic, Toxic::Http(_)))
+    }
+
     fn http_toxics(&self) -> Vec<(HttpToxic, f64)> {
         if self.exempt {
             return Vec::new();
