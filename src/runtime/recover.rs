@@ -7,7 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde::Serialize;
 
-use super::faults::remove_libfaketime_shm;
+use super::faults::{is_skewed, remove_libfaketime_shm};
 use super::process::{is_alive, signal};
 use super::revert::{RevertAction, RevertOutcome};
 use crate::store::{JournalState, Record};
@@ -104,13 +104,13 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
                 target,
                 pid,
                 start_time,
-                ..
+                spec,
             } = record
             else {
                 continue;
             };
             let stopped = stop_process(*pid, *start_time);
-            if stopped {
+            if stopped && is_skewed(spec) {
                 // A target whose clock was shifted and that ended by a
                 // signal, with the run or before this recovery, leaves the
                 // files libfaketime named after its pid.
@@ -131,13 +131,15 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
                 target,
                 pid,
                 start_time,
-                ..
+                spec,
             } = record
             else {
                 continue;
             };
             if !is_alive(*pid, *start_time) {
-                remove_libfaketime_shm(*pid);
+                if is_skewed(spec) {
+                    remove_libfaketime_shm(*pid);
+                }
                 continue;
             }
             report.targets_left = true;
@@ -257,7 +259,7 @@ mod tests {
             start_time: 1,
             spec: crate::model::LaunchSpec {
                 command: vec!["true".to_owned()],
-                env: Default::default(),
+                env: [("CHAOSC_TIME_SKEW".to_owned(), "run/clock".to_owned())].into(),
                 cwd: None,
                 ready: None,
                 ready_timeout: Duration::from_secs(1),

@@ -4,6 +4,7 @@
 //! the `Date` header of an HTTP response from its `ready` address.
 
 use std::net::SocketAddr;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use crate::model::{FaultSpec, LaunchSpec, TypedValue};
 use crate::runtime::JournalHandle;
 use crate::runtime::fault::{Fault, FaultError};
 use crate::runtime::http_client::error_chain;
-use crate::runtime::process::end_with_env;
+use crate::runtime::process::{end_with_env, proc_stat};
 use crate::runtime::revert::RevertAction;
 use crate::runtime::targets::{ProcessTarget, replace_launched};
 
@@ -78,16 +79,31 @@ fn first_file(paths: Vec<PathBuf>) -> Result<PathBuf, Vec<PathBuf>> {
 /// removes them itself only when the process exits normally, so a process
 /// ended by a signal leaves them behind, and its README (section "Cleaning
 /// up shared memory") warns that they make a later process with the same
-/// pid fail. Call only once `pid` is gone.
+/// pid fail. Does nothing while a process with that pid runs, which may
+/// have reused it, and leaves files of other users alone.
 pub fn remove_libfaketime_shm(pid: u32) {
+    if proc_stat(pid).is_some_and(|stat| stat.state != 'Z') {
+        return;
+    }
+    let user = nix::unistd::geteuid().as_raw();
     for path in [
         format!("/dev/shm/faketime_shm_{pid}"),
         format!("/dev/shm/sem.faketime_sem_{pid}"),
     ] {
-        // An error means that the file is not there: the process exited
-        // normally, or a libfaketime that creates no such file ran in it.
-        let _ = std::fs::remove_file(path);
+        // A missing file means the process exited normally, or that a
+        // libfaketime that creates no such file ran in it.
+        let ours = std::fs::symlink_metadata(&path)
+            .is_ok_and(|metadata| metadata.is_file() && metadata.uid() == user);
+        if ours {
+            let _ = std::fs::remove_file(path);
+        }
     }
+}
+
+/// Tells whether a launched process runs under a `time_skew`, from the
+/// environment it was started with.
+pub fn is_skewed(spec: &LaunchSpec) -> bool {
+    spec.env.contains_key(MARKER)
 }
 
 /// Restarts a launched target with its wall clock shifted by a fixed
@@ -572,5 +588,20 @@ mod tests {
         assert_eq!(skewed.env["FAKETIME_DISABLE_SHM"], "1");
         assert_eq!(skewed.env["CHAOSC_TIME_SKEW"], "run/web");
         assert_eq!(skewed.command, original.command);
+    }
+
+    #[test]
+    fn live_pid_keeps_libfaketime_files() {
+        // This test's own process runs, so its pid is not free to clean up.
+        let pid = std::process::id();
+        let file = PathBuf::from(format!("/dev/shm/faketime_shm_{pid}"));
+        if std::fs::write(&file, b"").is_err() {
+            eprintln!("skipped: cannot write to /dev/shm");
+            return;
+        }
+        remove_libfaketime_shm(pid);
+        let kept = file.exists();
+        let _ = std::fs::remove_file(&file);
+        assert!(kept, "the file of a running process was removed");
     }
 }

@@ -34,7 +34,7 @@ use crate::runtime::JournalHandle;
 
 pub use backup::FileBackup;
 pub use cgroup::{CreatedCgroup, remove_cgroups};
-pub use clock::{find_libfaketime, remove_libfaketime_shm};
+pub use clock::{find_libfaketime, is_skewed, remove_libfaketime_shm};
 pub use kernel::{delete_qdisc, delete_table};
 pub use stress::{WorkerProcess, end_workers};
 pub use worker::{WorkerJob, run as run_worker};
