@@ -19,6 +19,11 @@ use crate::syntax::{FaultCall, StepDecl};
 /// distinguished from an unshifted clock.
 pub const MIN_TIME_SKEW: Duration = Duration::from_secs(5);
 
+/// The smallest delay between the slices of a `slicer`. Slices sent closer
+/// together arrived in one read in the verification, so the fault could not
+/// be observed.
+const MIN_SLICE_DELAY: Duration = Duration::from_millis(1);
+
 /// Tells why `offset` cannot be the offset of a `time_skew`, if it cannot.
 pub fn time_skew_offset_problem(offset: Duration) -> Option<String> {
     if offset < MIN_TIME_SKEW {
@@ -98,11 +103,11 @@ impl Checker<'_> {
         let delay = params
             .and_then(|params| params.get("delay"))
             .and_then(TypedValue::as_duration);
-        if delay.is_some_and(|delay| delay.is_zero()) {
+        if delay.is_some_and(|delay| delay < MIN_SLICE_DELAY) {
             self.report(CheckError::InvalidValue {
                 what: "slice delay".to_owned(),
-                reason: "slices sent with no delay between them reach the peer as one read, so \
-                         chaosc could not observe the fault"
+                reason: "slices sent less than 1ms apart reach the peer as one read, so chaosc \
+                         could not observe the fault"
                     .to_owned(),
                 span: argument_span(&decl.fault, "delay", 2).into(),
                 help: Some("write a delay of at least 1ms, such as `delay = 1ms`".to_owned()),
