@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::schema::{Field, Settings, check_properties, check_section_names, known_names_help};
 use super::stdlib;
 use super::{CheckError, Checker};
-use crate::governance::window::{month_day_problem, parse_month_day};
+use crate::governance::window::{month_day_problem, parse_month_day, shown};
 use crate::model::{
     ComplianceFramework, ComplianceSpec, DataClass, FailureMode, FrameworkPolicy, RiskLevel, Step,
     ValueType,
@@ -84,7 +84,7 @@ pub fn check_framework(
                         .split("..")
                         .find_map(month_day_problem)
                         .unwrap_or_else(|| {
-                            format!("`{window}` is not a date range `MM-DD..MM-DD`")
+                            format!("`{}` is not a date range `MM-DD..MM-DD`", shown(window))
                         }),
                     span: item.span.into(),
                     help: Some("write a range such as `\"12-15..01-05\"` (UTC)".to_owned()),

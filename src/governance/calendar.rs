@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::GovernanceError;
 use super::policy::Policy;
-use super::window::{Blackout, BusinessHours, Zone};
+use super::window::{Blackout, BusinessHours, Zone, shown};
 use crate::model::{Experiment, FrameworkPolicy};
 
 /// When an experiment may start.
@@ -37,7 +37,7 @@ impl Calendar {
         let invalid =
             |what: &'static str, text: &str, reason: String| GovernanceError::InvalidWindow {
                 what,
-                text: text.to_owned(),
+                text: shown(text),
                 reason,
             };
         let spec = &experiment.metadata.schedule;

@@ -194,7 +194,7 @@ fn merge_tables(base: &mut toml::Table, overlay: toml::Table) {
 
 /// Checks what the types alone do not: the zone, hours and windows parse.
 fn validate(document: &PolicyDocument) -> Result<(), String> {
-    use super::window::{Blackout, BusinessHours, Zone};
+    use super::window::{Blackout, BusinessHours, Zone, shown};
     let schedule = &document.schedule;
     let zone = match &schedule.zone {
         Some(name) => Zone::parse(name)?,
@@ -204,7 +204,7 @@ fn validate(document: &PolicyDocument) -> Result<(), String> {
         .map_err(|reason| format!("`schedule.business_hours`: {reason}"))?;
     for window in &schedule.blackout {
         Blackout::parse(window, &zone, "policy")
-            .map_err(|reason| format!("blackout window `{window}`: {reason}"))?;
+            .map_err(|reason| format!("blackout window `{}`: {reason}", shown(window)))?;
     }
     for name in document.frameworks.keys() {
         if crate::model::ComplianceFramework::from_name(name).is_none() {

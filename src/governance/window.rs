@@ -24,20 +24,28 @@ const HOST_ALIASES: &[&str] = &["localtime", "posixrules"];
 /// The maximum number of characters of a rejected name that a message repeats.
 const SHOWN_NAME_CHARS: usize = 64;
 
+/// Returns user text as a message may repeat it: control characters
+/// escaped, so that they cannot act on a terminal, and cut to
+/// [`SHOWN_NAME_CHARS`] characters.
+pub fn shown(text: &str) -> String {
+    let mut escaped: String = text
+        .chars()
+        .take(SHOWN_NAME_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().nth(SHOWN_NAME_CHARS).is_some() {
+        escaped.push_str("...");
+    }
+    escaped
+}
+
 impl Zone {
     /// Parses an IANA zone name.
     pub fn parse(text: &str) -> Result<Zone, String> {
         let unknown = || {
-            let mut escaped: String = text
-                .chars()
-                .take(SHOWN_NAME_CHARS)
-                .flat_map(char::escape_debug)
-                .collect();
-            if text.chars().nth(SHOWN_NAME_CHARS).is_some() {
-                escaped.push_str("...");
-            }
             format!(
-                "`{escaped}` is not in the IANA time zone database; names look like `Europe/Paris`"
+                "`{}` is not in the IANA time zone database; names look like `Europe/Paris`",
+                shown(text)
             )
         };
         if HOST_ALIASES
@@ -164,14 +172,17 @@ impl BusinessHours {
             .split_once(char::is_whitespace)
             .ok_or_else(|| "expected days and hours, such as `Mon-Fri 09:00-17:00`".to_owned())?;
         let days = parse_days(days_text)?;
-        let (start, end) = hours_text
-            .trim()
-            .split_once('-')
-            .ok_or_else(|| format!("`{hours_text}` is not an hour range such as `09:00-17:00`"))?;
+        let (start, end) = hours_text.trim().split_once('-').ok_or_else(|| {
+            format!(
+                "`{}` is not an hour range such as `09:00-17:00`",
+                shown(hours_text)
+            )
+        })?;
         let (start, end) = (parse_clock(start)?, parse_clock(end)?);
         if start >= end || start >= 24 * 60 {
             return Err(format!(
-                "`{hours_text}` ends before it starts; hours over midnight are not supported"
+                "`{}` ends before it starts; hours over midnight are not supported",
+                shown(hours_text)
             ));
         }
         Ok(BusinessHours {
@@ -206,8 +217,8 @@ fn parse_days(text: &str) -> Result<[bool; 7], String> {
         let lower = name.trim().to_ascii_lowercase();
         DAY_NAMES
             .iter()
-            .position(|day| lower.len() >= 3 && day.starts_with(&lower[..3]))
-            .ok_or_else(|| format!("`{name}` is not a day name such as `Mon`"))
+            .position(|day| lower.get(..3).is_some_and(|prefix| day.starts_with(prefix)))
+            .ok_or_else(|| format!("`{}` is not a day name such as `Mon`", shown(name)))
     };
     let mut days = [false; 7];
     for part in text.split(',') {
@@ -231,16 +242,23 @@ fn parse_days(text: &str) -> Result<[bool; 7], String> {
 
 /// Parses `HH:MM` into minutes since midnight; `24:00` is the end of a day.
 fn parse_clock(text: &str) -> Result<u32, String> {
-    let invalid = || format!("`{text}` is not a time of day such as `09:30`");
+    let invalid = || format!("`{}` is not a time of day such as `09:30`", shown(text));
     let (hours, minutes) = text.trim().split_once(':').ok_or_else(invalid)?;
-    let (hours, minutes): (u32, u32) = (
-        hours.parse().map_err(|_| invalid())?,
-        minutes.parse().map_err(|_| invalid())?,
+    let (hours, minutes) = (
+        parse_digits(hours).ok_or_else(invalid)?,
+        parse_digits(minutes).ok_or_else(invalid)?,
     );
     let total = hours * 60 + minutes;
-    (minutes < 60 && total <= 24 * 60)
-        .then_some(total)
-        .ok_or_else(invalid)
+    if minutes >= 60 || total > 24 * 60 {
+        return Err(invalid());
+    }
+    Ok(total)
+}
+
+/// Parses one or two decimal digits, with no sign.
+fn parse_digits(text: &str) -> Option<u32> {
+    let is_digits = (1..=2).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
+    is_digits.then(|| text.parse().ok()).flatten()
 }
 
 fn minute_of_day(wall: NaiveDateTime) -> u32 {
@@ -280,9 +298,19 @@ impl Blackout {
             .ok_or_else(|| "expected a range `START..END`".to_owned())?;
         let kind = match (parse_month_day(start), parse_month_day(end)) {
             (Some(first), Some(last)) => BlackoutKind::Annual { first, last },
-            _ => {
+            (first, last) => {
                 if let Some(problem) = [start, end].into_iter().find_map(month_day_problem) {
                     return Err(problem);
+                }
+                if first.is_some() || last.is_some() {
+                    // The side that is not `MM-DD` may be wrong in itself.
+                    let other = if first.is_some() { end } else { start };
+                    parse_instant(other, zone, false)?;
+                    return Err(format!(
+                        "`{}` joins a day of every year (`MM-DD`) and a date; write both sides \
+                         in one form",
+                        shown(text.trim())
+                    ));
                 }
                 parse_once(start, end, zone)?
             }
@@ -325,14 +353,7 @@ impl Blackout {
 pub fn month_day_problem(text: &str) -> Option<String> {
     let text = text.trim();
     let (month, day) = text.split_once('-')?;
-    let number = |part: &str| -> Option<u32> {
-        if (1..=2).contains(&part.len()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    let (Some(month), Some(day)) = (number(month), number(day)) else {
+    let (Some(month), Some(day)) = (parse_digits(month), parse_digits(day)) else {
         return None;
     };
     if parse_month_day(text).is_some() {
@@ -346,7 +367,10 @@ pub fn month_day_problem(text: &str) -> Option<String> {
         Some(_) if day == 0 => "days start at 01".to_owned(),
         Some(longest) => format!("month {month} has at most {longest} days"),
     };
-    Some(format!("`{text}` is not a day of the year: {problem}"))
+    Some(format!(
+        "`{}` is not a day of the year: {problem}",
+        shown(text)
+    ))
 }
 
 /// Parses a window that happens once, `START..END`.
@@ -362,12 +386,19 @@ fn parse_once(start: &str, end: &str, zone: &Zone) -> Result<BlackoutKind, Strin
     // No hour is skipped in UTC, so a window in order there lies in an hour
     // that a daylight-saving change skips in `zone`.
     let utc = Zone::utc();
-    if parse_instant(start, &utc, false)? < parse_instant(end, &utc, true)? {
+    let (utc_start, utc_end) = (
+        parse_instant(start, &utc, false)?,
+        parse_instant(end, &utc, true)?,
+    );
+    if utc_start < utc_end {
         return Err(format!(
             "the window lies in an hour that a daylight-saving change skips in {}, so it never \
              occurs",
             zone.name()
         ));
+    }
+    if utc_start == utc_end {
+        return Err("the window is empty: it ends where it starts".to_owned());
     }
     Err("the window ends before it starts".to_owned())
 }
@@ -379,10 +410,7 @@ const MONTH_DAYS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /// (month, day) pair that some year has: `02-29` is one, `02-30` is not.
 pub fn parse_month_day(text: &str) -> Option<(u32, u32)> {
     let (month, day) = text.trim().split_once('-')?;
-    if !(1..=2).contains(&month.len()) || !(1..=2).contains(&day.len()) {
-        return None;
-    }
-    let (month, day): (u32, u32) = (month.parse().ok()?, day.parse().ok()?);
+    let (month, day) = (parse_digits(month)?, parse_digits(day)?);
     let longest = *MONTH_DAYS.get(usize::try_from(month).ok()?.checked_sub(1)?)?;
     (1..=longest).contains(&day).then_some((month, day))
 }
@@ -401,7 +429,7 @@ const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
 /// day's start when it ends the window, so that the day counts whole.
 fn parse_instant(text: &str, zone: &Zone, is_end: bool) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
-    let outside = || Err(format!("`{text}` is outside the years 1 to 9999"));
+    let outside = || Err(format!("`{}` is outside the years 1 to 9999", shown(text)));
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         if !YEARS.contains(&time.year()) {
             return outside();
@@ -428,9 +456,47 @@ fn parse_instant(text: &str, zone: &Zone, is_end: bool) -> Result<DateTime<Utc>,
         let wall = date.and_hms_opt(0, 0, 0).expect("midnight exists");
         return Ok(zone.to_instant(wall));
     }
+    if let Some(problem) = date_problem(text) {
+        return Err(problem);
+    }
     Err(format!(
-        "`{text}` is not `MM-DD`, a date, `YYYY-MM-DDTHH:MM` or an RFC 3339 time"
+        "`{}` is not `MM-DD`, a date, `YYYY-MM-DDTHH:MM` or an RFC 3339 time",
+        shown(text)
     ))
+}
+
+/// Tells why `text`, which starts like a date `YYYY-MM-DD`, names no day;
+/// `None` when it does not start like a date.
+fn date_problem(text: &str) -> Option<String> {
+    let year_digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if year_digits > 4 && text.as_bytes().get(year_digits) == Some(&b'-') {
+        return Some(format!("`{}` is outside the years 1 to 9999", shown(text)));
+    }
+    let date = text.get(..10)?;
+    let shape = date.bytes().enumerate().all(|(index, byte)| match index {
+        4 | 7 => byte == b'-',
+        _ => byte.is_ascii_digit(),
+    });
+    if !shape {
+        return None;
+    }
+    let (year, month, day): (i32, u32, u32) = (
+        date[..4].parse().ok()?,
+        date[5..7].parse().ok()?,
+        date[8..].parse().ok()?,
+    );
+    let problem = if !(1..=12).contains(&month) {
+        "months run from 01 to 12".to_owned()
+    } else {
+        let longest = (28..=31)
+            .rev()
+            .find(|&last| NaiveDate::from_ymd_opt(year, month, last).is_some())?;
+        if (1..=longest).contains(&day) {
+            return None;
+        }
+        format!("month {month} of {year} has {longest} days")
+    };
+    Some(format!("`{date}` is not a day of the calendar: {problem}"))
 }
 
 #[cfg(test)]
@@ -591,6 +657,53 @@ mod tests {
         let reason = Blackout::parse("05-00..05-03", &zone, "x").unwrap_err();
         assert!(reason.contains("days start at 01"), "{reason}");
         assert!(Blackout::parse("02-29..03-01", &zone, "x").is_ok());
+    }
+
+    #[test]
+    fn window_rejects_impossible_dates() {
+        let zone = Zone::utc();
+        let reason = Blackout::parse("2026-02-29..2026-03-01", &zone, "x").unwrap_err();
+        assert!(reason.contains("month 2 of 2026 has 28 days"), "{reason}");
+        let reason = Blackout::parse("2026-04-31T10:00..2026-05-01", &zone, "x").unwrap_err();
+        assert!(reason.contains("month 4 of 2026 has 30 days"), "{reason}");
+        let reason = Blackout::parse("2026-13-01..2026-13-02", &zone, "x").unwrap_err();
+        assert!(reason.contains("months run from 01 to 12"), "{reason}");
+        let reason = Blackout::parse("10000-01-01..10000-01-02", &zone, "x").unwrap_err();
+        assert!(reason.contains("outside the years"), "{reason}");
+        assert!(Blackout::parse("2028-02-29..2028-03-01", &zone, "x").is_ok());
+    }
+
+    #[test]
+    fn window_rejects_mixed_and_empty_forms() {
+        let zone = Zone::utc();
+        let reason = Blackout::parse("03-01..2026-03-05", &zone, "x").unwrap_err();
+        assert!(reason.contains("joins a day of every year"), "{reason}");
+        let reason = Blackout::parse("03-01..03-05..04-01", &zone, "x").unwrap_err();
+        assert!(reason.contains("`03-05..04-01`"), "{reason}");
+        let reason = Blackout::parse("2026-03-02T10:00..2026-03-02T10:00", &zone, "x").unwrap_err();
+        assert!(reason.contains("empty"), "{reason}");
+        assert!(Blackout::parse("+1-+1..12-31", &zone, "x").is_err());
+    }
+
+    #[test]
+    fn messages_escape_control_characters() {
+        let zone = Zone::utc();
+        let reason = Blackout::parse("\u{1b}]0;x\u{7}..03-05", &zone, "x").unwrap_err();
+        assert!(!reason.contains('\u{1b}'), "{reason}");
+        let long = format!("{}..03-05", "x".repeat(200_000));
+        let reason = Blackout::parse(&long, &zone, "x").unwrap_err();
+        assert!(reason.len() < 300, "{} characters", reason.len());
+        let reason = BusinessHours::parse("Mon-Fri \u{1b}[2J").unwrap_err();
+        assert!(!reason.contains('\u{1b}'), "{reason}");
+    }
+
+    #[test]
+    fn business_hours_reject_odd_input() {
+        // A name whose first three bytes end inside a multi-byte character.
+        assert!(BusinessHours::parse("a\u{20ac}-Fri 09:00-17:00").is_err());
+        assert!(BusinessHours::parse("Mon-Fri 99999999:00-17:00").is_err());
+        assert!(BusinessHours::parse("Mon-Fri +9:00-17:00").is_err());
+        assert!(BusinessHours::parse("Mon-Fri 09:00-24:00").is_ok());
     }
 
     #[test]
