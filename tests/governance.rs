@@ -222,6 +222,43 @@ fn windows_reject_and_name_next_opening() {
                 .arg(file),
         )
     };
+    // A dry run judges the windows at the same time, and checks the time.
+    let dry = |now: &str| {
+        output(
+            sandbox
+                .chaosc()
+                .arg("--policy")
+                .arg(&policy)
+                .args(["run", "--dry-run", "--now", now])
+                .arg(&file),
+        )
+    };
+    let planned = dry("2026-03-02T10:00:00+01:00");
+    assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
+    let text = String::from_utf8_lossy(&planned.stdout).into_owned();
+    assert!(
+        text.contains("closed at 2026-03-02T10:00:00+01:00"),
+        "{text}"
+    );
+    let garbage = dry("tomorrow");
+    assert_eq!(garbage.status.code(), Some(2));
+    assert!(
+        stderr(&garbage).contains("chaos::E1011"),
+        "{}",
+        stderr(&garbage)
+    );
+    let forbidden = output(
+        sandbox
+            .chaosc()
+            .args(["run", "--dry-run", "--now", MARCH])
+            .arg(&file),
+    );
+    assert!(
+        stderr(&forbidden).contains("chaos::E1010"),
+        "{}",
+        stderr(&forbidden)
+    );
+
     let blackout = run_at(&file, "2026-03-02T10:00:00+01:00");
     assert_eq!(blackout.status.code(), Some(2));
     let text = stderr(&blackout);

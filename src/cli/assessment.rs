@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::gate::scenario_event;
@@ -21,6 +21,7 @@ pub fn render_plan(
     checked: &Checked,
     policy: &Policy,
     requested_by: Option<&str>,
+    now: Option<DateTime<Utc>>,
 ) -> String {
     let assessment = checked.assess(policy, requested_by);
     let mut out = checked.plan.render();
@@ -34,7 +35,7 @@ pub fn render_plan(
 
     let _ = write!(out, "\n{}", assessment.risk.render());
     out.push_str(&render_approvals(context, &assessment));
-    out.push_str(&render_window(checked, policy, &assessment));
+    out.push_str(&render_window(checked, policy, &assessment, now));
     let _ = write!(out, "\n{}", assessment.impact.render());
 
     let event = scenario_event(context, "plan", &assessment, None);
@@ -82,7 +83,12 @@ fn render_approvals(context: &Context, assessment: &Assessment) -> String {
     out
 }
 
-fn render_window(checked: &Checked, policy: &Policy, assessment: &Assessment) -> String {
+fn render_window(
+    checked: &Checked,
+    policy: &Policy,
+    assessment: &Assessment,
+    now: Option<DateTime<Utc>>,
+) -> String {
     let mut out = String::from("\nwindow:\n");
     let experiment = &checked.plan.experiment;
     let calendar = match Calendar::of(experiment, policy, &assessment.framework_policies) {
@@ -101,10 +107,14 @@ fn render_window(checked: &Checked, policy: &Policy, assessment: &Assessment) ->
     for window in &calendar.blackouts {
         let _ = writeln!(out, "  blackout {} ({})", window.text, window.source);
     }
-    let now = Utc::now();
+    // A time given with `--now` is printed, and the clock's time is "now".
+    let (now, when) = match now {
+        Some(time) => (time, format!("at {}", calendar.zone.format(time))),
+        None => (Utc::now(), "now".to_owned()),
+    };
     match calendar.closed_at(now) {
         None => {
-            let _ = writeln!(out, "  open now");
+            let _ = writeln!(out, "  open {when}");
         }
         Some(closed) => {
             let reason = match closed {
@@ -116,7 +126,7 @@ fn render_window(checked: &Checked, policy: &Policy, assessment: &Assessment) ->
                 .map_or("no opening found".to_owned(), |next| {
                     format!("opens at {}", calendar.zone.format(next))
                 });
-            let _ = writeln!(out, "  closed now ({reason}); {next}");
+            let _ = writeln!(out, "  closed {when} ({reason}); {next}");
         }
     }
     out

@@ -171,26 +171,38 @@ pub enum PreflightError {
 
 /// Runs `chaosc plan`.
 pub fn execute_plan(args: &PlanArgs, context: &Context) -> u8 {
-    plan_with_governance(&args.file, args.experiment.as_deref(), None, context)
+    plan_with_governance(&args.file, args.experiment.as_deref(), None, None, context)
 }
 
-/// Prints the plan of a file with its governance assessment, and records
-/// that it was planned.
+/// Prints the plan of a file with its governance assessment, its windows
+/// judged at `now` (an RFC 3339 time, or the clock when `None`), and
+/// records that it was planned.
 fn plan_with_governance(
     file: &Path,
     experiment: Option<&str>,
     requested_by: Option<&str>,
+    now: Option<&str>,
     context: &Context,
 ) -> u8 {
     let policy = match context.policy() {
         Ok(policy) => policy,
         Err(code) => return code,
     };
+    let now = match now {
+        None => None,
+        Some(text) => match gate::resolve_now(Some(text), &policy) {
+            Ok(time) => Some(time),
+            Err(error) => {
+                super::governed::print_error(&error);
+                return exit::USAGE;
+            }
+        },
+    };
     let checked = match load_checked(file, experiment, &policy) {
         Ok(checked) => checked,
         Err(code) => return code,
     };
-    let text = super::assessment::render_plan(context, &checked, &policy, requested_by);
+    let text = super::assessment::render_plan(context, &checked, &policy, requested_by, now);
     print_stdout(&text);
     exit::SUCCESS
 }
@@ -202,6 +214,7 @@ pub fn execute(args: RunArgs, context: &Context) -> u8 {
             &args.file,
             args.experiment.as_deref(),
             args.requested_by.as_deref(),
+            args.now.as_deref(),
             context,
         );
     }
