@@ -293,14 +293,16 @@ fn compliance_fields() -> Vec<Field> {
 
 impl Checker<'_> {
     /// Returns the policies in force: the frameworks declared or imported,
-    /// and the standard library's for the others.
+    /// and the standard library's for the others, except those that this
+    /// file declares with errors.
     pub(super) fn policies(&self) -> Vec<FrameworkPolicy> {
         let mut policies = self.model.frameworks.clone();
         for policy in stdlib::frameworks() {
-            if !policies
+            let replaced = policies
                 .iter()
                 .any(|known| known.framework == policy.framework)
-            {
+                || self.invalid_frameworks.contains(policy.framework.name());
+            if !replaced {
                 policies.push(policy.clone());
             }
         }

@@ -197,6 +197,10 @@ struct Checker<'src> {
     /// The text of the governance policy in force, part of the policy
     /// identity.
     governance_policy: String,
+    /// Frameworks that this file declares with errors. The standard
+    /// library's rules do not stand in for them, so that their errors are
+    /// not followed by errors against rules the file replaced.
+    invalid_frameworks: BTreeSet<String>,
     model: Model,
 }
 
@@ -213,6 +217,7 @@ impl<'src> Checker<'src> {
             imported_alerts: BTreeMap::new(),
             templates: BTreeMap::new(),
             governance_policy: crate::governance::policy::DEFAULT_POLICY.to_owned(),
+            invalid_frameworks: BTreeSet::new(),
             model: Model::default(),
         }
     }
@@ -309,8 +314,11 @@ impl<'src> Checker<'src> {
                         &fault_kinds,
                         self.source,
                     );
-                    if let Some(framework) = framework {
-                        self.model.frameworks.push(framework);
+                    match framework {
+                        Some(framework) => self.model.frameworks.push(framework),
+                        None => {
+                            self.invalid_frameworks.insert(decl.name.name.clone());
+                        }
                     }
                 }
                 _ => {}
