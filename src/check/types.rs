@@ -144,7 +144,7 @@ fn type_quantity(
 
     if number < 0.0 {
         return Some(Err(CheckError::InvalidValue {
-            what: expected.to_string(),
+            what: "value".to_owned(),
             reason: "it is negative".to_owned(),
             span,
             help: Some("write a value of zero or more".to_owned()),
