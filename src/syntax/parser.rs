@@ -495,7 +495,12 @@ fn unescape(raw: &str) -> String {
         match chars.next() {
             Some('n') => text.push('\n'),
             Some('t') => text.push('\t'),
-            Some(other) => text.push(other),
+            Some(quoted @ ('"' | '\\')) => text.push(quoted),
+            // Any other backslash stays as written, as in `"\d+"`.
+            Some(other) => {
+                text.push('\\');
+                text.push(other);
+            }
             None => {}
         }
     }
@@ -968,4 +973,16 @@ fn parse_action(pair: Pair<'_, Rule>) -> ActionDecl {
         }
     }
     action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape;
+
+    #[test]
+    fn unescape_keeps_unknown_escapes() {
+        assert_eq!(unescape(r#"say \"hi\"\n"#), "say \"hi\"\n");
+        assert_eq!(unescape(r"a\\b\tc"), "a\\b\tc");
+        assert_eq!(unescape(r"\d+ and \u0000"), r"\d+ and \u0000");
+    }
 }
