@@ -198,8 +198,8 @@ struct Checker<'src> {
     /// identity.
     governance_policy: String,
     /// Frameworks that this file declares with errors. The standard
-    /// library's rules do not stand in for them, so that their errors are
-    /// not followed by errors against rules the file replaced.
+    /// library's rules are not used for them, so that their errors are not
+    /// followed by errors against rules the file replaced.
     invalid_frameworks: BTreeSet<String>,
     model: Model,
 }
