@@ -212,27 +212,21 @@ fn windows_reject_and_name_next_opening() {
     );
 
     let policy = test_policy(&sandbox, "");
-    let run_at = |file: &Path, now: &str| {
+    let run_with = |flags: &[&str], file: &Path, now: &str| {
         output(
             sandbox
                 .chaosc()
                 .arg("--policy")
                 .arg(&policy)
-                .args(["run", "--now", now])
+                .arg("run")
+                .args(flags)
+                .args(["--now", now])
                 .arg(file),
         )
     };
+    let run_at = |file: &Path, now: &str| run_with(&[], file, now);
     // A dry run judges the windows at the same time, and checks the time.
-    let dry = |now: &str| {
-        output(
-            sandbox
-                .chaosc()
-                .arg("--policy")
-                .arg(&policy)
-                .args(["run", "--dry-run", "--now", now])
-                .arg(&file),
-        )
-    };
+    let dry = |now: &str| run_with(&["--dry-run"], &file, now);
     let planned = dry("2026-03-02T10:00:00+01:00");
     assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
     let text = String::from_utf8_lossy(&planned.stdout).into_owned();

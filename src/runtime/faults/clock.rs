@@ -600,8 +600,8 @@ mod tests {
             return;
         }
         remove_libfaketime_shm(pid);
-        let kept = file.exists();
+        let still_there = file.exists();
         let _ = std::fs::remove_file(&file);
-        assert!(kept, "the file of a running process was removed");
+        assert!(still_there, "the file of a running process was removed");
     }
 }

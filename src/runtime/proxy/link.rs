@@ -695,6 +695,13 @@ mod tests {
             .unwrap()
     }
 
+    /// Opens a client connection to `proxy`.
+    async fn connect(proxy: &super::super::ProxyHandle) -> tokio::net::TcpStream {
+        tokio::net::TcpStream::connect(proxy.listen_addr())
+            .await
+            .unwrap()
+    }
+
     /// Starts an upstream that sends `source` in pieces of 64 KiB, pausing
     /// `pause` after each, and a proxy in front of it.
     async fn proxied_source(
@@ -727,9 +734,7 @@ mod tests {
         // waiting out their latency when new bytes arrive after the toxic
         // is removed.
         let (proxy, server) = proxied_source(sent.clone(), Duration::from_millis(1)).await;
-        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
-            .await
-            .unwrap();
+        let mut client = connect(&proxy).await;
 
         let latency = Toxic::Latency {
             delay: Duration::from_millis(5),
@@ -772,9 +777,7 @@ mod tests {
             },
             1.0,
         );
-        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
-            .await
-            .unwrap();
+        let mut client = connect(&proxy).await;
 
         // The client reads nothing for a while: without a bound on the queue
         // the proxy would take all 64 MiB and the server would finish.
@@ -802,9 +805,7 @@ mod tests {
             },
             1.0,
         );
-        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
-            .await
-            .unwrap();
+        let mut client = connect(&proxy).await;
         let mut chunk = vec![0u8; 64 * 1024];
         client.read_exact(&mut chunk).await.unwrap();
 
@@ -835,9 +836,7 @@ mod tests {
         if let Some(toxic) = toxic {
             proxy.add_toxic(toxic, 1.0);
         }
-        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
-            .await
-            .unwrap();
+        let mut client = connect(&proxy).await;
 
         let mut received = 0;
         let mut chunk = [0u8; 1024];
@@ -885,9 +884,7 @@ mod tests {
         if let Some(toxic) = toxic {
             proxy.add_toxic(toxic, 1.0);
         }
-        let mut client = tokio::net::TcpStream::connect(proxy.listen_addr())
-            .await
-            .unwrap();
+        let mut client = connect(&proxy).await;
         client.write_all(sent).await.unwrap();
         client.shutdown().await.unwrap();
         tokio::time::timeout(Duration::from_secs(5), server)
