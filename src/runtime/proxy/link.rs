@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rand::RngExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
 
 use super::http::{RequestFramer, Segment, response};
+use super::stamp;
 use super::timer::Timer;
 use super::{ActiveToxic, Connection, End, HttpAction, Toxic};
 use crate::model::Direction;
@@ -259,11 +260,13 @@ struct Flow {
     last_due: Instant,
     /// When a bandwidth-limited link is free to send again.
     link_free: Instant,
+    /// Whether the kernel was asked to stamp arrivals on the socket read.
+    stamped: bool,
 }
 
 async fn read(
     connection: &Connection,
-    mut reader: ReadHalf<'_>,
+    reader: ReadHalf<'_>,
     writer: &Mutex<WriteHalf<'_>>,
     direction: Direction,
     queue: Queue<'_>,
@@ -275,6 +278,7 @@ async fn read(
         forwarded: 0,
         last_due: now,
         link_free: now,
+        stamped: false,
     };
     let mut framer = replies.is_some().then(RequestFramer::default);
     let mut buffer = vec![0u8; FIRST_BUFFER_BYTES];
@@ -340,8 +344,13 @@ async fn read(
         if buffer.len() < TOXIC_READ_BYTES {
             buffer.resize(TOXIC_READ_BYTES, 0);
         }
-        let read = reader.read(&mut buffer[..TOXIC_READ_BYTES]).await;
-        let Ok(n @ 1..) = read else {
+        if !flow.stamped {
+            flow.stamped = true;
+            // Without stamps the delays count from the read, a little late.
+            let _ = stamp::enable(reader.as_ref());
+        }
+        let read = stamp::read(reader.as_ref(), &mut buffer[..TOXIC_READ_BYTES]).await;
+        let Ok((n @ 1.., arrived)) = read else {
             flush_held(connection, &mut flow, &queue, framer.as_mut());
             end_direction(connection, &mut flow, &queue, read.err()).await;
             return;
@@ -358,7 +367,7 @@ async fn read(
             _ => vec![(chunk.to_vec(), Duration::ZERO)],
         };
         for (bytes, delay) in pieces {
-            if !forward_piece(connection, &mut flow, bytes, delay, &queue) {
+            if !forward_piece(connection, &mut flow, bytes, delay, arrived, &queue) {
                 return;
             }
         }
@@ -378,7 +387,14 @@ fn flush_held(
     if !head_start.is_empty() {
         // A closed queue means the writer ended, and the bytes have nowhere
         // to go.
-        forward_piece(connection, flow, head_start, Duration::ZERO, queue);
+        forward_piece(
+            connection,
+            flow,
+            head_start,
+            Duration::ZERO,
+            Instant::now(),
+            queue,
+        );
     }
 }
 
@@ -485,13 +501,15 @@ fn apply_http(
     Some(pieces)
 }
 
-/// Applies the stream toxics to one piece and queues what is left of it.
+/// Applies the stream toxics to one piece that `arrived` at the proxy and
+/// queues what is left of it; its delays count from the arrival.
 /// Returns `false` once the direction must stop reading.
 fn forward_piece(
     connection: &Connection,
     flow: &mut Flow,
     mut bytes: Vec<u8>,
     extra_delay: Duration,
+    arrived: Instant,
     queue: &Queue<'_>,
 ) -> bool {
     let toxics = connection.stream_toxics(flow.direction);
@@ -520,7 +538,7 @@ fn forward_piece(
     flow.forwarded += bytes.len() as u64;
 
     let delay = extra_delay + latency(connection, &toxics);
-    let mut due = Instant::now() + delay;
+    let mut due = arrived + delay;
     for (slice, gap) in slices(connection, &toxics, bytes) {
         due += gap;
         for (piece, send_time) in paced(&toxics, slice) {
@@ -648,6 +666,7 @@ fn paced(toxics: &[ActiveToxic], bytes: Vec<u8>) -> Vec<(Vec<u8>, Duration)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncReadExt;
 
     fn bandwidth(bits_per_second: u64) -> ActiveToxic {
         ActiveToxic {

@@ -12,6 +12,7 @@ mod admission;
 mod http;
 mod link;
 mod memory;
+mod stamp;
 mod timer;
 mod toxic;
 
