@@ -16,6 +16,7 @@ use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
 
+use super::drain;
 use super::http::{RequestFramer, Segment, response};
 use super::stamp;
 use super::timer::Timer;
@@ -236,6 +237,9 @@ async fn write_message(
         }
         Message::Reset { due } => {
             timer.wait_until(due).await;
+            // What the peer sent before its reset reaches this side first,
+            // as it would without the proxy.
+            drain::until_sent(writer.lock().await.as_ref()).await;
             connection.end(End::Reset);
             false
         }
@@ -839,15 +843,24 @@ mod tests {
     }
 
     /// Returns the bytes a client of a proxy reads, and how the stream ends,
-    /// when the upstream sends 14 bytes and then resets the connection, with
-    /// `toxic` in force.
-    async fn upstream_reset_seen(toxic: Option<Toxic>) -> (usize, Option<io::ErrorKind>) {
+    /// when the upstream sends `size` bytes, waits until the proxy has taken
+    /// them all, and then resets the connection, with `toxic` in force. The
+    /// client starts reading after `pause`.
+    async fn upstream_reset_seen(
+        toxic: Option<Toxic>,
+        size: usize,
+        pause: Duration,
+    ) -> (usize, Option<io::ErrorKind>) {
         let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream_addr = upstream.local_addr().unwrap();
         let server = tokio::spawn(async move {
             let (mut stream, _) = upstream.accept().await.unwrap();
-            stream.write_all(b"partial answer").await.unwrap();
+            stream.write_all(&vec![b'x'; size]).await.unwrap();
             tokio::time::sleep(Duration::from_millis(20)).await;
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while super::drain::unsent(&stream) != Some(0) && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             stream.set_zero_linger().unwrap();
         });
 
@@ -856,6 +869,7 @@ mod tests {
             proxy.add_toxic(toxic, 1.0);
         }
         let mut client = connect(&proxy).await;
+        tokio::time::sleep(pause).await;
 
         let mut received = 0;
         let mut chunk = [0u8; 1024];
@@ -877,7 +891,15 @@ mod tests {
     #[tokio::test]
     async fn upstream_reset_resets_client() {
         let reset = Some(io::ErrorKind::ConnectionReset);
-        assert_eq!(upstream_reset_seen(None).await, (14, reset));
+        assert_eq!(
+            upstream_reset_seen(None, 14, Duration::ZERO).await,
+            (14, reset)
+        );
+        // Bytes the proxy took before the reset but the client had no room
+        // for yet still reach the client, ahead of the reset.
+        let size = 3 << 20;
+        let late = Duration::from_millis(500);
+        assert_eq!(upstream_reset_seen(None, size, late).await, (size, reset));
         // The reset comes 20 ms after the data, so it must wait for the
         // delayed data instead of overtaking it.
         let latency = Toxic::Latency {
@@ -885,7 +907,10 @@ mod tests {
             jitter: Duration::ZERO,
             direction: Direction::Downstream,
         };
-        assert_eq!(upstream_reset_seen(Some(latency)).await, (14, reset));
+        assert_eq!(
+            upstream_reset_seen(Some(latency), 14, Duration::ZERO).await,
+            (14, reset)
+        );
     }
 
     /// Returns what the upstream of a proxy receives when a client sends

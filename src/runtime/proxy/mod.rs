@@ -9,6 +9,7 @@
 //! from the proxy's seeded generator.
 
 mod admission;
+mod drain;
 mod http;
 mod link;
 mod memory;
