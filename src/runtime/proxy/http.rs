@@ -247,10 +247,12 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|window| window == needle)
 }
 
-/// Tells whether the start of a stream can still be an HTTP request line:
+/// Tells whether the start of a stream can still be an HTTP request head:
 /// a token of capital letters followed by a space, and once the line is
-/// complete, a line that ends with the version and CRLF. Commands of other
-/// text protocols, such as `SET a b` or `USER x`, then pass at once.
+/// complete, a line that ends with the version and CRLF, with CRLF after
+/// every later line too. Commands of other text protocols, such as `SET a b`
+/// or `USER x`, then pass at once, and so does a head with a bare LF, which
+/// would otherwise wait for a CRLF CRLF that never comes.
 fn looks_like_request(bytes: &[u8]) -> bool {
     let method_len = bytes.iter().take_while(|b| b.is_ascii_uppercase()).count();
     if method_len == bytes.len() {
@@ -265,8 +267,13 @@ fn looks_like_request(bytes: &[u8]) -> bool {
     let Some(line) = bytes[..line_end].strip_suffix(b"\r") else {
         return false;
     };
+    let bare_lf = bytes
+        .windows(2)
+        .any(|pair| pair[1] == b'\n' && pair[0] != b'\r');
     match line.len().checked_sub(9).map(|at| &line[at..]) {
-        Some([b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor]) => minor.is_ascii_digit(),
+        Some([b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor]) => {
+            minor.is_ascii_digit() && !bare_lf
+        }
         _ => false,
     }
 }
@@ -438,6 +445,7 @@ mod tests {
             b"WAIT p1\n",
             b"USER x\r\nPASS y\r\n",
             b"GET / HTTP/1.0\n\n",
+            b"GET /ok HTTP/1.1\r\nHost: x\nConnection: close\n\n",
         ] {
             let mut framer = RequestFramer::default();
             let segments = framer.push(stream);
