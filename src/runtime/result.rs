@@ -167,11 +167,15 @@ pub struct CriterionResult {
 
 /// Describes how the success criteria of a run came out, for its verdict
 /// line: all met, how many of them were met, or not judged at all (the run
-/// ended before they were).
+/// ended before they were). A run that stopped early is never a success,
+/// even with every criterion met, and its verdict says so first.
 pub fn criteria_verdict(completed: bool, met: usize, total: usize) -> String {
     match (met, total) {
         (_, 0) if completed => "no success criteria".to_owned(),
         (_, 0) => "success criteria not judged".to_owned(),
+        (met, total) if !completed => {
+            format!("not a success: stopped early, {met} of {total} success criteria met")
+        }
         (met, total) if met == total => "success criteria met".to_owned(),
         (met, total) => format!("{met} of {total} success criteria met"),
     }
@@ -224,4 +228,28 @@ pub struct ActionResult {
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub output: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::criteria_verdict;
+
+    #[test]
+    fn criteria_verdict_cases() {
+        let cases = [
+            (true, 0, 0, "no success criteria"),
+            (false, 0, 0, "success criteria not judged"),
+            (true, 2, 2, "success criteria met"),
+            (true, 1, 2, "1 of 2 success criteria met"),
+            (
+                false,
+                2,
+                2,
+                "not a success: stopped early, 2 of 2 success criteria met",
+            ),
+        ];
+        for (completed, met, total, expected) in cases {
+            assert_eq!(criteria_verdict(completed, met, total), expected);
+        }
+    }
 }
