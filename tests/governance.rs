@@ -423,7 +423,15 @@ fn filled_trail(sandbox: &Sandbox) -> PathBuf {
         let checked = output(sandbox.chaosc().args(["--as", "carol", "check"]).arg(&file));
         assert_eq!(checked.status.code(), Some(0), "{}", stderr(&checked));
     }
-    let planned = output(sandbox.chaosc().arg("plan").arg(&file));
+    // Without `--as`, `$CHAOSC_ACTOR` or `$USER`, the actor is the account.
+    let planned = output(
+        sandbox
+            .chaosc()
+            .env_remove("USER")
+            .env_remove("CHAOSC_ACTOR")
+            .arg("plan")
+            .arg(&file),
+    );
     assert_eq!(planned.status.code(), Some(0));
     sandbox.state_dir().join("chaosc.db")
 }
@@ -515,6 +523,10 @@ fn audit_chain_detects_tampering() {
     assert_eq!(records[0]["actor"], "carol");
     assert_eq!(records[0]["action"], "check");
     assert_eq!(records[3]["action"], "plan");
+    let account = nix::unistd::User::from_uid(nix::unistd::Uid::current())
+        .unwrap()
+        .unwrap();
+    assert_eq!(records[3]["actor"], account.name.as_str());
     assert_eq!(records[1]["previous_hash"], records[0]["hash"]);
     assert!(
         records[0]["policy_hash"]

@@ -104,7 +104,7 @@ pub fn execute(args: &AlertsArgs, db: &Path, actor: Option<String>) -> u8 {
             .alerts(false, usize::MAX >> 1)
             .map(|alerts| export(&alerts, *format)),
         AlertsCommand::Ack { id } => store
-            .acknowledge_alert(id, &actor.unwrap_or_else(default_actor))
+            .acknowledge_alert(id, &actor.unwrap_or_else(super::governed::user_name))
             .map(|(change, alert)| report_change(id, change, alert, "acknowledged")),
         AlertsCommand::Resolve { id } => store
             .resolve_alert(id)
@@ -220,9 +220,4 @@ fn csv_field(text: &str) -> String {
     } else {
         text.to_owned()
     }
-}
-
-/// Names the person acting when `--as` is not given.
-fn default_actor() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
 }

@@ -31,10 +31,7 @@ pub struct Context {
 impl Context {
     /// Returns who acts: `--as`, else `$USER`, else `unknown`.
     pub fn actor(&self) -> String {
-        self.actor
-            .clone()
-            .or_else(|| std::env::var("USER").ok().filter(|user| !user.is_empty()))
-            .unwrap_or_else(|| "unknown".to_owned())
+        self.actor.clone().unwrap_or_else(user_name)
     }
 
     /// Loads the policy in force, printing why it cannot be loaded.
@@ -158,4 +155,19 @@ pub fn load_checked(file: &Path, experiment: Option<&str>, policy: &Policy) -> R
         model,
         plan,
     })
+}
+
+/// Names the user running chaosc: `$USER`, else the account of the user id
+/// (containers often run without `$USER`), else the id itself.
+pub fn user_name() -> String {
+    if let Ok(user) = std::env::var("USER")
+        && !user.is_empty()
+    {
+        return user;
+    }
+    let uid = nix::unistd::Uid::current();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(account)) => account.name,
+        _ => format!("uid {uid}"),
+    }
 }
