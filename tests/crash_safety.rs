@@ -654,12 +654,35 @@ fn run_trial(
     if let Stop::Signal(_) = stop {
         assert_ne!(exit, Some(PANICKED), "{trial}: chaosc panicked");
     }
-    let interrupted = !sandbox.journals().is_empty();
+    let journals = sandbox.journals();
+    let interrupted = !journals.is_empty();
 
     let (code, stderr) = chaosc(sandbox, &["recover", "--stop-targets"]);
     assert_eq!(code, Some(0), "{trial}: chaosc recover failed:\n{stderr}");
     fixture.assert_clean(trial);
     sandbox.assert_no_journal();
+
+    // Every run that left a journal has its end in the audit trail, written
+    // by the run or, when it died, by `chaosc recover`.
+    let export = sandbox
+        .chaosc()
+        .args(["audit", "export", "--format", "json"])
+        .output()
+        .expect("run chaosc");
+    let trail: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    for journal in &journals {
+        let run_id = journal.file_stem().unwrap().to_str().unwrap();
+        let ends = trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|record| record["run_id"] == run_id && record["action"] == "run.end")
+            .count();
+        assert_eq!(
+            ends, 1,
+            "{trial}: run {run_id} has {ends} ends in the trail"
+        );
+    }
 
     let (code, stderr) = chaosc(sandbox, &["audit", "verify"]);
     assert_eq!(

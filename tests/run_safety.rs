@@ -333,6 +333,59 @@ fn guardian_reverts_when_run_is_killed() {
         wait_until(Duration::from_secs(5), || sandbox.journals().is_empty()),
         "the guardian left the journal"
     );
+
+    // The guardian closes the run's audit trail: the fault it found in
+    // place, its rollback, and the end of the run.
+    let actions = |trail: &serde_json::Value| -> Vec<String> {
+        let records = trail.as_array().unwrap();
+        let run_id = records
+            .iter()
+            .find(|record| record["action"] == "run.start")
+            .map(|record| record["run_id"].clone())
+            .unwrap();
+        records
+            .iter()
+            .filter(|record| record["run_id"] == run_id)
+            .map(|record| record["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let export = || {
+        common::json(&output(
+            sandbox
+                .chaosc()
+                .args(["audit", "export", "--format", "json"]),
+        ))
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), || actions(&export())
+            .contains(&"run.end".to_owned())),
+        "the guardian did not record the end of the run: {:#}",
+        export()
+    );
+    let trail = export();
+    assert_eq!(
+        actions(&trail),
+        ["run.start", "injection", "rollback", "run.end"]
+    );
+    // The export keeps each record's details as the JSON text it hashed.
+    let details = |action: &str| -> serde_json::Value {
+        let record = trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|record| record["action"] == action)
+            .unwrap();
+        serde_json::from_str(record["details"].as_str().unwrap()).unwrap()
+    };
+    let rollback = details("rollback");
+    assert_eq!(rollback["fault"], "process_pause");
+    assert_eq!(rollback["outcome"], "reverted");
+    assert_eq!(rollback["by"], "guardian");
+    let end = details("run.end");
+    assert_eq!(end["status"], "killed");
+    assert_eq!(end["rollback_complete"], true);
+    let verified = output(sandbox.chaosc().args(["audit", "verify"]));
+    assert_eq!(verified.status.code(), Some(0));
 }
 
 #[test]

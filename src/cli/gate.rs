@@ -17,6 +17,7 @@ use crate::governance::impact::{FaultWindow, ObservedImpact};
 use crate::governance::lock::{self, Holder, LockError, LockKey};
 use crate::governance::policy::Policy;
 use crate::runtime::result::RunResult;
+use crate::store::AuditOrigin;
 
 /// The inputs of the gate taken from the command line.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +36,19 @@ pub struct Gate {
     pub approvals: ApprovalStatus,
     context: Context,
     locks_held: bool,
+}
+
+impl Gate {
+    /// Names the audit trail of the run for its journal, so that a guardian
+    /// or `chaosc recover` can close the trail if the run dies.
+    pub fn audit_origin(&self) -> AuditOrigin {
+        AuditOrigin {
+            db: self.context.db.clone(),
+            actor: self.context.actor(),
+            policy_hash: self.assessment.policy_hash.clone(),
+            scenario_hash: self.assessment.content_hash.clone(),
+        }
+    }
 }
 
 /// Resolves the time a run is judged at: `--now` when the policy allows a

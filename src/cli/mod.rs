@@ -158,7 +158,7 @@ pub fn execute(cli: Cli) -> u8 {
         Command::Graph(args) => graph::execute(&args),
         Command::Run(args) => run::execute(args, &context),
         Command::Plan(args) => run::execute_plan(&args, &context),
-        Command::Recover(args) => recover::execute(&args, &state_dir, &db),
+        Command::Recover(args) => recover::execute(&args, &context),
         Command::History(args) => history::execute_history(&args, &db),
         Command::Doctor(args) => doctor::execute(&args),
         Command::Import(args) => import::execute(&args),

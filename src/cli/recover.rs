@@ -3,10 +3,14 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use clap::Args;
+use serde_json::json;
 
+use super::governed::{Context, print_error, user_name};
 use super::render::{Style, render_human};
 use super::{OutputFormat, exit};
+use crate::governance::audit::{self, AuditEvent};
 use crate::model::RecoveryStatus;
 use crate::runtime::metrics::Metrics;
 use crate::runtime::recover::{JournalRecovery, recover_journal};
@@ -47,9 +51,10 @@ pub struct GuardianArgs {
 }
 
 /// Runs `chaosc recover`.
-pub fn execute(args: &RecoverArgs, state_dir: &Path, db: &Path) -> u8 {
+pub fn execute(args: &RecoverArgs, context: &Context) -> u8 {
+    let state_dir = context.state_dir.as_path();
     if let (Some(name), Some(file)) = (&args.plan, &args.file) {
-        return execute_drill(args, name, file, state_dir, db);
+        return execute_drill(args, name, file, state_dir, &context.db);
     }
     let mut reports = Vec::new();
     let mut failed = false;
@@ -57,6 +62,7 @@ pub fn execute(args: &RecoverArgs, state_dir: &Path, db: &Path) -> u8 {
         match recover_journal(&path, args.stop_targets) {
             Ok(report) => {
                 failed |= report.owner_alive.is_none() && !report.clean && !report.targets_left;
+                close_trail(&report, &context.actor(), "recover");
                 reports.push(report);
             }
             Err(error) => {
@@ -144,6 +150,12 @@ pub fn execute_guardian(args: &GuardianArgs) -> u8 {
     match recover_journal(&args.journal, true) {
         Ok(report) if report.owner_alive.is_some() => exit::SUCCESS,
         Ok(report) => {
+            // The guardian acts for the run, so its records name the run's actor.
+            let actor = report
+                .audit
+                .as_ref()
+                .map_or_else(user_name, |(_, origin)| origin.actor.clone());
+            close_trail(&report, &actor, "guardian");
             for action in &report.actions {
                 let _ = writeln!(std::io::stderr(), "chaosc guardian: {}", action.what);
             }
@@ -177,6 +189,7 @@ fn execute_drill(args: &RecoverArgs, name: &str, file: &Path, state_dir: &Path, 
         guardian: true,
         progress: Progress::plain(),
         metrics: Metrics::new(),
+        audit: None,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -222,5 +235,73 @@ fn execute_drill(args: &RecoverArgs, name: &str, file: &Path, state_dir: &Path, 
         exit::SUCCESS
     } else {
         exit::EXPERIMENT_FAILED
+    }
+}
+
+/// Records in a dead run's audit trail what recovering its journal did: an
+/// injection and a rollback for each fault found in place, then the end of
+/// the run as killed unless the run recorded its end itself. Faults the run
+/// reverted itself before it died get no records here. A journal without an audit
+/// trail (a drill's, or one written before journals named the trail) is
+/// left out, as is a run that still lives.
+fn close_trail(report: &JournalRecovery, actor: &str, recovered_by: &str) {
+    let Some((experiment, origin)) = &report.audit else {
+        return;
+    };
+    if report.owner_alive.is_some() {
+        return;
+    }
+    let now = Utc::now();
+    let event = |action: &str, at: DateTime<Utc>, details: serde_json::Value| {
+        let mut event = AuditEvent::now(actor, action, details);
+        event.at = at;
+        event.experiment = Some(experiment.clone());
+        event.scenario_hash = Some(origin.scenario_hash.clone());
+        event.run_id = report.run_id.clone();
+        event
+    };
+    let mut events = Vec::new();
+    for fault in &report.faults {
+        let names = json!({ "step": fault.step, "fault": fault.fault, "target": fault.target });
+        if let Some(at) = fault.applied_at {
+            let mut details = names.clone();
+            details["from"] = json!("journal");
+            events.push(event("injection", at, details));
+        }
+        let mut details = names;
+        details["outcome"] = json!(if fault.reverted { "reverted" } else { "failed" });
+        details["detail"] = json!(fault.detail);
+        details["by"] = json!(recovered_by);
+        events.push(event("rollback", now, details));
+    }
+    let end = event(
+        "run.end",
+        now,
+        json!({
+            "status": "killed", "success": false,
+            "rollback_complete": report.faults.iter().all(|fault| fault.reverted),
+            "recovered_by": recovered_by,
+        }),
+    );
+    let written = Store::open(&origin.db).and_then(|mut store| {
+        // A run that ended but could not revert everything recorded its
+        // injections and its end itself, so only the rollbacks are new.
+        let ended = match &report.run_id {
+            Some(run_id) => audit::has_ended(store.connection(), run_id)?,
+            None => false,
+        };
+        if ended {
+            events.retain(|event| event.action == "rollback");
+        } else {
+            events.push(end);
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        audit::append(store.connection(), &origin.policy_hash, &events)
+    });
+    if let Err(error) = written {
+        eprintln!("chaosc: the audit trail of the dead run was not written");
+        print_error(&error);
     }
 }

@@ -267,6 +267,7 @@ pub fn execute(args: RunArgs, context: &Context) -> u8 {
         guardian: !args.no_guardian,
         progress: progress.clone(),
         metrics: std::sync::Arc::clone(&metrics),
+        audit: Some(gate.audit_origin()),
     };
     let outcome = runtime.block_on(async {
         let interrupt = CancellationToken::new();

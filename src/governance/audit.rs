@@ -114,6 +114,16 @@ impl AuditRecord {
     }
 }
 
+/// Tells whether the trail already records the end of run `run_id`.
+pub fn has_ended(connection: &Connection, run_id: &str) -> Result<bool, StoreError> {
+    let count: i64 = connection.query_row(
+        "SELECT COUNT(*) FROM audit WHERE run_id = ?1 AND action = 'run.end'",
+        [run_id],
+        |row| row.get(0),
+    )?;
+    Ok(count > 0)
+}
+
 /// Appends events to the trail in one transaction, in order.
 pub fn append(
     connection: &mut Connection,

@@ -79,6 +79,7 @@ pub async fn drill(
         experiment: experiment.name.clone(),
         seed: options.seed,
         started_at: Utc::now(),
+        audit: None,
     };
     let journal =
         Journal::create(&options.state_dir, &options.run_id, &header).map_err(|error| {

@@ -75,6 +75,7 @@ impl Injector {
             target: target.to_owned(),
             revert: revert.clone(),
             expires_at,
+            at: Some(chrono::Utc::now()),
         };
         // The record must be on disk before the fault exists: without it a
         // crash could leave a fault that nothing knows how to revert.

@@ -42,7 +42,7 @@ use super::snapshot;
 use super::targets::{ProcessTarget, Targets};
 use crate::model::{Attach, ExperimentStatus, Step, TargetSpec};
 use crate::plan::Plan;
-use crate::store::{Journal, Record};
+use crate::store::{AuditOrigin, Journal, Record};
 
 /// How long a launched target may take to exit on SIGTERM at teardown.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -66,6 +66,8 @@ pub struct RunOptions {
     pub guardian: bool,
     pub progress: Progress,
     pub metrics: Arc<Metrics>,
+    /// The audit trail of the run, recorded in the journal's header.
+    pub audit: Option<AuditOrigin>,
 }
 
 /// A run that could not start at all; nothing was injected.
@@ -140,6 +142,7 @@ pub async fn run(
         experiment: experiment.name.clone(),
         seed: options.seed,
         started_at,
+        audit: options.audit.clone(),
     };
     let journal =
         Journal::create(&options.state_dir, &options.run_id, &header).map_err(|error| {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::faults::{is_skewed, remove_libfaketime_shm};
 use super::process::{is_alive, signal};
 use super::revert::{RevertAction, RevertOutcome};
-use crate::store::{JournalState, Record};
+use crate::store::{AuditOrigin, JournalState, Record};
 
 /// What recovering one journal did.
 #[derive(Debug, Clone, Serialize)]
@@ -20,6 +20,12 @@ pub struct JournalRecovery {
     /// Set when the run that owns the journal still runs; nothing was done.
     pub owner_alive: Option<u32>,
     pub actions: Vec<RecoveryStep>,
+    /// The faults found in place and what reverting each did.
+    #[serde(skip)]
+    pub faults: Vec<RecoveredFault>,
+    /// The experiment and audit trail of the run, from the journal.
+    #[serde(skip)]
+    pub audit: Option<(String, AuditOrigin)>,
     /// Whether nothing is left in place and the journal was removed.
     pub clean: bool,
     /// Whether the faults are gone but targets the run launched still run,
@@ -34,6 +40,18 @@ pub struct RecoveryStep {
     pub ok: bool,
 }
 
+/// A fault that a dead run left in place, and how its revert went.
+#[derive(Debug, Clone)]
+pub struct RecoveredFault {
+    pub step: String,
+    pub fault: String,
+    pub target: String,
+    /// When the run recorded the fault, just before applying it.
+    pub applied_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub reverted: bool,
+    pub detail: String,
+}
+
 /// Reverts the pending faults of the journal at `path`, newest first, and
 /// when `stop_targets` is set stops the targets its run launched. Removes
 /// the journal when nothing is left. A journal whose run still lives is
@@ -45,6 +63,10 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         run_id: state.run_id().map(str::to_owned),
         owner_alive: None,
         actions: Vec::new(),
+        faults: Vec::new(),
+        audit: state
+            .audit()
+            .map(|(experiment, origin)| (experiment.to_owned(), origin.clone())),
         clean: false,
         targets_left: false,
     };
@@ -61,9 +83,11 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
     for record in state.pending.iter().rev() {
         let Record::Apply {
             id,
+            step,
             fault,
             target,
             revert,
+            at,
             ..
         } = record
         else {
@@ -78,24 +102,25 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         if outcome.is_ok() {
             reverted.push(Record::Reverted { id: *id });
         }
-        let step = match outcome {
-            Ok(RevertOutcome::Reverted(detail)) => RecoveryStep {
-                what: format!("{what}: {detail}"),
-                ok: true,
-            },
-            Ok(RevertOutcome::NothingLeft(detail)) => RecoveryStep {
-                what: format!("{what}: {detail}"),
-                ok: true,
-            },
-            Err(error) => {
-                all_done = false;
-                RecoveryStep {
-                    what: format!("{what}: {error}"),
-                    ok: false,
-                }
+        let (ok, detail) = match outcome {
+            Ok(RevertOutcome::Reverted(detail) | RevertOutcome::NothingLeft(detail)) => {
+                (true, detail)
             }
+            Err(error) => (false, error.to_string()),
         };
-        report.actions.push(step);
+        all_done &= ok;
+        report.actions.push(RecoveryStep {
+            what: format!("{what}: {detail}"),
+            ok,
+        });
+        report.faults.push(RecoveredFault {
+            step: step.clone(),
+            fault: fault.clone(),
+            target: target.clone(),
+            applied_at: *at,
+            reverted: ok,
+            detail,
+        });
     }
 
     if stop_targets {

@@ -304,6 +304,7 @@ mod tests {
                 target: "t".to_owned(),
                 revert: action.clone(),
                 expires_at: chrono::Utc::now(),
+                at: None,
             };
             let line = serde_json::to_string(&record).unwrap();
             let read: Record =

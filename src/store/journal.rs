@@ -32,6 +32,10 @@ pub enum Record {
         experiment: String,
         seed: u64,
         started_at: DateTime<Utc>,
+        /// Where the run writes its audit trail, so that whoever reverts
+        /// the run after its death can close the trail; absent for drills.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        audit: Option<AuditOrigin>,
     },
     /// A target process that the run launched.
     Launch {
@@ -51,9 +55,22 @@ pub enum Record {
         revert: RevertAction,
         /// After this time the fault must be gone, whatever happens.
         expires_at: DateTime<Utc>,
+        /// When the record was written, just before the fault was applied.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<DateTime<Utc>>,
     },
     /// A fault that was reverted.
     Reverted { id: u64 },
+}
+
+/// The audit trail of a run: the store it is in, and who and what its
+/// records name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditOrigin {
+    pub db: PathBuf,
+    pub actor: String,
+    pub policy_hash: String,
+    pub scenario_hash: String,
 }
 
 /// An open journal that a run appends to.
@@ -234,6 +251,18 @@ impl JournalState {
     pub fn run_id(&self) -> Option<&str> {
         match &self.header {
             Some(Record::Run { run_id, .. }) => Some(run_id),
+            _ => None,
+        }
+    }
+
+    /// Returns the experiment and the audit trail of the run, from the header.
+    pub fn audit(&self) -> Option<(&str, &AuditOrigin)> {
+        match &self.header {
+            Some(Record::Run {
+                experiment,
+                audit: Some(origin),
+                ..
+            }) => Some((experiment, origin)),
             _ => None,
         }
     }
