@@ -114,7 +114,7 @@ pub fn execute_approve(args: &ApproveArgs, context: &Context) -> u8 {
 
     if requirement.requesters.contains(&approver) {
         eprintln!(
-            "chaosc: `{approver}` requested the experiment; under the policy ({:?}) this \
+            "chaosc: `{approver}` requested the experiment; under the policy ({}) this \
              approval may not count on its own",
             requirement.self_approval
         );

@@ -77,7 +77,7 @@ fn render_approvals(context: &Context, assessment: &Assessment) -> String {
     }
     let _ = writeln!(
         out,
-        "  self-approval: {:?}",
+        "  self-approval: {}",
         assessment.requirement.self_approval
     );
     out

@@ -30,6 +30,17 @@ pub enum SelfApproval {
     Forbidden,
 }
 
+impl std::fmt::Display for SelfApproval {
+    /// Writes the rule as the policy file spells it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SelfApproval::Allowed => "allowed",
+            SelfApproval::NotAlone => "not_alone",
+            SelfApproval::Forbidden => "forbidden",
+        })
+    }
+}
+
 impl SelfApproval {
     /// Returns the stricter of two rules.
     pub fn stricter(self, other: SelfApproval) -> SelfApproval {
