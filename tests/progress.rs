@@ -414,7 +414,7 @@ fn plain_prints_one_line_per_event() {
         "] step `slow`: injected `latency` on `front`: round trip grew by ",
         "] step `slow`: reverted",
         "] all steps ended; rolling back",
-        "] fault 1 `latency` on `front`: Reverted",
+        "] fault 1 `latency` on `front`: reverted",
         "] stopped `web`",
     ];
     let mut from = 0;

@@ -144,6 +144,18 @@ pub enum RollbackOutcome {
     NotApplied,
 }
 
+impl std::fmt::Display for RollbackOutcome {
+    /// Writes the outcome in lower case, as the other states of a run read.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RollbackOutcome::Pending => "pending",
+            RollbackOutcome::Reverted => "reverted",
+            RollbackOutcome::Failed => "failed",
+            RollbackOutcome::NotApplied => "not applied",
+        })
+    }
+}
+
 /// The samples of one probe during the run, summed up.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeSummary {

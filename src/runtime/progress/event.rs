@@ -227,7 +227,7 @@ impl ProgressEvent {
             ProgressEvent::AlertResolved { rule } => format!("alert `{rule}` resolved"),
             ProgressEvent::RollingBack(ending) => rolling_back_line(ending),
             ProgressEvent::FaultRolledBack(fault) => format!(
-                "fault {} `{}` on `{}`: {:?}{}",
+                "fault {} `{}` on `{}`: {}{}",
                 fault.id,
                 fault.fault,
                 fault.target,
