@@ -2,8 +2,8 @@
 //! made of, each parsed from the text a user writes.
 
 use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, Offset, TimeZone,
-    Timelike, Utc,
+    DateTime, Datelike, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, Offset,
+    SecondsFormat, TimeZone, Timelike, Utc,
 };
 use jiff::tz::{AmbiguousOffset, TimeZone as IanaZone};
 
@@ -106,13 +106,15 @@ impl Zone {
         wall.and_utc()
     }
 
-    /// Formats an instant as RFC 3339 in this zone.
+    /// Formats an instant as RFC 3339 in this zone, to the second.
     pub fn format(&self, instant: DateTime<Utc>) -> String {
         match self {
-            Zone::Local => instant.with_timezone(&Local).to_rfc3339(),
+            Zone::Local => instant
+                .with_timezone(&Local)
+                .to_rfc3339_opts(SecondsFormat::Secs, false),
             Zone::Named(zone) => instant
                 .with_timezone(&offset_at(zone, instant))
-                .to_rfc3339(),
+                .to_rfc3339_opts(SecondsFormat::Secs, false),
         }
     }
 }
