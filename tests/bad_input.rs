@@ -37,6 +37,11 @@ fn directory_without_files_is_usage_error() {
         "{}",
         stderr(&result)
     );
+    assert!(
+        stderr(&result).contains("checked 0 files: 1 error"),
+        "{}",
+        stderr(&result)
+    );
 }
 
 #[test]

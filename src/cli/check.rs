@@ -75,7 +75,9 @@ pub fn execute(args: &CheckArgs, context: &Context) -> u8 {
         CheckFormat::Human => {
             let style = Style::for_stderr();
             let mut text: String = files.iter().map(|file| file.render_human(style)).collect();
-            text.push_str(&summary_line(files.len(), errors, warnings));
+            // A path that could not be read counts as an error, not a file.
+            let read = files.iter().filter(|file| file.source.is_some()).count();
+            text.push_str(&summary_line(read, errors, warnings));
             writeln!(std::io::stderr(), "{text}")
         }
         CheckFormat::Json => {
