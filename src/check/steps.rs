@@ -380,6 +380,8 @@ impl Checker<'_> {
             return None;
         }
 
+        // A run may pick any of the matching targets, so each is in use.
+        self.used_targets.extend(matched.iter().cloned());
         let Some(pick) = pick else {
             return Some(matched);
         };
