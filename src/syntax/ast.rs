@@ -338,8 +338,13 @@ impl CompareOp {
         }
     }
 
-    /// Applies the operator to two numbers.
+    /// Applies the operator to two numbers. Nothing holds of an unknown
+    /// value (NaN), not even `!=`: a rate over no samples is not different
+    /// from a threshold, it is not known.
     pub fn holds(self, left: f64, right: f64) -> bool {
+        if left.is_nan() || right.is_nan() {
+            return false;
+        }
         match self {
             CompareOp::Eq => left == right,
             CompareOp::Ne => left != right,

@@ -345,15 +345,16 @@ mod tests {
 
     #[test]
     fn unknown_metric_never_fires() {
-        let mut engine = AlertEngine::new(
-            "run",
-            "exp",
-            vec![rule(Duration::ZERO, Duration::ZERO)],
-            vec![],
-        );
-        assert_eq!(
-            fired(&engine.evaluate(Instant::now(), &mut |_| f64::NAN)),
-            0
-        );
+        for op in [CompareOp::Gt, CompareOp::Ne, CompareOp::Le] {
+            let mut watched = rule(Duration::ZERO, Duration::ZERO);
+            watched.thresholds[0].op = op;
+            let mut engine = AlertEngine::new("run", "exp", vec![watched], vec![]);
+            assert_eq!(
+                fired(&engine.evaluate(Instant::now(), &mut |_| f64::NAN)),
+                0,
+                "{}",
+                op.symbol()
+            );
+        }
     }
 }
