@@ -1,6 +1,7 @@
 //! Attaching to a process that already runs, by pid and by name: the run
-//! pauses the process it found and continues it, and a name that matches
-//! several processes fails the run before anything is injected.
+//! pauses the process it found and continues it, kills it for good where
+//! the step is `irreversible`, and a name that matches several processes
+//! fails the run before anything is injected.
 
 mod common;
 
@@ -123,4 +124,48 @@ fn ambiguous_name_fails_before_injection() {
         .to_owned();
     assert!(reason.contains("no running process is named"), "{reason}");
     sandbox.assert_no_journal();
+}
+
+#[test]
+fn irreversible_kill_of_attached_process() {
+    let sandbox = Sandbox::new();
+    let (program, _) = unique_sleep(&sandbox, 'k');
+    let sleeper = sleeper(&program);
+    assert!(wait_until(Duration::from_secs(5), || process_state(
+        sleeper.pid()
+    )
+    .is_some()));
+    let file = sandbox.write(
+        "kill.chaos",
+        &format!(
+            r#"use std::faults::process_kill
+target app = process {{ pid = {} }}
+experiment gone {{
+    category = compute
+    severity = low
+    duration = 1m
+    safety {{ rollback = true, timeout = 30s, emergency_stop = true, business_hours_only = false }}
+    step end = inject process_kill(signal = SIGTERM) on app for 1s irreversible
+}}
+"#,
+            sleeper.pid()
+        ),
+    );
+    let result = run_json(&sandbox.state_dir(), &file);
+    assert_eq!(result["status"], "completed", "{result}");
+    let fault = faults_of(&result, "end")[0];
+    assert_eq!(fault["verified"], true, "{fault}");
+    assert_eq!(fault["rollback"], "reverted", "{fault}");
+    assert!(
+        fault["rollback_detail"]
+            .as_str()
+            .unwrap()
+            .contains("not started again"),
+        "{fault}"
+    );
+    // The test owns the process, so it reaps it; gone or a zombie is gone.
+    assert!(wait_until(Duration::from_secs(5), || {
+        process_state(sleeper.pid()).is_none_or(|state| state == 'Z')
+    }));
+    assert!(sandbox.journals().is_empty());
 }

@@ -382,7 +382,10 @@ pub enum CheckError {
     IrreversibleFault {
         fault: String,
         target: String,
-        #[label("irreversible without an opt-in")]
+        /// What the label under the fault says: that it needs an opt-in, or
+        /// that it cannot act on the target at all.
+        reason: &'static str,
+        #[label("{reason}")]
         span: SourceSpan,
         #[help]
         help: Option<String>,

@@ -230,7 +230,9 @@ impl Checker<'_> {
                 .faults
                 .get(&step.fault.kind)
                 .is_some_and(|fault| fault.def.revert == RevertKind::Restart);
-            if !degrades {
+            // An irreversible step accepted a target that nothing starts
+            // again, so no recovery action could cover it.
+            if !degrades || step.irreversible {
                 continue;
             }
             for target in &step.targets {

@@ -14,6 +14,10 @@ use super::{CheckError, Checker};
 use crate::model::{FaultSpec, RevertKind, Step, TargetSpec, TypedValue, ValueType};
 use crate::syntax::{ExperimentDecl, FaultCall, Selector, StepDecl};
 
+/// Faults that start their target again to inject (under a shifted clock,
+/// say), so they need a target that chaosc launched.
+const INJECTED_BY_RESTART: &[&str] = &["time_skew"];
+
 impl Checker<'_> {
     /// Checks every step, then the graph they form.
     pub(super) fn check_steps(
@@ -144,25 +148,47 @@ impl Checker<'_> {
 
     /// Reports a fault that cannot be undone on one of its targets (such as
     /// killing a process chaosc did not launch) unless the step accepts it.
+    /// A fault whose injection restarts its target cannot even be injected
+    /// there, and `irreversible` does not change that.
     fn check_reversible(&mut self, def: &FaultDef, decl: &StepDecl, targets: &[String]) {
-        if def.revert != RevertKind::Restart || decl.irreversible.is_some() {
+        let injected_by_restart = INJECTED_BY_RESTART.contains(&def.name.as_str());
+        if def.revert != RevertKind::Restart
+            || (decl.irreversible.is_some() && !injected_by_restart)
+        {
             return;
         }
         for name in targets {
             let is_attached = self
                 .target(name)
                 .is_some_and(|t| matches!(t.spec, TargetSpec::Attached(_)));
-            if is_attached {
-                self.report(CheckError::IrreversibleFault {
-                    fault: def.name.clone(),
-                    target: name.clone(),
-                    span: decl.fault.name.span.into(),
-                    help: Some(format!(
-                        "`{name}` is attached to a running process, so chaosc cannot start it again; \
-                         add `irreversible` to the step to accept that, or launch it with `command`"
-                    )),
-                });
+            if !is_attached {
+                continue;
             }
+            let (reason, help) = if injected_by_restart {
+                (
+                    "cannot be injected on an attached process",
+                    format!(
+                        "`{}` starts its target again to inject, and `{name}` is attached to a \
+                     running process that chaosc cannot start; launch it with `command`",
+                        def.name
+                    ),
+                )
+            } else {
+                (
+                    "irreversible without an opt-in",
+                    format!(
+                        "`{name}` is attached to a running process, so chaosc cannot start it again; \
+                     add `irreversible` to the step to accept that, or launch it with `command`"
+                    ),
+                )
+            };
+            self.report(CheckError::IrreversibleFault {
+                fault: def.name.clone(),
+                target: name.clone(),
+                reason,
+                span: decl.fault.name.span.into(),
+                help: Some(help),
+            });
         }
     }
 
@@ -517,6 +543,72 @@ impl Checker<'_> {
                     format_duration(total)
                 )),
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use miette::Diagnostic;
+
+    /// Checks `body`, the inside of an experiment, after `head`, and returns
+    /// the codes of every finding.
+    fn codes_of(head: &str, body: &str) -> Vec<String> {
+        let source = format!(
+            "{head}\nexperiment e {{\n\
+                 category = network, severity = low, duration = 5m\n\
+                 safety {{ business_hours_only = false }}\n\
+                 {body}\n\
+             }}\n"
+        );
+        let output = crate::check::check_source(&source).unwrap();
+        output
+            .diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.code().unwrap().to_string())
+            .collect()
+    }
+
+    /// Returns the codes of the errors `codes_of` finds.
+    fn errors_of(head: &str, body: &str) -> Vec<String> {
+        codes_of(head, body)
+            .into_iter()
+            .filter(|code| !code.starts_with("chaos::W"))
+            .collect()
+    }
+
+    #[test]
+    fn picked_selector_uses_every_match() {
+        let head = "use std::faults::latency\n\
+                    target a = proxy { listen = 127.0.0.1:18180, upstream = 127.0.0.1:18181, labels = { tier = \"web\" } }\n\
+                    target b = proxy { listen = 127.0.0.1:18182, upstream = 127.0.0.1:18181, labels = { tier = \"web\" } }\n\
+                    target c = proxy { listen = 127.0.0.1:18183, upstream = 127.0.0.1:18181, labels = { tier = \"web\" } }";
+        let body =
+            "step slow = inject latency(delay = 10ms) on targets(tier == \"web\") pick 1 for 1m";
+        assert_eq!(codes_of(head, body), Vec::<String>::new());
+    }
+
+    #[test]
+    fn irreversible_lifts_kill_but_not_skew() {
+        let head = "use std::faults::{process_kill, time_skew}\n\
+                    target legacy = process { pid_file = \"/run/legacy.pid\", ready = 127.0.0.1:18090 }";
+        let cases = [
+            (
+                "step k = inject process_kill() on legacy irreversible",
+                vec![],
+            ),
+            (
+                "step k = inject process_kill() on legacy",
+                vec!["chaos::E0411"],
+            ),
+            (
+                "step s = inject time_skew(offset = 1h) on legacy for 10s irreversible",
+                vec!["chaos::E0411"],
+            ),
+        ];
+        for (body, expected) in cases {
+            let codes = errors_of(head, body);
+            assert_eq!(codes, expected, "{body}");
         }
     }
 }

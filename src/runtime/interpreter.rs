@@ -782,6 +782,7 @@ async fn run_step(
             run_id: context.run_id.clone(),
             state_dir: context.state_dir.clone(),
             expires_at: context.expires_at,
+            irreversible: step.irreversible,
         };
         let outcome = match faults::build(&step.fault, handle, fault_context).await {
             Ok(fault) => {

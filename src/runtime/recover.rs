@@ -254,7 +254,10 @@ fn stop_process(pid: u32, start_time: u64) -> bool {
 
 /// Returns whether a revert action is one a recover can still act on.
 pub fn acts_outside_run(action: &RevertAction) -> bool {
-    !matches!(action, RevertAction::EndsWithRun)
+    !matches!(
+        action,
+        RevertAction::EndsWithRun | RevertAction::Accepted { .. }
+    )
 }
 
 #[cfg(test)]

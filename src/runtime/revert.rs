@@ -18,6 +18,8 @@ pub enum RevertAction {
     /// The fault lives inside the `chaosc run` process (a proxy fault) and
     /// ended with it.
     EndsWithRun,
+    /// Nothing: the step accepted that `what` cannot be undone.
+    Accepted { what: String },
     /// Continue a process stopped with SIGSTOP.
     Continue { pid: u32, start_time: u64 },
     /// Write a file's original bytes back from its backup.
@@ -117,6 +119,9 @@ impl RevertAction {
             RevertAction::EndsWithRun => Ok(RevertOutcome::NothingLeft(
                 "the fault ended with its run".to_owned(),
             )),
+            RevertAction::Accepted { what } => Ok(RevertOutcome::NothingLeft(format!(
+                "{what}; the step accepted that it cannot be undone"
+            ))),
             RevertAction::Continue { pid, start_time } => continue_process(*pid, *start_time),
             RevertAction::RestoreFile(backup) => backup.restore(),
             RevertAction::RemoveFile { path } => remove_file(path),
@@ -262,6 +267,9 @@ mod tests {
         };
         let actions = [
             RevertAction::EndsWithRun,
+            RevertAction::Accepted {
+                what: "process 7 of `app` was killed".to_owned(),
+            },
             RevertAction::Continue {
                 pid: 7,
                 start_time: 9,

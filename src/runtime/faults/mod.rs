@@ -94,6 +94,8 @@ pub struct FaultContext {
     pub state_dir: PathBuf,
     /// When the fault must be gone whatever happens.
     pub expires_at: DateTime<Utc>,
+    /// Whether the step accepts a fault that cannot be undone.
+    pub irreversible: bool,
 }
 
 /// Builds the injector for `spec` bound to `target`.

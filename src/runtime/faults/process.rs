@@ -12,7 +12,7 @@ use super::FaultContext;
 use crate::model::{FaultSpec, TypedValue};
 use crate::runtime::JournalHandle;
 use crate::runtime::fault::{Fault, FaultError};
-use crate::runtime::process::{proc_stat, signal};
+use crate::runtime::process::{is_alive, proc_stat, signal};
 use crate::runtime::revert::RevertAction;
 use crate::runtime::targets::ProcessTarget;
 use crate::runtime::targets::restart_launched;
@@ -29,10 +29,34 @@ pub struct Kill {
     journal: JournalHandle,
     /// The process as it was before the kill.
     victim: (u32, u64),
-    spec: crate::model::LaunchSpec,
+    /// How to start the target again; `None` for an attached process that
+    /// an `irreversible` step kills for good.
+    spec: Option<crate::model::LaunchSpec>,
 }
 
 impl Kill {
+    /// Waits for an attached process to be gone. Not being its parent,
+    /// chaosc sees it leave `/proc` instead of reaping it.
+    async fn verify_attached_gone(&self) -> Result<String, FaultError> {
+        let (pid, start_time) = self.victim;
+        let started = tokio::time::Instant::now();
+        while started.elapsed() < OBSERVE_LIMIT {
+            if !is_alive(pid, start_time) {
+                return Ok(format!(
+                    "process {pid} is gone {:.0}ms after {}",
+                    started.elapsed().as_secs_f64() * 1000.0,
+                    self.signal
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Err(FaultError(format!(
+            "process {pid} still runs {}s after {}",
+            OBSERVE_LIMIT.as_secs(),
+            self.signal
+        )))
+    }
+
     pub async fn new(
         spec: &FaultSpec,
         target: &str,
@@ -46,12 +70,17 @@ impl Kill {
         let (victim, launch) = {
             let guard = process.lock().await;
             match &*guard {
-                ProcessTarget::Launched(launched) => {
-                    ((launched.pid, launched.start_time), launched.spec.clone())
+                ProcessTarget::Launched(launched) => (
+                    (launched.pid, launched.start_time),
+                    Some(launched.spec.clone()),
+                ),
+                ProcessTarget::Attached { pid, start_time } if context.irreversible => {
+                    ((*pid, *start_time), None)
                 }
                 ProcessTarget::Attached { .. } => {
                     return Err(FaultError(format!(
-                        "target `{target}` was not launched by chaosc, so a kill could not be reverted"
+                        "target `{target}` was not launched by chaosc, so a kill could not be \
+                         reverted; mark the step `irreversible` to accept that"
                     )));
                 }
             }
@@ -74,11 +103,16 @@ impl Fault for Kill {
     }
 
     fn revert_action(&self) -> RevertAction {
-        RevertAction::Restart {
-            target: self.target.clone(),
-            pid: self.victim.0,
-            start_time: self.victim.1,
-            spec: self.spec.clone(),
+        match &self.spec {
+            Some(spec) => RevertAction::Restart {
+                target: self.target.clone(),
+                pid: self.victim.0,
+                start_time: self.victim.1,
+                spec: spec.clone(),
+            },
+            None => RevertAction::Accepted {
+                what: format!("process {} of `{}` was killed", self.victim.0, self.target),
+            },
         }
     }
 
@@ -96,7 +130,8 @@ impl Fault for Kill {
     async fn verify(&mut self) -> Result<String, FaultError> {
         let mut guard = self.process.lock().await;
         let ProcessTarget::Launched(process) = &mut *guard else {
-            unreachable!("checked in new")
+            drop(guard);
+            return self.verify_attached_gone().await;
         };
         let pid = process.pid;
         let started = tokio::time::Instant::now();
@@ -123,7 +158,10 @@ impl Fault for Kill {
     async fn revert(&mut self) -> Result<String, FaultError> {
         let mut guard = self.process.lock().await;
         let ProcessTarget::Launched(process) = &mut *guard else {
-            unreachable!("checked in new")
+            return Ok(format!(
+                "process {} was not started again: the step accepted that it cannot be",
+                self.victim.0
+            ));
         };
         if process.is_running() {
             return Ok(format!(
