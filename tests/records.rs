@@ -105,6 +105,10 @@ fn metrics_are_served_during_the_run_and_written_after() {
     assert!(
         written.contains(r#"chaosc_probe_latency_seconds_count{outcome="success",probe="home"}"#)
     );
+    assert!(
+        written.contains("chaosc_probe_failure_ratio 0\n"),
+        "{written}"
+    );
     sandbox.assert_no_journal();
 }
 

@@ -32,6 +32,10 @@ pub struct Metrics {
     injections: IntCounterVec,
     active_faults: IntGauge,
     probe_latency: HistogramVec,
+    /// Samples and failed samples of every probe in this run, behind the
+    /// failure ratio.
+    probe_samples: std::sync::Mutex<(u64, u64)>,
+    probe_failure_ratio: Gauge,
     success: Gauge,
 }
 
@@ -89,6 +93,11 @@ impl Metrics {
             &["probe", "outcome"],
         )
         .expect("valid metric");
+        let probe_failure_ratio = Gauge::new(
+            "chaosc_probe_failure_ratio",
+            "Share of the probe samples of this run that failed",
+        )
+        .expect("valid metric");
         let success = Gauge::new(
             "chaosc_last_run_success",
             "1 when the last run met its success criteria",
@@ -103,6 +112,7 @@ impl Metrics {
             Box::new(injections.clone()),
             Box::new(active_faults.clone()),
             Box::new(probe_latency.clone()),
+            Box::new(probe_failure_ratio.clone()),
             Box::new(success.clone()),
         ] {
             registry
@@ -118,6 +128,8 @@ impl Metrics {
             injections,
             active_faults,
             probe_latency,
+            probe_samples: std::sync::Mutex::new((0, 0)),
+            probe_failure_ratio,
             success,
         })
     }
@@ -138,12 +150,17 @@ impl Metrics {
         self.active_faults.dec();
     }
 
-    /// Records a probe sample's latency.
+    /// Records a probe sample's latency and outcome.
     pub fn probe_sampled(&self, probe: &str, ok: bool, seconds: f64) {
         let outcome = if ok { "success" } else { "failure" };
         self.probe_latency
             .with_label_values(&[probe, outcome])
             .observe(seconds);
+        let mut counts = self.probe_samples.lock().unwrap();
+        counts.0 += 1;
+        counts.1 += u64::from(!ok);
+        self.probe_failure_ratio
+            .set(counts.1 as f64 / counts.0 as f64);
     }
 
     /// Records the end of a run.
@@ -225,4 +242,19 @@ pub async fn start_server(
         metrics.serve(listener).await;
         warn!("the metrics server stopped");
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Metrics;
+
+    #[test]
+    fn probe_failure_ratio_counts_failed_samples() {
+        let metrics = Metrics::new();
+        for ok in [true, false, true, true] {
+            metrics.probe_sampled("home", ok, 0.01);
+        }
+        let text = metrics.render();
+        assert!(text.contains("chaosc_probe_failure_ratio 0.25"), "{text}");
+    }
 }
