@@ -330,6 +330,61 @@ experiment watched {{
 }
 
 #[test]
+fn alerting_off_keeps_alerts_but_sends_nothing() {
+    let sandbox = Sandbox::new();
+    let (web, front) = (free_port(), free_port());
+    let (hooks, requests) = start_http_recorder();
+    let text = format!(
+        r##"use std::faults::latency
+target web = process {{
+    command = ["python3", "-m", "http.server", "{web}", "--bind", "127.0.0.1"]
+    ready = 127.0.0.1:{web}
+}}
+target front = proxy {{ listen = 127.0.0.1:{front}, upstream = 127.0.0.1:{web} }}
+channel team = slack {{ webhook = env("QUIET_SLACK_URL") }}
+alert faults_active {{ severity = critical, threshold "chaosc_active_faults" gt 0 }}
+experiment quiet {{
+    category = network
+    severity = medium
+    duration = 1m
+    safety {{ business_hours_only = false, alerting = false, monitoring = false }}
+    monitoring {{ alerts = [faults_active], channels = [team] }}
+    steady_state {{ probe port = tcp 127.0.0.1:{web} }}
+    step slow = inject latency(delay = 20ms) on front for 7s
+}}
+"##
+    );
+    let file = sandbox.write("quiet.chaos", &text);
+    let run = RunningChaosc::start(
+        sandbox
+            .chaosc()
+            .env(
+                "QUIET_SLACK_URL",
+                format!("http://127.0.0.1:{hooks}/slack/quiet"),
+            )
+            .args(["run", "--format", "json"])
+            .arg(&file),
+    );
+    let finished = run.finish(Duration::from_secs(60));
+    let result = finished.json();
+
+    // The rule still fires, but no channel hears of it.
+    assert_eq!(finished.code, Some(0), "stderr:\n{}", finished.stderr);
+    assert_eq!(result["alerts"].as_array().unwrap().len(), 1, "{result}");
+    assert_eq!(result["notifications"], serde_json::json!([]), "{result}");
+    assert!(requests.lock().unwrap().is_empty());
+    // Without monitoring, the host is looked at before and after only,
+    // where it would be every 5 seconds during the 7 of the step.
+    let phases: Vec<&str> = result["health"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|snapshot| snapshot["phase"].as_str().unwrap())
+        .collect();
+    assert!(!phases.contains(&"during"), "{phases:?}");
+}
+
+#[test]
 fn acknowledge_and_resolve_change_the_store() {
     let sandbox = Sandbox::new();
     let (upstream, front) = (free_port(), free_port());

@@ -198,6 +198,7 @@ pub async fn run(
         processes: targets.processes.clone(),
         disk: options.state_dir.clone(),
         progress: progress.clone(),
+        health_during: experiment.safety.monitoring,
     };
     observer.snapshot("before").await;
     state.result.health = observer.health.clone();
@@ -238,6 +239,13 @@ pub async fn run(
         warn!(run_id = %options.run_id, %problem, "notification channel left out");
         progress.emit(ProgressEvent::ChannelLeftOut(problem));
     }
+    // With `alerting = false` the rules still fire and are recorded, so
+    // stop conditions over them work, but no channel is sent anything.
+    let channels = if experiment.safety.alerting {
+        channels
+    } else {
+        Vec::new()
+    };
     let (notifier, notifier_task) = Notifier::start(channels);
     observer.notifier = Some(notifier.clone());
     let observer_stop = CancellationToken::new();

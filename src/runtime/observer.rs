@@ -43,6 +43,9 @@ pub struct Observer {
     pub processes: Processes,
     pub disk: PathBuf,
     pub progress: Progress,
+    /// Whether health snapshots are taken during the run too (`safety {
+    /// monitoring }`), not only before and after it.
+    pub health_during: bool,
 }
 
 impl Observer {
@@ -69,7 +72,7 @@ impl Observer {
                 // of the rollback waits for the observer.
                 _ = stop.cancelled() => return self,
                 _ = alert_tick.tick() => self.evaluate(),
-                _ = health_tick.tick() => self.snapshot("during").await,
+                _ = health_tick.tick(), if self.health_during => self.snapshot("during").await,
             }
         }
     }
