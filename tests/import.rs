@@ -39,6 +39,8 @@ const CORPUS: &[(&str, i32, bool)] = &[
     ("status_range.yaml", SUCCESS, false),
     // The method removes the file the hypothesis checks.
     ("steady_state_lost.json", EXPERIMENT_FAILED, false),
+    // The only rollback calls Python, so no plan holds its placeholder.
+    ("unmapped_rollbacks.json", SUCCESS, true),
 ];
 
 /// Copies a corpus file into the sandbox with its placeholders filled in.
@@ -108,6 +110,13 @@ fn corpus_imports_and_checks_clean() {
             std::fs::read_to_string(&out).unwrap()
         );
         assert!(stderr.contains("import summary:"), "{name}: no summary");
+        let formatted = output(sandbox.chaosc().args(["fmt", "--check"]).arg(&out));
+        assert_eq!(
+            formatted.status.code(),
+            Some(0),
+            "{name} is not laid out as `chaosc fmt` would:\n{}",
+            std::fs::read_to_string(&out).unwrap()
+        );
         let has_warning = stderr.contains("chaos::W07");
         assert_eq!(has_warning, *warns, "{name} warnings:\n{stderr}");
         // Every placeholder has one warning: W0750, or W0753 and W0754 for

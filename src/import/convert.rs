@@ -300,8 +300,9 @@ impl<'a> Converter<'a> {
             }
             lines.blank();
             if plan.action_count == 0 {
+                // The lines were written for the inside of the plan.
                 lines.comment(1, &format!("{what}: nothing in it could be mapped"));
-                lines.extend(plan.lines);
+                lines.extend_outdented(plan.lines);
                 continue;
             }
             lines.comment(1, what);

@@ -182,6 +182,19 @@ impl Lines {
         self.lines.extend(other.lines);
     }
 
+    /// Appends every line of `other` one level shallower, for lines written
+    /// for a block that is left out.
+    pub fn extend_outdented(&mut self, other: Lines) {
+        let lines = other
+            .lines
+            .into_iter()
+            .map(|line| match line.strip_prefix("    ") {
+                Some(rest) => rest.to_owned(),
+                None => line,
+            });
+        self.lines.extend(lines);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
