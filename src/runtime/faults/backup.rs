@@ -79,13 +79,23 @@ impl FileBackup {
             .map_err(|error| format!("cannot write backup `{}`: {error}", self.backup.display()))
     }
 
+    /// Removes the backup, and the run's folder of backups with its last
+    /// one: removing a folder that still holds files fails and changes
+    /// nothing.
+    fn discard(&self) {
+        let _ = std::fs::remove_file(&self.backup);
+        if let Some(folder) = self.backup.parent() {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
+
     /// Writes the original bytes back in place, restores the modification
     /// time, checks the hash and removes the backup. Safe to repeat.
     pub fn restore(&self) -> Result<RevertOutcome, String> {
         let current = sha256_file(&self.path).ok();
         if current.as_deref() == Some(self.sha256.as_str()) {
             // Already original: the fault never wrote, or a restore ran.
-            let _ = std::fs::remove_file(&self.backup);
+            self.discard();
             return Ok(RevertOutcome::NothingLeft(format!(
                 "`{}` has its original content (sha256 {})",
                 self.path.display(),
@@ -121,7 +131,7 @@ impl FileBackup {
                 self.path.display()
             ));
         }
-        let _ = std::fs::remove_file(&self.backup);
+        self.discard();
         Ok(RevertOutcome::Reverted(format!(
             "restored `{}` (sha256 {})",
             self.path.display(),
@@ -172,6 +182,7 @@ mod tests {
         assert!(matches!(outcome, RevertOutcome::Reverted(_)), "{outcome:?}");
         assert_eq!(std::fs::read(&path).unwrap(), original);
         assert!(!backup.backup.exists());
+        assert!(!dir.path().join("backups").exists());
 
         let again = backup.restore().unwrap();
         assert!(matches!(again, RevertOutcome::NothingLeft(_)), "{again:?}");
