@@ -134,6 +134,7 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             else {
                 continue;
             };
+            let was_running = is_alive(*pid, *start_time);
             let stopped = stop_process(*pid, *start_time);
             if stopped && is_skewed(spec) {
                 // A target whose clock was shifted and that ended by a
@@ -145,7 +146,11 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             report.actions.push(RecoveryStep {
                 what: format!(
                     "target `{target}` (process {pid}): {}",
-                    if stopped { "stopped" } else { "still runs" }
+                    match (was_running, stopped) {
+                        (false, _) => "already gone",
+                        (true, true) => "stopped",
+                        (true, false) => "still runs",
+                    }
                 ),
                 ok: stopped,
             });
@@ -303,5 +308,10 @@ mod tests {
         }
         assert!(left.is_empty(), "left behind: {left:?}");
         assert!(report.clean, "{report:?}");
+        // The target had ended before, so the recovery did not stop it.
+        assert_eq!(
+            report.actions[0].what,
+            format!("target `clock` (process {pid}): already gone")
+        );
     }
 }
