@@ -11,9 +11,15 @@ use std::time::Duration;
 
 use common::{OwnedProcess, Sandbox, chaosc, faults_of, process_state, run_json, wait_until};
 
-/// Starts a copy of `sleep` that the test owns.
+/// Starts a copy of `sleep` that the test owns, and waits until it shows
+/// in `/proc`.
 fn sleeper(program: &Path) -> OwnedProcess {
-    OwnedProcess::spawn(Command::new(program).arg("60"))
+    let sleeper = OwnedProcess::spawn(Command::new(program).arg("60"));
+    assert!(wait_until(Duration::from_secs(5), || process_state(
+        sleeper.pid()
+    )
+    .is_some()));
+    sleeper
 }
 
 /// Links `sleep` into the sandbox under a name of at most 15 characters
@@ -56,10 +62,6 @@ fn pause_by_name_and_pid() {
     let sandbox = Sandbox::new();
     let (program, name) = unique_sleep(&sandbox, 'p');
     let sleeper = sleeper(&program);
-    assert!(wait_until(Duration::from_secs(5), || process_state(
-        sleeper.pid()
-    )
-    .is_some()));
 
     for attach in [
         format!("name = \"{name}\""),
@@ -131,10 +133,6 @@ fn irreversible_kill_of_attached_process() {
     let sandbox = Sandbox::new();
     let (program, _) = unique_sleep(&sandbox, 'k');
     let sleeper = sleeper(&program);
-    assert!(wait_until(Duration::from_secs(5), || process_state(
-        sleeper.pid()
-    )
-    .is_some()));
     let file = sandbox.write(
         "kill.chaos",
         &format!(
