@@ -134,8 +134,8 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             else {
                 continue;
             };
-            let was_running = is_alive(*pid, *start_time);
-            let stopped = stop_process(*pid, *start_time);
+            let outcome = stop_process(*pid, *start_time);
+            let stopped = outcome != Stop::StillRuns;
             if stopped && is_skewed(spec) {
                 // A target whose clock was shifted and that ended by a
                 // signal, with the run or before this recovery, leaves the
@@ -146,10 +146,10 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             report.actions.push(RecoveryStep {
                 what: format!(
                     "target `{target}` (process {pid}): {}",
-                    match (was_running, stopped) {
-                        (false, _) => "already gone",
-                        (true, true) => "stopped",
-                        (true, false) => "still runs",
+                    match outcome {
+                        Stop::AlreadyGone => "already gone",
+                        Stop::Stopped => "stopped",
+                        Stop::StillRuns => "still runs",
                     }
                 ),
                 ok: stopped,
@@ -233,28 +233,37 @@ fn is_exiting(pid: u32) -> bool {
         .is_some_and(|flags| flags & PF_EXITING != 0)
 }
 
+/// How stopping a launched target ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// The process had ended before.
+    AlreadyGone,
+    Stopped,
+    StillRuns,
+}
+
 /// Stops a process group that a run launched: continue, terminate, kill.
-fn stop_process(pid: u32, start_time: u64) -> bool {
+fn stop_process(pid: u32, start_time: u64) -> Stop {
     if !is_alive(pid, start_time) {
-        return true;
+        return Stop::AlreadyGone;
     }
     let group = nix::unistd::Pid::from_raw(pid as i32);
     let _ = nix::sys::signal::killpg(group, Signal::SIGCONT);
     let _ = signal(pid, Signal::SIGTERM);
     for _ in 0..50 {
         if !is_alive(pid, start_time) {
-            return true;
+            return Stop::Stopped;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = signal(pid, Signal::SIGKILL);
     for _ in 0..50 {
         if !is_alive(pid, start_time) {
-            return true;
+            return Stop::Stopped;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    false
+    Stop::StillRuns
 }
 
 /// Returns whether a revert action is one a recover can still act on.
