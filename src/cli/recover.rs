@@ -15,8 +15,8 @@ use crate::model::RecoveryStatus;
 use crate::runtime::metrics::Metrics;
 use crate::runtime::recover::{JournalRecovery, recover_journal};
 use crate::runtime::{Progress, RunOptions, drill};
-use crate::store::Store;
 use crate::store::journal;
+use crate::store::{AuditOrigin, Store};
 
 /// Arguments of `chaosc recover`.
 #[derive(Debug, Args)]
@@ -251,11 +251,42 @@ fn close_trail(report: &JournalRecovery, actor: &str, recovered_by: &str) {
     if report.owner_alive.is_some() {
         return;
     }
+    let written = Store::open(&origin.db).and_then(|mut store| {
+        // A run that ended but could not revert everything recorded its
+        // injections and its end itself, so only the rollbacks are new.
+        let ended = match &report.run_id {
+            Some(run_id) => audit::has_ended(store.connection(), run_id)?,
+            None => false,
+        };
+        let events = trail_events(report, experiment, origin, actor, recovered_by, ended);
+        if events.is_empty() {
+            return Ok(());
+        }
+        audit::append(store.connection(), &origin.policy_hash, &events)
+    });
+    if let Err(error) = written {
+        let run = report.run_id.as_deref().unwrap_or("of unknown id");
+        eprintln!("chaosc: failed to write the audit trail of dead run {run}");
+        print_error(&error);
+    }
+}
+
+/// Builds the records `close_trail` appends: for each fault, its injection
+/// (unless the run `ended` on its own and recorded it) and its rollback,
+/// then the run's end as killed unless it `ended` on its own.
+fn trail_events(
+    report: &JournalRecovery,
+    experiment: &str,
+    origin: &AuditOrigin,
+    actor: &str,
+    recovered_by: &str,
+    ended: bool,
+) -> Vec<AuditEvent> {
     let now = Utc::now();
     let event = |action: &str, at: DateTime<Utc>, details: serde_json::Value| {
         let mut event = AuditEvent::now(actor, action, details);
         event.at = at;
-        event.experiment = Some(experiment.clone());
+        event.experiment = Some(experiment.to_owned());
         event.scenario_hash = Some(origin.scenario_hash.clone());
         event.run_id = report.run_id.clone();
         event
@@ -263,7 +294,7 @@ fn close_trail(report: &JournalRecovery, actor: &str, recovered_by: &str) {
     let mut events = Vec::new();
     for fault in &report.faults {
         let names = json!({ "step": fault.step, "fault": fault.fault, "target": fault.target });
-        if let Some(at) = fault.applied_at {
+        if let (false, Some(at)) = (ended, fault.applied_at) {
             let mut details = names.clone();
             details["from"] = json!("journal");
             events.push(event("injection", at, details));
@@ -274,34 +305,16 @@ fn close_trail(report: &JournalRecovery, actor: &str, recovered_by: &str) {
         details["by"] = json!(recovered_by);
         events.push(event("rollback", now, details));
     }
-    let end = event(
-        "run.end",
-        now,
-        json!({
-            "status": "killed", "success": false,
-            "rollback_complete": report.faults.iter().all(|fault| fault.reverted),
-            "recovered_by": recovered_by,
-        }),
-    );
-    let written = Store::open(&origin.db).and_then(|mut store| {
-        // A run that ended but could not revert everything recorded its
-        // injections and its end itself, so only the rollbacks are new.
-        let ended = match &report.run_id {
-            Some(run_id) => audit::has_ended(store.connection(), run_id)?,
-            None => false,
-        };
-        if ended {
-            events.retain(|event| event.action == "rollback");
-        } else {
-            events.push(end);
-        }
-        if events.is_empty() {
-            return Ok(());
-        }
-        audit::append(store.connection(), &origin.policy_hash, &events)
-    });
-    if let Err(error) = written {
-        eprintln!("chaosc: the audit trail of the dead run was not written");
-        print_error(&error);
+    if !ended {
+        events.push(event(
+            "run.end",
+            now,
+            json!({
+                "status": "killed", "success": false,
+                "rollback_complete": report.faults.iter().all(|fault| fault.reverted),
+                "recovered_by": recovered_by,
+            }),
+        ));
     }
+    events
 }
