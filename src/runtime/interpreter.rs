@@ -234,18 +234,18 @@ pub async fn run(
         &options,
         &probe_context,
     );
-    let (channels, problems) = resolve_channels(&plan.channels);
+    // With `alerting = false` the rules still fire and are recorded, so
+    // stop conditions over them work, but no channel's secret is read and
+    // no channel is sent anything.
+    let (channels, problems) = if experiment.safety.alerting {
+        resolve_channels(&plan.channels)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     for problem in problems {
         warn!(run_id = %options.run_id, %problem, "notification channel left out");
         progress.emit(ProgressEvent::ChannelLeftOut(problem));
     }
-    // With `alerting = false` the rules still fire and are recorded, so
-    // stop conditions over them work, but no channel is sent anything.
-    let channels = if experiment.safety.alerting {
-        channels
-    } else {
-        Vec::new()
-    };
     let (notifier, notifier_task) = Notifier::start(channels);
     observer.notifier = Some(notifier.clone());
     let observer_stop = CancellationToken::new();
