@@ -161,7 +161,7 @@ experiment gone {{
             .contains("not started again"),
         "{fault}"
     );
-    // The test owns the process, so it reaps it; gone or a zombie is gone.
+    // The test owns the process and reaps it, so a zombie counts as gone.
     assert!(wait_until(Duration::from_secs(5), || {
         process_state(sleeper.pid()).is_none_or(|state| state == 'Z')
     }));

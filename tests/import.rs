@@ -39,7 +39,7 @@ const CORPUS: &[(&str, i32, bool)] = &[
     ("status_range.yaml", SUCCESS, false),
     // The method removes the file the hypothesis checks.
     ("steady_state_lost.json", EXPERIMENT_FAILED, false),
-    // The only rollback calls Python, so no plan holds its placeholder.
+    // The only rollback calls Python, so its placeholder is outside any plan.
     ("unmapped_rollbacks.json", SUCCESS, true),
 ];
 

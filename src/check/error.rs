@@ -382,8 +382,8 @@ pub enum CheckError {
     IrreversibleFault {
         fault: String,
         target: String,
-        /// What the label under the fault says: that it needs an opt-in, or
-        /// that it cannot act on the target at all.
+        /// The label under the fault: that it needs an opt-in, or that it
+        /// cannot act on the target at all.
         reason: &'static str,
         #[label("{reason}")]
         span: SourceSpan,

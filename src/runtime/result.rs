@@ -180,7 +180,7 @@ pub struct CriterionResult {
 /// Describes how the success criteria of a run came out, for its verdict
 /// line: all met, how many of them were met, or not judged at all (the run
 /// ended before they were). A run that stopped early is never a success,
-/// even with every criterion met, and its verdict says so first.
+/// even with every criterion met, so its verdict starts with that.
 pub fn criteria_verdict(completed: bool, met: usize, total: usize) -> String {
     match (met, total) {
         (_, 0) if completed => "no success criteria".to_owned(),

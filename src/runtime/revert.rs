@@ -18,8 +18,9 @@ pub enum RevertAction {
     /// The fault lives inside the `chaosc run` process (a proxy fault) and
     /// ended with it.
     EndsWithRun,
-    /// Nothing: the step accepted that `what` cannot be undone.
-    Accepted { what: String },
+    /// Nothing: the step accepted that the fault in `description` cannot be
+    /// undone.
+    Accepted { description: String },
     /// Continue a process stopped with SIGSTOP.
     Continue { pid: u32, start_time: u64 },
     /// Write a file's original bytes back from its backup.
@@ -119,8 +120,8 @@ impl RevertAction {
             RevertAction::EndsWithRun => Ok(RevertOutcome::NothingLeft(
                 "the fault ended with its run".to_owned(),
             )),
-            RevertAction::Accepted { what } => Ok(RevertOutcome::NothingLeft(format!(
-                "{what}; the step accepted that it cannot be undone"
+            RevertAction::Accepted { description } => Ok(RevertOutcome::NothingLeft(format!(
+                "{description}; the step accepted that it cannot be undone"
             ))),
             RevertAction::Continue { pid, start_time } => continue_process(*pid, *start_time),
             RevertAction::RestoreFile(backup) => backup.restore(),
@@ -268,7 +269,7 @@ mod tests {
         let actions = [
             RevertAction::EndsWithRun,
             RevertAction::Accepted {
-                what: "process 7 of `app` was killed".to_owned(),
+                description: "process 7 of `app` was killed".to_owned(),
             },
             RevertAction::Continue {
                 pid: 7,

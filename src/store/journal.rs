@@ -32,8 +32,8 @@ pub enum Record {
         experiment: String,
         seed: u64,
         started_at: DateTime<Utc>,
-        /// Where the run writes its audit trail, so that whoever reverts
-        /// the run after its death can close the trail; absent for drills.
+        /// The audit trail of the run, so that the guardian or `chaosc
+        /// recover` can close it after the run died. Absent for drills.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         audit: Option<AuditOrigin>,
     },

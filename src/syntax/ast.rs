@@ -338,9 +338,9 @@ impl CompareOp {
         }
     }
 
-    /// Applies the operator to two numbers. Nothing holds of an unknown
-    /// value (NaN), not even `!=`: a rate over no samples is not different
-    /// from a threshold, it is not known.
+    /// Applies the operator to two numbers. Every comparison with an unknown
+    /// value (NaN) is false, `!=` included, because a rate over no samples
+    /// is not different from a threshold but unknown.
     pub fn holds(self, left: f64, right: f64) -> bool {
         if left.is_nan() || right.is_nan() {
             return false;

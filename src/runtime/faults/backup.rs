@@ -80,7 +80,7 @@ impl FileBackup {
     }
 
     /// Removes the backup, and the run's folder of backups with its last
-    /// one: removing a folder that still holds files fails and changes
+    /// one. Removing a folder that still contains files fails and changes
     /// nothing.
     fn discard(&self) {
         let _ = std::fs::remove_file(&self.backup);

@@ -35,8 +35,8 @@ pub struct Kill {
 }
 
 impl Kill {
-    /// Waits for an attached process to be gone. Not being its parent,
-    /// chaosc sees it leave `/proc` instead of reaping it.
+    /// Waits for an attached process to be gone. chaosc is not its parent,
+    /// so it watches for the process to leave `/proc` instead of reaping it.
     async fn verify_attached_gone(&self) -> Result<String, FaultError> {
         let (pid, start_time) = self.victim;
         let started = tokio::time::Instant::now();
@@ -111,7 +111,7 @@ impl Fault for Kill {
                 spec: spec.clone(),
             },
             None => RevertAction::Accepted {
-                what: format!("process {} of `{}` was killed", self.victim.0, self.target),
+                description: format!("process {} of `{}` was killed", self.victim.0, self.target),
             },
         }
     }

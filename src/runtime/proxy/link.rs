@@ -506,7 +506,7 @@ fn apply_http(
 }
 
 /// Applies the stream toxics to one piece that `arrived` at the proxy and
-/// queues what is left of it; its delays count from the arrival.
+/// queues what is left of it. Its delays count from the arrival.
 /// Returns `false` once the direction must stop reading.
 fn forward_piece(
     connection: &Connection,

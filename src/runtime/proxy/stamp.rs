@@ -3,9 +3,9 @@
 //! A latency toxic delays bytes from the moment they arrived,
 //! not from the moment chaosc got to read them. On a virtual machine,
 //! waking the reading thread takes a tenth of a millisecond at the median
-//! and more at the tail, and that wait is not part of the fault. Once a
-//! socket asks for it (`SO_TIMESTAMPNS`), the kernel stamps each packet on
-//! arrival, and a read returns the stamp of the last packet it took from.
+//! and more at the tail, and that wait is not part of the fault. With
+//! `SO_TIMESTAMPNS` set on a socket, the kernel stamps each packet on
+//! arrival, and a read returns the stamp of the last packet it read from.
 
 use std::io::{self, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd};
@@ -51,9 +51,9 @@ fn receive(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<(usize, Instant)
         MsgFlags::MSG_DONTWAIT,
     )
     .map_err(io::Error::from)?;
-    // The wall clock is read first: a pause of the thread between the two
-    // reads then makes the arrival look later than it was, never earlier,
-    // so no byte leaves before its delay is over.
+    // The wall clock is read first, so a pause of the thread between the
+    // two reads makes the arrival look later than it was, never earlier,
+    // and no byte leaves before its delay is over.
     let wall = clock_gettime(ClockId::CLOCK_REALTIME).ok();
     let now = Instant::now();
     let stamp = message.cmsgs().ok().and_then(|mut messages| {
