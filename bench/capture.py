@@ -5,9 +5,10 @@ packets stamped by the kernel on the loopback interface.
   capture.py UPSTREAM LISTEN DELAY_MS SECONDS
 
 Run it while a client sends round trips through the proxy on port LISTEN
-to the echo server on port UPSTREAM. It captures for SECONDS the packets
-with a payload to or from either port. Then it prints p50, p99 and the
-maximum in milliseconds of three parts of each round trip:
+to the echo server on port UPSTREAM. It prints "capturing" on stderr once
+its socket is bound, then captures for SECONDS, or until SIGTERM, the
+packets with a payload to or from either port. Then it prints p50, p99 and
+the maximum in milliseconds of three parts of each round trip:
 
   hold     the proxy's copy of a reply to the client, after the reply
            reached the proxy, minus DELAY_MS
@@ -18,6 +19,7 @@ maximum in milliseconds of three parts of each round trip:
 Needs root (a packet socket). Reads only 127.0.0.1's loopback interface.
 """
 
+import signal
 import socket
 import struct
 import sys
@@ -34,10 +36,13 @@ def packets(seconds):
     capture = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
     capture.bind(("lo", 0))
     capture.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    capture.settimeout(1)
+    capture.settimeout(0.2)
     end = time.monotonic() + seconds
+    stopped = []
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
+    print("capturing", file=sys.stderr, flush=True)
     with capture:
-        while time.monotonic() < end:
+        while time.monotonic() < end and not stopped:
             try:
                 data, ancillary, _, _ = capture.recvmsg(128, 64)
             except socket.timeout:

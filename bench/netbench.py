@@ -13,7 +13,10 @@ to an address of a network namespace it created). Subcommands:
   transfer-cost BYTES RUNS PORT...
                                 the same downloads; prints for each port its
                                 best MB/s and the busy CPU-seconds of all
-                                cores per GB moved
+                                cores per GB moved, then on a second line,
+                                for each port after the first, the lowest,
+                                median and highest of its MB/s over the
+                                first port's in the same round, in percent
   latency PORT COUNT            round trips of 64 bytes on one connection,
                                 prints p50 and p99 in milliseconds
   connect-latency PORT COUNT    one connection per request, same output
@@ -127,28 +130,34 @@ def busy_seconds():
 
 def downloads(total, runs, ports):
     """Downloads TOTAL bytes from each port in turn, RUNS rounds. Returns the
-    best MB/s of each port and the busy CPU-seconds of the whole machine
-    per GB moved, over all rounds."""
+    best MB/s of each port, the busy CPU-seconds of the whole machine per GB
+    moved over all rounds, and the seconds of each round."""
     # Rounds alternate between the ports, so that a slow moment of the
     # machine does not fall on one of them only.
-    best = {port: float("inf") for port in ports}
+    seconds = {port: [] for port in ports}
     busy = {port: 0.0 for port in ports}
     for _ in range(runs):
         for port in ports:
             before = busy_seconds()
-            best[port] = min(best[port], download(port, total))
+            seconds[port].append(download(port, total))
             busy[port] += busy_seconds() - before
     gigabytes = total * runs / 1e9
-    return [(total / best[port] / 1e6, busy[port] / gigabytes) for port in ports]
+    return [(total / min(seconds[port]) / 1e6, busy[port] / gigabytes, seconds[port]) for port in ports]
 
 
 def throughput(total, runs, *ports):
-    print(" ".join(f"{rate:.1f}" for rate, _ in downloads(total, runs, ports)))
+    print(" ".join(f"{rate:.1f}" for rate, _, _ in downloads(total, runs, ports)))
 
 
 def transfer_cost(total, runs, *ports):
-    pairs = downloads(total, runs, ports)
-    print(" ".join(f"{rate:.1f} {cpu:.3f}" for rate, cpu in pairs))
+    measured = downloads(total, runs, ports)
+    print(" ".join(f"{rate:.1f} {cpu:.3f}" for rate, cpu, _ in measured))
+    first = measured[0][2]
+    spreads = []
+    for _, _, rounds in measured[1:]:
+        shares = sorted(100 * base / taken for base, taken in zip(first, rounds))
+        spreads.append(f"{shares[0]:.0f} {shares[len(shares) // 2]:.0f} {shares[-1]:.0f}")
+    print(" ".join(spreads))
 
 
 def percentiles(samples):
