@@ -385,6 +385,64 @@ experiment quiet {{
 }
 
 #[test]
+fn rules_fire_on_recovery_time_and_http_errors() {
+    let sandbox = Sandbox::new();
+    let (web, front) = (free_port(), free_port());
+    let text = format!(
+        r##"use std::faults::latency
+target web = process {{
+    command = ["python3", "-m", "http.server", "{web}", "--bind", "127.0.0.1"]
+    ready = 127.0.0.1:{web}
+}}
+target front = proxy {{ listen = 127.0.0.1:{front}, upstream = 127.0.0.1:{web} }}
+alert slow_recovery {{ severity = warning, threshold "chaosc_recovery_seconds" gt 1s }}
+alert http_errors {{ severity = error, threshold "chaosc_http_error_ratio" gt 50% }}
+experiment recovering {{
+    category = network
+    severity = low
+    duration = 1m
+    safety {{ business_hours_only = false }}
+    monitoring {{ alerts = [slow_recovery, http_errors] }}
+    steady_state {{ probe port = tcp 127.0.0.1:{web} }}
+    probe missing = http "http://127.0.0.1:{web}/missing" expect status == 200 every 200ms
+    step slow = inject latency(delay = 5ms) on front for 2s
+    success {{ missing.failures >= 1 }}
+    recovery plan settle {{ action pause = wait 3s }}
+}}
+"##
+    );
+    let file = sandbox.write("recovering.chaos", &text);
+    let run = RunningChaosc::start(
+        sandbox
+            .chaosc()
+            .args(["run", "--format", "json"])
+            .arg(&file),
+    );
+    let finished = run.finish(Duration::from_secs(60));
+    let result = finished.json();
+
+    // The web server returns 404 for the probed path, and the recovery plan
+    // waits 3 seconds, so both rules fire: the second while the plan runs.
+    assert_eq!(finished.code, Some(0), "stderr:\n{}", finished.stderr);
+    let fired: Vec<&str> = result["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|alert| alert["rule"].as_str().unwrap())
+        .collect();
+    assert!(fired.contains(&"http_errors"), "{result}");
+    assert!(fired.contains(&"slow_recovery"), "{result}");
+    // Fired while the plan ran: the recovery had taken less than its 3 s.
+    let slow = result["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|alert| alert["rule"] == "slow_recovery")
+        .unwrap();
+    assert!(slow["value"].as_f64().unwrap() < 3.0, "{slow}");
+}
+
+#[test]
 fn acknowledge_and_resolve_change_the_store() {
     let sandbox = Sandbox::new();
     let (upstream, front) = (free_port(), free_port());

@@ -305,12 +305,11 @@ pub async fn run(
         }
     };
     let _ = timeout(Duration::from_secs(5), drained).await;
-    observer_stop.cancel();
-    // The observer returns between two evaluations; if its task failed, the
-    // run goes on without the alerts and snapshots it held.
-    let mut observer = observer_task.await.ok();
 
+    // The alert rules are evaluated while the recovery plans run, so that
+    // a rule over `chaosc_recovery_seconds` fires during a slow recovery.
     if ending != Ending::Interrupted {
+        options.metrics.recovery_started();
         for recovery_plan in &experiment.recovery_plans {
             progress.emit(ProgressEvent::RecoveryStarted {
                 plan: recovery_plan.name.clone(),
@@ -331,6 +330,7 @@ pub async fn run(
             .iter()
             .all(|result| result.status == crate::model::RecoveryStatus::Completed);
         let recovery_time = rolled_back_at.elapsed();
+        options.metrics.recovery_ended(recovery_time.as_secs_f64());
         if recovered {
             state.result.recovery_time_seconds = Some(recovery_time.as_secs_f64());
         }
@@ -346,6 +346,10 @@ pub async fn run(
         }
         state.result.snapshots.after = Some(after_snapshot);
     }
+    observer_stop.cancel();
+    // The observer returns between two evaluations; if its task failed, the
+    // run goes on without the alerts and snapshots it held.
+    let mut observer = observer_task.await.ok();
 
     let recovery_time = state
         .result
@@ -640,7 +644,8 @@ fn start_monitors(
                     // counted; the rollback does not wait for probes.
                     _ = stop.cancelled() => return,
                     taken = sample_with(&probe, &context) => {
-                        metrics.probe_sampled(&probe.name, taken.ok, taken.latency.as_secs_f64());
+                        let http = matches!(probe.kind, crate::model::ProbeKind::Http { .. });
+                        metrics.probe_sampled(&probe.name, http, taken.ok, taken.latency.as_secs_f64());
                         progress.emit(ProgressEvent::ProbeSampled(taken.clone()));
                         log.lock().unwrap().record(taken);
                         sampled.notify_one();

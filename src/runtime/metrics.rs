@@ -28,14 +28,15 @@ pub struct Metrics {
     experiments: IntCounterVec,
     duration: HistogramVec,
     recovery_time: HistogramVec,
+    recovery_seconds: Gauge,
+    /// When the recovery plans of the current run started, while they run.
+    recovery_started: std::sync::Mutex<Option<std::time::Instant>>,
     blast_radius: IntGauge,
     injections: IntCounterVec,
     active_faults: IntGauge,
     probe_latency: HistogramVec,
-    /// Samples and failed samples of every probe in this run, behind the
-    /// failure ratio.
-    probe_samples: std::sync::Mutex<(u64, u64)>,
-    probe_failure_ratio: Gauge,
+    probe_failure_ratio: FailureRatio,
+    http_error_ratio: FailureRatio,
     success: Gauge,
 }
 
@@ -72,6 +73,11 @@ impl Metrics {
             &["category", "severity"],
         )
         .expect("valid metric");
+        let recovery_seconds = Gauge::new(
+            "chaosc_recovery_seconds",
+            "Seconds the current run's recovery has taken, rising while its plans run",
+        )
+        .expect("valid metric");
         let blast_radius = IntGauge::new(
             "chaosc_blast_radius_size",
             "Targets the current experiment acts on",
@@ -93,11 +99,14 @@ impl Metrics {
             &["probe", "outcome"],
         )
         .expect("valid metric");
-        let probe_failure_ratio = Gauge::new(
+        let probe_failure_ratio = FailureRatio::new(
             "chaosc_probe_failure_ratio",
             "Share of the probe samples of this run that failed",
-        )
-        .expect("valid metric");
+        );
+        let http_error_ratio = FailureRatio::new(
+            "chaosc_http_error_ratio",
+            "Share of the requests of this run's HTTP probes that failed",
+        );
         let success = Gauge::new(
             "chaosc_last_run_success",
             "1 when the last run met its success criteria",
@@ -108,11 +117,13 @@ impl Metrics {
             Box::new(experiments.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(duration.clone()),
             Box::new(recovery_time.clone()),
+            Box::new(recovery_seconds.clone()),
             Box::new(blast_radius.clone()),
             Box::new(injections.clone()),
             Box::new(active_faults.clone()),
             Box::new(probe_latency.clone()),
-            Box::new(probe_failure_ratio.clone()),
+            Box::new(probe_failure_ratio.gauge.clone()),
+            Box::new(http_error_ratio.gauge.clone()),
             Box::new(success.clone()),
         ] {
             registry
@@ -124,12 +135,14 @@ impl Metrics {
             experiments,
             duration,
             recovery_time,
+            recovery_seconds,
+            recovery_started: std::sync::Mutex::new(None),
             blast_radius,
             injections,
             active_faults,
             probe_latency,
-            probe_samples: std::sync::Mutex::new((0, 0)),
             probe_failure_ratio,
+            http_error_ratio,
             success,
         })
     }
@@ -150,17 +163,30 @@ impl Metrics {
         self.active_faults.dec();
     }
 
-    /// Records a probe sample's latency and outcome.
-    pub fn probe_sampled(&self, probe: &str, ok: bool, seconds: f64) {
+    /// Records a probe sample's latency and outcome. `http` marks the
+    /// samples of HTTP probes, which count toward the HTTP error ratio too.
+    pub fn probe_sampled(&self, probe: &str, http: bool, ok: bool, seconds: f64) {
         let outcome = if ok { "success" } else { "failure" };
         self.probe_latency
             .with_label_values(&[probe, outcome])
             .observe(seconds);
-        let mut counts = self.probe_samples.lock().unwrap();
-        counts.0 += 1;
-        counts.1 += u64::from(!ok);
-        self.probe_failure_ratio
-            .set(counts.1 as f64 / counts.0 as f64);
+        self.probe_failure_ratio.count(ok);
+        if http {
+            self.http_error_ratio.count(ok);
+        }
+    }
+
+    /// Starts the clock of `chaosc_recovery_seconds`: from now on every
+    /// render shows the seconds since.
+    pub fn recovery_started(&self) {
+        *self.recovery_started.lock().unwrap() = Some(std::time::Instant::now());
+        self.recovery_seconds.set(0.0);
+    }
+
+    /// Stops the clock of `chaosc_recovery_seconds` at the recovery's time.
+    pub fn recovery_ended(&self, seconds: f64) {
+        *self.recovery_started.lock().unwrap() = None;
+        self.recovery_seconds.set(seconds);
     }
 
     /// Records the end of a run.
@@ -181,6 +207,9 @@ impl Metrics {
 
     /// Renders every metric in the Prometheus text format.
     pub fn render(&self) -> String {
+        if let Some(started) = *self.recovery_started.lock().unwrap() {
+            self.recovery_seconds.set(started.elapsed().as_secs_f64());
+        }
         let mut buffer = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut buffer)
@@ -231,6 +260,29 @@ impl Metrics {
     }
 }
 
+/// A gauge of the share of failed samples among all samples of a run.
+struct FailureRatio {
+    gauge: Gauge,
+    /// Samples and failed samples so far.
+    counts: std::sync::Mutex<(u64, u64)>,
+}
+
+impl FailureRatio {
+    fn new(name: &str, help: &str) -> FailureRatio {
+        FailureRatio {
+            gauge: Gauge::new(name, help).expect("valid metric"),
+            counts: std::sync::Mutex::new((0, 0)),
+        }
+    }
+
+    fn count(&self, ok: bool) {
+        let mut counts = self.counts.lock().unwrap();
+        counts.0 += 1;
+        counts.1 += u64::from(!ok);
+        self.gauge.set(counts.1 as f64 / counts.0 as f64);
+    }
+}
+
 /// Binds the metrics address and serves it in the background.
 pub async fn start_server(
     metrics: &Arc<Metrics>,
@@ -249,12 +301,52 @@ mod tests {
     use super::Metrics;
 
     #[test]
-    fn probe_failure_ratio_counts_failed_samples() {
+    fn failure_ratios_count_failed_samples() {
         let metrics = Metrics::new();
         for ok in [true, false, true, true] {
-            metrics.probe_sampled("home", ok, 0.01);
+            metrics.probe_sampled("home", true, ok, 0.01);
         }
+        metrics.probe_sampled("port", false, false, 0.01);
         let text = metrics.render();
-        assert!(text.contains("chaosc_probe_failure_ratio 0.25"), "{text}");
+        assert!(text.contains("chaosc_probe_failure_ratio 0.4"), "{text}");
+        assert!(text.contains("chaosc_http_error_ratio 0.25"), "{text}");
+    }
+
+    #[test]
+    fn recovery_seconds_rise_then_stop() {
+        let metrics = Metrics::new();
+        metrics.recovery_started();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let running = seconds_of(&metrics.render(), "chaosc_recovery_seconds");
+        metrics.recovery_ended(7.5);
+        let ended = seconds_of(&metrics.render(), "chaosc_recovery_seconds");
+        assert!(running >= 0.02, "{running}");
+        assert_eq!(ended, 7.5);
+    }
+
+    /// The standard alert rules read only metrics that chaosc exports.
+    #[test]
+    fn standard_rules_read_exported_metrics() {
+        let exported = Metrics::new().render();
+        let rules = include_str!("../../stdlib/alerts.chaos");
+        let read: Vec<&str> = rules
+            .split("threshold \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(read.len() >= 4, "{read:?}");
+        for metric in read {
+            assert!(
+                exported.contains(&format!("\n{metric} ")),
+                "{metric} is not exported"
+            );
+        }
+    }
+
+    fn seconds_of(text: &str, metric: &str) -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{metric} ")))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(f64::NAN)
     }
 }
