@@ -690,12 +690,29 @@ fn run_trial(
         Some(0),
         "{trial}: the audit chain is broken:\n{stderr}"
     );
-    let (code, stderr) = chaosc(sandbox, &["history", "--format", "json"]);
+    let history = sandbox
+        .chaosc()
+        .args(["history", "--format", "json", "--limit", "1000"])
+        .output()
+        .expect("run chaosc");
     assert_eq!(
-        code,
+        history.status.code(),
         Some(0),
-        "{trial}: the store cannot be read:\n{stderr}"
+        "{trial}: the store cannot be read:\n{}",
+        String::from_utf8_lossy(&history.stderr)
     );
+    // Every run that left a journal is in the history too.
+    let runs: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    for journal in &journals {
+        let run_id = journal.file_stem().unwrap().to_str().unwrap();
+        assert!(
+            runs.as_array()
+                .unwrap()
+                .iter()
+                .any(|run| run["id"] == run_id),
+            "{trial}: run {run_id} is not in the history"
+        );
+    }
     (exit, interrupted)
 }
 

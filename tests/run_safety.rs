@@ -386,6 +386,29 @@ fn guardian_reverts_when_run_is_killed() {
     assert_eq!(end["rollback_complete"], true);
     let verified = output(sandbox.chaosc().args(["audit", "verify"]));
     assert_eq!(verified.status.code(), Some(0));
+
+    // The history lists the run, aborted, with the fault the guardian reverted.
+    let history = common::json(&output(
+        sandbox.chaosc().args(["history", "--format", "json"]),
+    ));
+    let runs = history.as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{history:#}");
+    assert_eq!(runs[0]["status"], "aborted");
+    assert_eq!(runs[0]["success"], false);
+    let run_id = runs[0]["id"].as_str().unwrap();
+    let report = common::json(&output(
+        sandbox
+            .chaosc()
+            .args(["report", run_id, "--format", "json"]),
+    ));
+    assert_eq!(report["faults"][0]["fault"], "process_pause", "{report:#}");
+    assert_eq!(report["faults"][0]["rollback"], "reverted");
+    assert_eq!(report["rollback_complete"], true);
+    let reason = report["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("guardian reverted 1 of the 1 faults"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -12,11 +12,12 @@ use super::render::{Style, render_human};
 use super::{OutputFormat, exit};
 use crate::governance::audit::{self, AuditEvent};
 use crate::model::RecoveryStatus;
+use crate::runtime::killed::killed_result;
 use crate::runtime::metrics::Metrics;
 use crate::runtime::recover::{JournalRecovery, recover_journal};
 use crate::runtime::{Progress, RunOptions, drill};
 use crate::store::journal;
-use crate::store::{AuditOrigin, Store};
+use crate::store::{RunOrigin, Store};
 
 /// Arguments of `chaosc recover`.
 #[derive(Debug, Args)]
@@ -152,9 +153,9 @@ pub fn execute_guardian(args: &GuardianArgs) -> u8 {
         Ok(report) => {
             // The guardian acts for the run, so its records name the run's actor.
             let actor = report
-                .audit
+                .origin
                 .as_ref()
-                .map_or_else(user_name, |(_, origin)| origin.actor.clone());
+                .map_or_else(user_name, |origin| origin.audit.actor.clone());
             close_trail(&report, &actor, "guardian");
             for action in &report.actions {
                 let _ = writeln!(std::io::stderr(), "chaosc guardian: {}", action.what);
@@ -240,29 +241,33 @@ fn execute_drill(args: &RecoverArgs, name: &str, file: &Path, state_dir: &Path, 
 
 /// Records in a dead run's audit trail what recovering its journal did: an
 /// injection and a rollback for each fault found in place, then the end of
-/// the run as killed unless the run recorded its end itself. Faults the run
-/// reverted itself before it died get no records here. A journal without an audit
-/// trail (a drill's, or one written before journals named the trail) is
-/// left out, as is a run that still lives.
+/// the run as killed unless the run recorded its end itself. A run that did
+/// not is also added to the store's runs, so that `chaosc history` lists
+/// it. Faults the run reverted itself before it died get no records here.
+/// A journal without an audit trail (a drill's, or one written before
+/// journals named the trail) is left out, as is a run that still lives.
 fn close_trail(report: &JournalRecovery, actor: &str, recovered_by: &str) {
-    let Some((experiment, origin)) = &report.audit else {
+    let Some(origin) = &report.origin else {
         return;
     };
     if report.owner_alive.is_some() {
         return;
     }
-    let written = Store::open(&origin.db).and_then(|mut store| {
+    let written = Store::open(&origin.audit.db).and_then(|mut store| {
         // A run that ended but could not revert everything recorded its
         // injections and its end itself, so only the rollbacks are new.
         let ended = match &report.run_id {
             Some(run_id) => audit::has_ended(store.connection(), run_id)?,
             None => false,
         };
-        let events = trail_events(report, experiment, origin, actor, recovered_by, ended);
+        if !ended && report.run_id.is_some() {
+            store.record_run(&killed_result(report, origin, recovered_by, Utc::now()))?;
+        }
+        let events = trail_events(report, origin, actor, recovered_by, ended);
         if events.is_empty() {
             return Ok(());
         }
-        audit::append(store.connection(), &origin.policy_hash, &events)
+        audit::append(store.connection(), &origin.audit.policy_hash, &events)
     });
     if let Err(error) = written {
         let run = report.run_id.as_deref().unwrap_or("of unknown id");
@@ -276,8 +281,7 @@ fn close_trail(report: &JournalRecovery, actor: &str, recovered_by: &str) {
 /// then the run's end as killed unless it `ended` on its own.
 fn trail_events(
     report: &JournalRecovery,
-    experiment: &str,
-    origin: &AuditOrigin,
+    origin: &RunOrigin,
     actor: &str,
     recovered_by: &str,
     ended: bool,
@@ -286,8 +290,8 @@ fn trail_events(
     let event = |action: &str, at: DateTime<Utc>, details: serde_json::Value| {
         let mut event = AuditEvent::now(actor, action, details);
         event.at = at;
-        event.experiment = Some(experiment.to_owned());
-        event.scenario_hash = Some(origin.scenario_hash.clone());
+        event.experiment = Some(origin.experiment.clone());
+        event.scenario_hash = Some(origin.audit.scenario_hash.clone());
         event.run_id = report.run_id.clone();
         event
     };

@@ -12,6 +12,7 @@ pub mod health;
 mod http_client;
 mod injector;
 mod interpreter;
+pub mod killed;
 pub mod metrics;
 pub mod monitor;
 pub mod netns;

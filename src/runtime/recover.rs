@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::faults::{is_skewed, remove_libfaketime_shm};
 use super::process::{is_alive, signal};
 use super::revert::{RevertAction, RevertOutcome};
-use crate::store::{AuditOrigin, JournalState, Record};
+use crate::store::{JournalState, Record, RunOrigin};
 
 /// What recovering one journal did.
 #[derive(Debug, Clone, Serialize)]
@@ -23,9 +23,9 @@ pub struct JournalRecovery {
     /// The faults found in place and what reverting each did.
     #[serde(skip)]
     pub faults: Vec<RecoveredFault>,
-    /// The experiment and audit trail of the run, from the journal.
+    /// The run and its audit trail, from the journal's header.
     #[serde(skip)]
-    pub audit: Option<(String, AuditOrigin)>,
+    pub origin: Option<RunOrigin>,
     /// Whether nothing is left in place and the journal was removed.
     pub clean: bool,
     /// Whether the faults are gone but targets the run launched still run,
@@ -43,6 +43,8 @@ pub struct RecoveryStep {
 /// A fault that a dead run left in place, and how its revert went.
 #[derive(Debug, Clone)]
 pub struct RecoveredFault {
+    /// The fault's id in the journal.
+    pub id: u64,
     pub step: String,
     pub fault: String,
     pub target: String,
@@ -64,9 +66,7 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         owner_alive: None,
         actions: Vec::new(),
         faults: Vec::new(),
-        audit: state
-            .audit()
-            .map(|(experiment, origin)| (experiment.to_owned(), origin.clone())),
+        origin: state.origin(),
         clean: false,
         targets_left: false,
     };
@@ -114,6 +114,7 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             ok,
         });
         report.faults.push(RecoveredFault {
+            id: *id,
             step: step.clone(),
             fault: fault.clone(),
             target: target.clone(),

@@ -73,6 +73,17 @@ pub struct AuditOrigin {
     pub scenario_hash: String,
 }
 
+/// What a journal's header says of its run, for closing the records of a
+/// run that died: its experiment, file, seed, start and audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOrigin {
+    pub experiment: String,
+    pub file: String,
+    pub seed: u64,
+    pub started_at: DateTime<Utc>,
+    pub audit: AuditOrigin,
+}
+
 /// An open journal that a run appends to.
 #[derive(Debug)]
 pub struct Journal {
@@ -255,14 +266,23 @@ impl JournalState {
         }
     }
 
-    /// Returns the experiment and the audit trail of the run, from the header.
-    pub fn audit(&self) -> Option<(&str, &AuditOrigin)> {
+    /// Returns what the header says of a run that has an audit trail.
+    pub fn origin(&self) -> Option<RunOrigin> {
         match &self.header {
             Some(Record::Run {
                 experiment,
-                audit: Some(origin),
+                file,
+                seed,
+                started_at,
+                audit: Some(audit),
                 ..
-            }) => Some((experiment, origin)),
+            }) => Some(RunOrigin {
+                experiment: experiment.clone(),
+                file: file.clone(),
+                seed: *seed,
+                started_at: *started_at,
+                audit: audit.clone(),
+            }),
             _ => None,
         }
     }

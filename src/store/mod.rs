@@ -6,7 +6,7 @@ pub mod db;
 pub mod journal;
 
 pub use db::{Store, StoreError};
-pub use journal::{AuditOrigin, Journal, JournalState, Record};
+pub use journal::{AuditOrigin, Journal, JournalState, Record, RunOrigin};
 
 /// Creates `path` and its missing parents with mode 0700, because the
 /// state directory contains backups of files that may contain secrets, the
