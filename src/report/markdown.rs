@@ -17,7 +17,7 @@ pub fn render_markdown(result: &Value) -> String {
             .count()
     });
     let verdict = criteria_verdict(
-        result["status"] == "completed",
+        result["status"].as_str().unwrap_or_default(),
         met,
         criteria.map_or(0, Vec::len),
     );

@@ -181,12 +181,18 @@ pub struct CriterionResult {
 /// line: all met, how many of them were met, or not judged at all (the run
 /// ended before they were). A run that stopped early is never a success,
 /// even with every criterion met, so its verdict starts with that.
-pub fn criteria_verdict(completed: bool, met: usize, total: usize) -> String {
+pub fn criteria_verdict(status: &str, met: usize, total: usize) -> String {
+    let completed = status == ExperimentStatus::Completed.name();
+    let stopped_early =
+        status == ExperimentStatus::Aborted.name() || status == ExperimentStatus::RolledBack.name();
     match (met, total) {
         (_, 0) if completed => "no success criteria".to_owned(),
         (_, 0) => "success criteria not judged".to_owned(),
-        (met, total) if !completed => {
+        (met, total) if stopped_early => {
             format!("not a success: stopped early, {met} of {total} success criteria met")
+        }
+        (met, total) if !completed => {
+            format!("not a success: {met} of {total} success criteria met")
         }
         (met, total) if met == total => "success criteria met".to_owned(),
         (met, total) => format!("{met} of {total} success criteria met"),
@@ -197,11 +203,7 @@ impl RunResult {
     /// Describes how the success criteria of this run came out.
     pub fn criteria_verdict(&self) -> String {
         let met = self.success_criteria.iter().filter(|c| c.met).count();
-        criteria_verdict(
-            self.status == ExperimentStatus::Completed,
-            met,
-            self.success_criteria.len(),
-        )
+        criteria_verdict(self.status.name(), met, self.success_criteria.len())
     }
 }
 
@@ -249,19 +251,26 @@ mod tests {
     #[test]
     fn criteria_verdict_cases() {
         let cases = [
-            (true, 0, 0, "no success criteria"),
-            (false, 0, 0, "success criteria not judged"),
-            (true, 2, 2, "success criteria met"),
-            (true, 1, 2, "1 of 2 success criteria met"),
+            ("completed", 0, 0, "no success criteria"),
+            ("aborted", 0, 0, "success criteria not judged"),
+            ("completed", 2, 2, "success criteria met"),
+            ("completed", 1, 2, "1 of 2 success criteria met"),
             (
-                false,
+                "aborted",
                 2,
                 2,
                 "not a success: stopped early, 2 of 2 success criteria met",
             ),
+            (
+                "rolled_back",
+                1,
+                2,
+                "not a success: stopped early, 1 of 2 success criteria met",
+            ),
+            ("failed", 0, 1, "not a success: 0 of 1 success criteria met"),
         ];
-        for (completed, met, total, expected) in cases {
-            assert_eq!(criteria_verdict(completed, met, total), expected);
+        for (status, met, total, expected) in cases {
+            assert_eq!(criteria_verdict(status, met, total), expected);
         }
     }
 }
