@@ -97,6 +97,7 @@ impl Checker<'_> {
         let probes = probes::check_probes(&mut self.diagnostics, &decl.probes, &mut probe_scope);
         self.check_process_probes(decl, &probes);
         self.check_alert_conditions(decl, &alerts);
+        self.check_alert_probes(decl, &alerts, &probe_scope);
         let steps = self.check_steps(decl, &settings, duration, blast_radius.limit);
         let stop_conditions = decl
             .stop_conditions

@@ -107,7 +107,11 @@ impl Checker<'_> {
                 if let Some((_, used)) = self.imported_alerts.get_mut(name) {
                     *used = true;
                 }
-                if self.model.alert_rules.iter().any(|rule| &rule.name == name) {
+                // A rule of this file with errors is declared all the same;
+                // its own errors say what is wrong with it.
+                if self.model.alert_rules.iter().any(|rule| &rule.name == name)
+                    || self.alert_probes.contains_key(name)
+                {
                     continue;
                 }
                 let known = self.model.alert_rules.iter().map(|rule| rule.name.as_str());

@@ -191,6 +191,9 @@ struct Checker<'src> {
     /// Alert rules imported from the standard library, with their `use`
     /// span and whether anything refers to them.
     imported_alerts: BTreeMap<String, (Span, bool)>,
+    /// Every alert rule declared in this file, with the probes its
+    /// thresholds read as `PROBE.MEASURE` and the span of each probe name.
+    alert_probes: BTreeMap<String, Vec<(String, Span)>>,
     /// The recovery plan templates declared in this file or imported from
     /// the standard library.
     templates: BTreeMap<String, templates::ScopedTemplate>,
@@ -215,6 +218,7 @@ impl<'src> Checker<'src> {
             imported_targets: BTreeSet::new(),
             used_targets: BTreeSet::new(),
             imported_alerts: BTreeMap::new(),
+            alert_probes: BTreeMap::new(),
             templates: BTreeMap::new(),
             governance_policy: crate::governance::policy::DEFAULT_POLICY.to_owned(),
             invalid_frameworks: BTreeSet::new(),
@@ -326,6 +330,8 @@ impl<'src> Checker<'src> {
         }
         for item in &file.items {
             if let Item::Alert(decl) = item {
+                self.alert_probes
+                    .insert(decl.name.name.clone(), observing::probes_read(decl));
                 let channels: BTreeSet<&str> = self
                     .model
                     .channels

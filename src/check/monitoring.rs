@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::CheckError;
 use super::schema::{Field, check_properties, check_section_names, known_names_help};
 use crate::model::{
-    AlertRule, Channel, ChannelKind, MonitorSeverity, Threshold, TypedValue, ValueType,
+    AlertRule, Channel, ChannelKind, HOST_MEASURES, MonitorSeverity, OWN_METRICS, ProbeMeasure,
+    Threshold, TypedValue, ValueType,
 };
 use crate::syntax::{AlertDecl, ChannelDecl, Property, ThresholdDecl, Value, ValueKind};
 
@@ -175,16 +176,14 @@ fn check_threshold(
     decl: &ThresholdDecl,
     default_severity: MonitorSeverity,
 ) -> Option<Threshold> {
-    let metric = match &decl.metric.kind {
-        ValueKind::String(name) => name.clone(),
-        ValueKind::Name(path) => path
-            .iter()
-            .map(|part| part.name.as_str())
-            .collect::<Vec<_>>()
-            .join("."),
-        _ => return None,
+    let (metric, value_type) = threshold_metric(diagnostics, &decl.metric)?;
+    let value = match value_type {
+        Some(ty) => super::types::type_value(&decl.value, &ty)
+            .map_err(|error| diagnostics.push(error))
+            .ok()?
+            .as_number()?,
+        None => threshold_value(diagnostics, &decl.value)?,
     };
-    let value = threshold_value(diagnostics, &decl.value)?;
     let hold = match &decl.hold {
         Some(value) => super::types::type_value(value, &ValueType::Duration)
             .map_err(|error| diagnostics.push(error))
@@ -212,6 +211,80 @@ fn check_threshold(
         hold,
         severity,
     })
+}
+
+/// Resolves the metric of a threshold: `PROBE.MEASURE`, `host.MEASURE` or
+/// a quoted name of a metric chaosc exports, with a selector. Returns its
+/// name and, for the first two, the type of the values it is compared with.
+/// Which probes exist is checked with each experiment that watches the rule.
+fn threshold_metric(
+    diagnostics: &mut Vec<CheckError>,
+    metric: &Value,
+) -> Option<(String, Option<ValueType>)> {
+    match &metric.kind {
+        ValueKind::String(selector) => {
+            let name = selector.split('{').next().unwrap_or_default().trim();
+            if !OWN_METRICS.contains(&name) {
+                diagnostics.push(CheckError::UnknownName {
+                    kind: "metric",
+                    name: name.to_owned(),
+                    span: metric.span.into(),
+                    help: Some(format!(
+                        "{}; a quoted name selects a metric chaosc exports, and probes read \
+                         other systems' metrics",
+                        known_names_help(name, OWN_METRICS.iter().copied())
+                    )),
+                });
+                return None;
+            }
+            Some((selector.clone(), None))
+        }
+        ValueKind::Name(path) => {
+            let [source, measure] = path.as_slice() else {
+                diagnostics.push(CheckError::InvalidValue {
+                    what: "metric".to_owned(),
+                    reason: "it is not `PROBE.MEASURE`, `host.MEASURE` or a quoted name".to_owned(),
+                    span: metric.span.into(),
+                    help: Some(
+                        "write a measure such as `health.failure_rate` or `host.cpu_usage`, \
+                         or a quoted metric such as `\"chaosc_active_faults\"`"
+                            .to_owned(),
+                    ),
+                });
+                return None;
+            };
+            let ty = if source.name == "host" {
+                let found = HOST_MEASURES
+                    .iter()
+                    .find(|(name, _)| *name == measure.name)
+                    .map(|(_, ty)| ty.clone());
+                if found.is_none() {
+                    let known = HOST_MEASURES.iter().map(|(name, _)| *name);
+                    diagnostics.push(CheckError::UnknownName {
+                        kind: "host measure",
+                        name: measure.name.clone(),
+                        span: measure.span.into(),
+                        help: Some(known_names_help(&measure.name, known)),
+                    });
+                }
+                found?
+            } else {
+                let Some(kind) = ProbeMeasure::from_name(&measure.name) else {
+                    let known = ProbeMeasure::ALL.iter().map(|(name, _)| *name);
+                    diagnostics.push(CheckError::UnknownName {
+                        kind: "probe measure",
+                        name: measure.name.clone(),
+                        span: measure.span.into(),
+                        help: Some(known_names_help(&measure.name, known)),
+                    });
+                    return None;
+                };
+                super::probes::measure_type(kind)
+            };
+            Some((format!("{}.{}", source.name, measure.name), Some(ty)))
+        }
+        _ => None,
+    }
 }
 
 /// Types the value of a threshold: a plain number, or a percentage,

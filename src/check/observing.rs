@@ -1,11 +1,27 @@
 //! Cross-references of the monitoring parts of an experiment: process
-//! probes name targets of the file, and stop or success conditions over
-//! alerts name rules the experiment watches.
+//! probes name targets of the file, stop or success conditions over alerts
+//! name rules the experiment watches, and the rules it watches read probes
+//! it declares.
 
+use super::probes::ProbeScope;
 use super::schema::known_names_help;
 use super::{CheckError, Checker};
 use crate::model::{Probe, ProbeKind, ProcessRef};
-use crate::syntax::{ExperimentDecl, ValueKind};
+use crate::syntax::{AlertDecl, ExperimentDecl, Span, ValueKind};
+
+/// Returns the probes that the thresholds of an alert rule read as
+/// `PROBE.MEASURE`, with the span of each probe's name.
+pub(super) fn probes_read(decl: &AlertDecl) -> Vec<(String, Span)> {
+    decl.thresholds
+        .iter()
+        .filter_map(|threshold| match &threshold.metric.kind {
+            ValueKind::Name(path) if path.len() == 2 && path[0].name != "host" => {
+                Some((path[0].name.clone(), path[0].span))
+            }
+            _ => None,
+        })
+        .collect()
+}
 
 impl Checker<'_> {
     /// Reports `process NAME` probes whose target is not declared.
@@ -29,6 +45,38 @@ impl Checker<'_> {
                 kind: "target",
                 name: target.clone(),
                 span: probe_decl.args[0].span.into(),
+                help: Some(help),
+            });
+        }
+    }
+
+    /// Reports thresholds of the rules an experiment watches that read a
+    /// probe the experiment does not declare: such a threshold never holds.
+    pub(super) fn check_alert_probes(
+        &mut self,
+        decl: &ExperimentDecl,
+        watched: &[String],
+        scope: &ProbeScope,
+    ) {
+        let mut unknown = Vec::new();
+        for rule in watched {
+            for (probe, span) in self.alert_probes.get(rule).into_iter().flatten() {
+                if !scope.declared.contains_key(probe) {
+                    unknown.push((rule.clone(), probe.clone(), *span));
+                }
+            }
+        }
+        for (rule, probe, span) in unknown {
+            let known = scope.declared.keys().map(String::as_str);
+            let help = format!(
+                "{}; the rule `{rule}` is watched by experiment `{}`, whose probes it reads",
+                known_names_help(&probe, known),
+                decl.name.name
+            );
+            self.report(CheckError::UnknownName {
+                kind: "probe",
+                name: probe,
+                span: span.into(),
                 help: Some(help),
             });
         }

@@ -785,7 +785,18 @@ fn probe_measure(
         });
         return Err(());
     };
-    let ty = match kind {
+    Ok((
+        Operand::Probe {
+            probe: probe.name.clone(),
+            measure: kind,
+        },
+        measure_type(kind),
+    ))
+}
+
+/// Returns the type of the constants a probe measure is compared with.
+pub(super) fn measure_type(kind: ProbeMeasure) -> ValueType {
+    match kind {
         ProbeMeasure::Samples
         | ProbeMeasure::Successes
         | ProbeMeasure::Failures
@@ -800,14 +811,7 @@ fn probe_measure(
         | ProbeMeasure::ValueAvg
         | ProbeMeasure::ValueP50
         | ProbeMeasure::ValueP99 => ValueType::Number,
-    };
-    Ok((
-        Operand::Probe {
-            probe: probe.name.clone(),
-            measure: kind,
-        },
-        ty,
-    ))
+    }
 }
 
 /// Checks `alert.RULE STATE`, which the parser wrote as `alert.RULE ==

@@ -3,7 +3,35 @@
 use std::time::Duration;
 
 use super::enums::{ChannelKind, MonitorSeverity};
+use super::value::ValueType;
 use crate::syntax::CompareOp;
+
+/// The metrics chaosc exports about its runs, which alert rules read by
+/// their quoted names.
+pub const OWN_METRICS: &[&str] = &[
+    "chaosc_experiments_total",
+    "chaosc_experiment_duration_seconds",
+    "chaosc_recovery_time_seconds",
+    "chaosc_recovery_seconds",
+    "chaosc_blast_radius_size",
+    "chaosc_injections_total",
+    "chaosc_active_faults",
+    "chaosc_probe_latency_seconds",
+    "chaosc_probe_failure_ratio",
+    "chaosc_http_error_ratio",
+    "chaosc_last_run_success",
+];
+
+/// The measures of the host that alert rules read as `host.NAME`, and the
+/// type of the values they are compared with.
+pub const HOST_MEASURES: &[(&str, ValueType)] = &[
+    ("cpu_usage", ValueType::Percent),
+    ("memory_usage", ValueType::Percent),
+    ("disk_usage", ValueType::Percent),
+    ("load1", ValueType::Number),
+    ("load5", ValueType::Number),
+    ("load15", ValueType::Number),
+];
 
 /// Where a secret is read at run time; secrets never appear in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
