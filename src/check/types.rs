@@ -265,6 +265,11 @@ fn missing_unit_help(number: f64, expected: &ValueType) -> String {
             format!("write `{}s` or `{number}ms`", number / 1000.0)
         }
         ValueType::Duration => format!("write `{number}ms` or `{number}s`"),
+        // A fraction such as `0.9` most likely means 90%.
+        ValueType::Percent if number > 0.0 && number < 1.0 => {
+            let percent = (number * 100.0 * 1e6).round() / 1e6;
+            format!("write `{percent}%` for the fraction {number}")
+        }
         ValueType::Percent => format!("write `{number}%`"),
         ValueType::Size => format!("write `{number}MiB`, `{number}KiB` or `{number}B`"),
         ValueType::Bandwidth => format!("write `{number}Mbit/s` or `{number}kbit/s`"),
