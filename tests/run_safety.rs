@@ -251,6 +251,69 @@ fn recover_after_sigkill_continues_paused_process() {
     sandbox.assert_no_journal();
 }
 
+/// chaosc dies after starting a target and before journaling its process;
+/// the marker of the launch still leads `chaosc recover` to it.
+#[test]
+fn target_started_before_its_record_is_found() {
+    if !cfg!(debug_assertions) {
+        eprintln!("skipped: the injected abort exists in debug builds only");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let port = free_port();
+    let marker = format!("http.server {port}");
+    let text = format!(
+        r#"use std::faults::process_pause
+target web = process {{
+    command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+    ready = 127.0.0.1:{port}
+}}
+experiment orphan {{
+    category = compute
+    severity = low
+    duration = 1m
+    safety {{ business_hours_only = false }}
+    step hold = inject process_pause() on web for 10s
+}}
+"#
+    );
+    let file = sandbox.write("orphan.chaos", &text);
+    let run = output(
+        sandbox
+            .chaosc()
+            .env("CHAOSC_ABORT_AFTER_SPAWN", "1")
+            .args(["run", "--no-guardian", "--quiet"])
+            .arg(&file),
+    );
+    assert_eq!(run.status.code(), None, "chaosc did not abort");
+    assert!(
+        wait_until(Duration::from_secs(10), || port_accepts(port)),
+        "the target did not start"
+    );
+
+    // Without --stop-targets the target is listed and its journal kept.
+    let listed = output(sandbox.chaosc().arg("recover"));
+    let listed_text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed_text.contains("`chaosc recover --stop-targets` stops it"),
+        "{listed_text}"
+    );
+    assert!(port_accepts(port), "the target was stopped");
+
+    let stopped = output(sandbox.chaosc().args(["recover", "--stop-targets"]));
+    assert_eq!(
+        stopped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&stopped.stdout)
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || pids_with(&marker).is_empty()),
+        "the target still runs"
+    );
+    sandbox.assert_no_journal();
+}
+
 #[test]
 fn recover_after_sigkill_restarts_killed_target() {
     let sandbox = Sandbox::new();

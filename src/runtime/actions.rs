@@ -108,6 +108,12 @@ pub async fn scale(
         // Extra instances share the target's readiness address, so only the
         // first instance is waited for.
         spec.ready = None;
+        let spec = crate::store::journal::mark_launch(&spec);
+        let launching = Record::Launching {
+            target: target.to_owned(),
+            spec: spec.clone(),
+        };
+        journal_append(journal, launching).await;
         let instance = LaunchedProcess::spawn(&spec, None)
             .await
             .map_err(|error| format!("cannot start another instance of `{target}`: {error}"))?;

@@ -377,6 +377,20 @@ pub async fn run(
     Ok(result)
 }
 
+/// Ends chaosc at once, between starting a target and journaling its
+/// process, when `CHAOSC_ABORT_AFTER_SPAWN` is set, in debug builds only.
+/// A test uses it to show that such a target is still found and stopped.
+#[cfg(debug_assertions)]
+fn injected_abort_after_spawn() {
+    if std::env::var_os("CHAOSC_ABORT_AFTER_SPAWN").is_some() {
+        std::process::abort();
+    }
+}
+
+/// Does nothing, because release builds have no injected abort.
+#[cfg(not(debug_assertions))]
+fn injected_abort_after_spawn() {}
+
 /// Lists what the progress output shows from the start of a run.
 fn outline(
     plan: &Plan,
@@ -488,12 +502,21 @@ pub(super) async fn set_up_targets(
         match &target.spec {
             TargetSpec::Launched(spec) => {
                 let log = log_dir.join(format!("{}.log", target.name));
+                let spec = &crate::store::journal::mark_launch(spec);
+                let launching = Record::Launching {
+                    target: target.name.clone(),
+                    spec: spec.clone(),
+                };
+                if let Err(error) = journal.append(&[launching]).await {
+                    return Err((targets, format!("cannot write the journal: {error}")));
+                }
                 let mut process = match LaunchedProcess::spawn(spec, Some(&log)).await {
                     Ok(process) => process,
                     Err(error) => {
                         return Err((targets, format!("target `{}`: {error}", target.name)));
                     }
                 };
+                injected_abort_after_spawn();
                 let launch = Record::Launch {
                     target: target.name.clone(),
                     pid: process.pid,

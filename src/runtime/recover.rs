@@ -8,8 +8,9 @@ use nix::sys::signal::Signal;
 use serde::Serialize;
 
 use super::faults::{is_skewed, remove_libfaketime_shm};
-use super::process::{is_alive, signal};
+use super::process::{is_alive, pids_with_env, proc_stat, signal};
 use super::revert::{RevertAction, RevertOutcome};
+use crate::store::journal::{LAUNCH_MARKER, launch_marker};
 use crate::store::{JournalState, Record, RunOrigin};
 
 /// What recovering one journal did.
@@ -124,8 +125,12 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         });
     }
 
+    // A process started just before the run died has no `Launch` record,
+    // only the marker its `Launching` record put in its environment.
+    let found = unjournaled_launches(&state.launching);
+    let launched: Vec<Record> = state.launched.iter().chain(&found).cloned().collect();
     if stop_targets {
-        for record in &state.launched {
+        for record in &launched {
             let Record::Launch {
                 target,
                 pid,
@@ -157,7 +162,7 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
             });
         }
     } else {
-        for record in &state.launched {
+        for record in &launched {
             let Record::Launch {
                 target,
                 pid,
@@ -191,10 +196,38 @@ pub fn recover_journal(path: &Path, stop_targets: bool) -> std::io::Result<Journ
         report.clean = true;
     } else {
         // A kept journal records which faults are gone, so that neither
-        // the next recover nor the next run takes them for faults in place.
-        crate::store::journal::append_records(path, &reverted)?;
+        // the next recover nor the next run takes them for faults in place,
+        // and the targets found by their marker.
+        let records: Vec<Record> = reverted.into_iter().chain(found).collect();
+        crate::store::journal::append_records(path, &records)?;
     }
     Ok(report)
+}
+
+/// Returns a `Launch` record for each running process that carries the
+/// marker of a `Launching` record.
+fn unjournaled_launches(launching: &[Record]) -> Vec<Record> {
+    let mut found = Vec::new();
+    for record in launching {
+        let Record::Launching { target, spec } = record else {
+            continue;
+        };
+        let Some(marker) = launch_marker(spec) else {
+            continue;
+        };
+        for pid in pids_with_env(&format!("{LAUNCH_MARKER}={marker}")) {
+            let Some(stat) = proc_stat(pid) else {
+                continue;
+            };
+            found.push(Record::Launch {
+                target: target.clone(),
+                pid,
+                start_time: stat.start_time,
+                spec: spec.clone(),
+            });
+        }
+    }
+    found
 }
 
 /// The `PF_EXITING` bit of the flags in `/proc/PID/stat`, set once the

@@ -128,6 +128,16 @@ pub async fn replace_launched(
 ) -> Result<u32, String> {
     let old_pid = process.pid;
     process.stop(RESTART_GRACE).await;
+    let spec = &crate::store::journal::mark_launch(spec);
+    let launching = crate::store::Record::Launching {
+        target: target.to_owned(),
+        spec: spec.clone(),
+    };
+    if let Err(error) = journal.append(&[launching]).await {
+        return Err(format!(
+            "cannot restart target `{target}`: cannot write the journal: {error}"
+        ));
+    }
     let mut restarted = LaunchedProcess::spawn(spec, None)
         .await
         .map_err(|error| format!("cannot restart target `{target}`: {error}"))?;

@@ -37,6 +37,11 @@ pub enum Record {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         audit: Option<AuditOrigin>,
     },
+    /// A target process that the run is about to launch. Its `spec` sets
+    /// [`LAUNCH_MARKER`] in the process's environment, so that a process
+    /// started just before the run died, with no `Launch` record yet, is
+    /// still found.
+    Launching { target: String, spec: LaunchSpec },
     /// A target process that the run launched.
     Launch {
         target: String,
@@ -73,8 +78,27 @@ pub struct AuditOrigin {
     pub scenario_hash: String,
 }
 
-/// What a journal's header says of its run, for closing the records of a
-/// run that died: its experiment, file, seed, start and audit trail.
+/// The environment variable that names each launch of a target, so that
+/// `chaosc recover` can find a process the run started but had not yet
+/// journaled when it died.
+pub const LAUNCH_MARKER: &str = "CHAOSC_LAUNCH";
+
+/// Returns the marker of a launch, when its spec has one.
+pub fn launch_marker(spec: &LaunchSpec) -> Option<&str> {
+    spec.env.get(LAUNCH_MARKER).map(String::as_str)
+}
+
+/// Returns `spec` with a new marker of its own in its environment.
+pub fn mark_launch(spec: &LaunchSpec) -> LaunchSpec {
+    let mut marked = spec.clone();
+    marked
+        .env
+        .insert(LAUNCH_MARKER.to_owned(), uuid::Uuid::new_v4().to_string());
+    marked
+}
+
+/// The run a journal's header names (experiment, file, seed, start and
+/// audit trail), for closing the records of a run that died.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOrigin {
     pub experiment: String,
@@ -195,6 +219,8 @@ pub struct JournalState {
     pub pending: Vec<Record>,
     /// `Launch` records without a matching `Stop`.
     pub launched: Vec<Record>,
+    /// `Launching` records without a `Launch` of the same marker.
+    pub launching: Vec<Record>,
 }
 
 impl JournalState {
@@ -231,7 +257,14 @@ impl JournalState {
             };
             match &record {
                 Record::Run { .. } => state.header = Some(record),
-                Record::Launch { .. } => state.launched.push(record),
+                Record::Launching { .. } => state.launching.push(record),
+                Record::Launch { spec, .. } => {
+                    let marker = launch_marker(spec);
+                    state.launching.retain(|r| {
+                        !matches!(r, Record::Launching { spec: s, .. } if launch_marker(s) == marker)
+                    });
+                    state.launched.push(record);
+                }
                 Record::Stop { pid, .. } => {
                     state
                         .launched
