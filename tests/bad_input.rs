@@ -174,3 +174,26 @@ fn report_of_unknown_run_is_usage_error() {
     );
     assert!(stderr(&result).contains("chaosc history"));
 }
+
+#[test]
+fn unknown_experiment_is_usage_error() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write(
+        "one.chaos",
+        "experiment only {\n    category = network\n    severity = low\n    duration = 1m\n}\n",
+    );
+    for command in ["run", "plan"] {
+        let result = output(
+            sandbox
+                .chaosc()
+                .args([command, "--experiment", "nope"])
+                .arg(&file),
+        );
+        assert_eq!(result.status.code(), Some(USAGE), "{command}");
+        assert!(
+            stderr(&result).contains("chaos::E0409"),
+            "{command}: {}",
+            stderr(&result)
+        );
+    }
+}

@@ -147,7 +147,12 @@ pub fn load_checked(file: &Path, experiment: Option<&str>, policy: &Policy) -> R
     };
     let plan = plan::lower(&model, experiment, &name).map_err(|error| {
         eprint!("{}", render_human(&error, None, style));
-        exit::CHECK_FAILED
+        // Choosing no experiment, or one the file lacks, is a usage error;
+        // a file without any experiment is the file's.
+        match error {
+            plan::PlanError::NoExperiment => exit::CHECK_FAILED,
+            _ => exit::USAGE,
+        }
     })?;
     Ok(Checked {
         path: file.to_owned(),
