@@ -1,4 +1,4 @@
-//! `chaosc fmt` lays files out canonically without changing what they mean,
+//! `chaosc fmt` re-indents files without changing what they mean,
 //! and `chaosc graph` draws the step and recovery graphs with the critical
 //! path marked.
 

@@ -1,6 +1,6 @@
-//! `chaosc fmt`: lays `.chaos` files out canonically. The layout indents by
-//! bracket depth (four spaces a level), trims trailing spaces and keeps
-//! every comment; it never changes a token, so the formatted file means
+//! `chaosc fmt`: re-indents `.chaos` files by bracket depth (four spaces a
+//! level), trims trailing spaces and keeps every comment and every space
+//! within a line; it never changes a token, so the formatted file means
 //! exactly what the original did.
 
 use std::path::PathBuf;

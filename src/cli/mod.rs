@@ -97,7 +97,7 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Check a file, then run its experiment: inject, observe, revert.
     Run(run::RunArgs),
-    /// Lay out `.chaos` files canonically, keeping comments.
+    /// Re-indent `.chaos` files by bracket depth, keeping comments.
     Fmt(fmt::FmtArgs),
     /// Draw the step and recovery graphs as DOT or Mermaid.
     Graph(graph::GraphArgs),
