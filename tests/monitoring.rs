@@ -373,6 +373,8 @@ experiment quiet {{
     assert_eq!(result["alerts"].as_array().unwrap().len(), 1, "{result}");
     assert_eq!(result["notifications"], serde_json::json!([]), "{result}");
     assert!(requests.lock().unwrap().is_empty());
+    // Without a recovery plan, recovery takes no time.
+    assert_eq!(result["recovery_time_seconds"], serde_json::json!(0.0));
     // Without monitoring, the host is looked at before and after only,
     // where it would be every 5 seconds during the 7 of the step.
     let phases: Vec<&str> = result["health"]

@@ -329,7 +329,11 @@ pub async fn run(
             .recovery
             .iter()
             .all(|result| result.status == crate::model::RecoveryStatus::Completed);
-        let recovery_time = rolled_back_at.elapsed();
+        let recovery_time = if experiment.recovery_plans.is_empty() {
+            Duration::ZERO
+        } else {
+            rolled_back_at.elapsed()
+        };
         options.metrics.recovery_ended(recovery_time.as_secs_f64());
         if recovered {
             state.result.recovery_time_seconds = Some(recovery_time.as_secs_f64());
