@@ -498,3 +498,37 @@ fn invalid_mode_lists_choices() {
         "{stderr}"
     );
 }
+
+#[test]
+fn duration_end_is_named_as_such() {
+    let sandbox = Sandbox::new();
+    let (upstream, front) = (free_port(), free_port());
+    let _server = common::OwnedProcess::http_server(upstream);
+    let text = format!(
+        r#"use std::faults::latency
+target front = proxy {{ listen = 127.0.0.1:{front}, upstream = 127.0.0.1:{upstream} }}
+experiment held {{
+    category = network
+    severity = low
+    duration = 2s
+    safety {{ business_hours_only = false }}
+    step hold = inject latency(delay = 5ms) on front
+}}
+"#
+    );
+    let file = sandbox.write("held.chaos", &text);
+    let result = output(
+        sandbox
+            .chaosc()
+            .args(["run", "--progress", "plain"])
+            .arg(&file),
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "stderr:\n{stderr}");
+    // The hold has no end of its own, so the duration ended the run.
+    assert!(
+        stderr.contains("] the experiment's duration is over; rolling back"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("all steps ended"), "{stderr}");
+}

@@ -967,7 +967,7 @@ async fn watch_run(
             },
             _ = sleep_until(deadline) => {
                 info!("the experiment reached its duration");
-                return Ending::Finished;
+                return Ending::DurationReached;
             }
         }
     }
@@ -1022,7 +1022,7 @@ fn judge(
                 .get_or_insert(format!("stop condition fired: {condition}"));
         }
         Ending::StepFailed(reason) => state.fail(reason.clone()),
-        Ending::Finished => {}
+        Ending::Finished | Ending::DurationReached => {}
     }
     if !state.result.rollback_complete {
         state.fail("some faults could not be reverted; run `chaosc recover`".to_owned());

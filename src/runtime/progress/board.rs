@@ -468,6 +468,7 @@ fn verdict(summary: &RunSummary) -> String {
 fn cause(ending: &Ending) -> String {
     match ending {
         Ending::Finished => "all steps ended".to_owned(),
+        Ending::DurationReached => "the experiment's duration is over".to_owned(),
         Ending::StopCondition(condition) => format!("stop condition fired: {condition}"),
         Ending::StepFailed(reason) => format!("a step failed: {reason}"),
         Ending::Interrupted => "interrupted".to_owned(),

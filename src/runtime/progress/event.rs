@@ -11,8 +11,10 @@ use crate::runtime::result::{FaultResult, RollbackOutcome, RunResult};
 /// The end of the main phase of a run, which starts the rollback.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ending {
-    /// Every step ended, or the duration was reached.
+    /// Every step ended.
     Finished,
+    /// The experiment's duration was reached before every step ended.
+    DurationReached,
     /// A stop condition held; the text is the condition as written.
     StopCondition(String),
     /// A step failed; the text names the step and the error.
@@ -285,6 +287,7 @@ fn steady_state_line(sample: &Sample) -> String {
 fn rolling_back_line(ending: &Ending) -> String {
     match ending {
         Ending::Finished => "all steps ended; rolling back".to_owned(),
+        Ending::DurationReached => "the experiment's duration is over; rolling back".to_owned(),
         Ending::StopCondition(condition) => {
             format!("stop condition fired: {condition}; rolling back")
         }
