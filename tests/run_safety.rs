@@ -251,6 +251,26 @@ fn recover_after_sigkill_continues_paused_process() {
     sandbox.assert_no_journal();
 }
 
+/// Returns a scenario that launches `python3 -m http.server PORT` as `web`
+/// and runs `body` (steps and plans) in a two-minute experiment that uses
+/// `fault`.
+fn launched_web(port: u16, fault: &str, body: &str) -> String {
+    format!(
+        r#"use std::faults::{fault}
+target web = process {{
+    command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+    ready = 127.0.0.1:{port}
+}}
+experiment web_drill {{
+    category = compute
+    severity = low
+    duration = 2m
+    safety {{ business_hours_only = false }}
+{body}}}
+"#
+    )
+}
+
 /// chaosc dies after starting a target and before journaling its process;
 /// the marker of the launch still leads `chaosc recover` to it.
 #[test]
@@ -262,20 +282,10 @@ fn target_started_before_its_record_is_found() {
     let sandbox = Sandbox::new();
     let port = free_port();
     let marker = format!("http.server {port}");
-    let text = format!(
-        r#"use std::faults::process_pause
-target web = process {{
-    command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
-    ready = 127.0.0.1:{port}
-}}
-experiment orphan {{
-    category = compute
-    severity = low
-    duration = 1m
-    safety {{ business_hours_only = false }}
-    step hold = inject process_pause() on web for 10s
-}}
-"#
+    let text = launched_web(
+        port,
+        "process_pause",
+        "    step hold = inject process_pause() on web for 10s\n",
     );
     let file = sandbox.write("orphan.chaos", &text);
     let run = output(
@@ -319,23 +329,14 @@ fn recover_after_sigkill_restarts_killed_target() {
     let sandbox = Sandbox::new();
     let port = free_port();
     let marker = format!("http.server {port}");
-    let text = format!(
-        r#"use std::faults::process_kill
-target web = process {{
-    command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
-    ready = 127.0.0.1:{port}
-}}
-experiment drill {{
-    category = compute
-    severity = low
-    duration = 2m
-    safety {{ business_hours_only = false }}
-    step crash = inject process_kill() on web for 60s
-    recovery plan restore (rto = 5m) {{
+    let text = launched_web(
+        port,
+        "process_kill",
+        "    step crash = inject process_kill() on web for 60s
+    recovery plan restore (rto = 5m) {
         action restart_web = restart web timeout 30s
-    }}
-}}
-"#
+    }
+",
     );
     let file = sandbox.write("crash.chaos", &text);
     let run = RunningChaosc::start(sandbox.chaosc().args(["run", "--no-guardian"]).arg(&file));

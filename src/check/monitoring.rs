@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::CheckError;
 use super::schema::{Field, check_properties, check_section_names, known_names_help};
 use crate::model::{
-    AlertRule, Channel, ChannelKind, HOST_MEASURES, MonitorSeverity, OWN_METRICS, ProbeMeasure,
-    Threshold, TypedValue, ValueType,
+    AlertRule, Channel, ChannelKind, HOST_MEASURES, MonitorSeverity, OWN_METRICS, Threshold,
+    TypedValue, ValueType,
 };
 use crate::syntax::{AlertDecl, ChannelDecl, Property, ThresholdDecl, Value, ValueKind};
 
@@ -269,16 +269,7 @@ fn threshold_metric(
                 }
                 found?
             } else {
-                let Some(kind) = ProbeMeasure::from_name(&measure.name) else {
-                    let known = ProbeMeasure::ALL.iter().map(|(name, _)| *name);
-                    diagnostics.push(CheckError::UnknownName {
-                        kind: "probe measure",
-                        name: measure.name.clone(),
-                        span: measure.span.into(),
-                        help: Some(known_names_help(&measure.name, known)),
-                    });
-                    return None;
-                };
+                let kind = super::probes::measure_kind(diagnostics, measure)?;
                 super::probes::measure_type(kind)
             };
             Some((format!("{}.{}", source.name, measure.name), Some(ty)))

@@ -775,16 +775,7 @@ fn probe_measure(
         return Err(());
     }
     scope.used.insert(probe.name.clone());
-    let Some(kind) = ProbeMeasure::from_name(&measure.name) else {
-        let known = ProbeMeasure::ALL.iter().map(|(name, _)| *name);
-        diagnostics.push(CheckError::UnknownName {
-            kind: "probe measure",
-            name: measure.name.clone(),
-            span: measure.span.into(),
-            help: Some(known_names_help(&measure.name, known)),
-        });
-        return Err(());
-    };
+    let kind = measure_kind(diagnostics, measure).ok_or(())?;
     Ok((
         Operand::Probe {
             probe: probe.name.clone(),
@@ -792,6 +783,24 @@ fn probe_measure(
         },
         measure_type(kind),
     ))
+}
+
+/// Resolves the name of a probe measure, reporting an unknown one.
+pub(super) fn measure_kind(
+    diagnostics: &mut Vec<CheckError>,
+    measure: &syntax::Ident,
+) -> Option<ProbeMeasure> {
+    let kind = ProbeMeasure::from_name(&measure.name);
+    if kind.is_none() {
+        let known = ProbeMeasure::ALL.iter().map(|(name, _)| *name);
+        diagnostics.push(CheckError::UnknownName {
+            kind: "probe measure",
+            name: measure.name.clone(),
+            span: measure.span.into(),
+            help: Some(known_names_help(&measure.name, known)),
+        });
+    }
+    kind
 }
 
 /// Returns the type of the constants a probe measure is compared with.
