@@ -24,7 +24,7 @@ pub fn type_value(value: &Value, expected: &ValueType) -> Result<TypedValue, Che
         expected: expected.to_string(),
         found: value.kind.describe(),
         span,
-        help: None,
+        help: mismatch_help(expected),
     };
 
     match (expected, &value.kind) {
@@ -276,6 +276,28 @@ fn missing_unit_help(number: f64, expected: &ValueType) -> String {
         ValueType::Rate => format!("write `{number}/s`"),
         _ => "add a unit".to_owned(),
     }
+}
+
+/// Shows how a value of the expected type is written.
+fn mismatch_help(expected: &ValueType) -> Option<String> {
+    let example = match expected {
+        ValueType::Duration => "a duration such as `500ms` or `30s`",
+        ValueType::Percent => "a percentage such as `50%`",
+        ValueType::Integer => "a whole number such as `200`, without quotes",
+        ValueType::Number => "a number such as `0.5`, without quotes",
+        ValueType::String | ValueType::Path => "the text in double quotes",
+        ValueType::Bool => "`true` or `false`",
+        ValueType::Signal => "a signal name such as `SIGKILL`",
+        ValueType::Address => "an address such as `127.0.0.1:8080`, without quotes",
+        ValueType::Size => "a size such as `64MiB`",
+        ValueType::Bandwidth => "a bandwidth such as `10Mbit/s`",
+        ValueType::Rate => "a rate such as `100/s`",
+        ValueType::List(_) => "a list in brackets, such as `[a, b]`",
+        ValueType::StringMap => "a map in braces, such as `{ tier = \"web\" }`",
+        ValueType::Secret => "`env(\"NAME\")` or `file(\"PATH\")`",
+        _ => return None,
+    };
+    Some(format!("write {example}"))
 }
 
 fn quantity_help(expected: &ValueType) -> Option<String> {
