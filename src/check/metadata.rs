@@ -107,8 +107,8 @@ impl Checker<'_> {
                 if let Some((_, used)) = self.imported_alerts.get_mut(name) {
                     *used = true;
                 }
-                // A rule of this file with errors is declared all the same;
-                // its own errors say what is wrong with it.
+                // A rule of this file with errors is still declared, and its
+                // own errors report what is wrong with it.
                 if self.model.alert_rules.iter().any(|rule| &rule.name == name)
                     || self.alert_probes.contains_key(name)
                 {

@@ -1,7 +1,7 @@
-//! `chaosc fmt`: re-indents `.chaos` files by bracket depth (four spaces a
-//! level), trims trailing spaces and keeps every comment and every space
-//! within a line; it never changes a token, so the formatted file means
-//! exactly what the original did.
+//! `chaosc fmt`: re-indents `.chaos` files by bracket depth, four spaces a
+//! level, and trims trailing spaces. It keeps every comment, every space
+//! within a line and every token, so the formatted file means exactly what
+//! the original did.
 
 use std::path::PathBuf;
 

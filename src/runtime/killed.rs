@@ -44,12 +44,12 @@ pub fn killed_result(
         .iter()
         .filter(|fault| fault.rollback == RollbackOutcome::Reverted)
         .count();
-    let who = match recovered_by {
+    let reverter = match recovered_by {
         "guardian" => "the guardian",
         _ => "`chaosc recover`",
     };
     let reason = format!(
-        "chaosc ended before the run did (killed or crashed); {who} reverted \
+        "chaosc ended before the run did (killed or crashed); {reverter} reverted \
          {reverted} of the {} faults it left in place",
         faults.len()
     );
